@@ -6,9 +6,37 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0  nothing fails (doctor), or the command succeeded
-  1  doctor found a failing row (with --strict: also a warning)
+  0  the command succeeded
+  1  (doctor) a problem: installed software fails, or a --require'd row fails; (check, estimate) a
+     workload gets FAIL
   2  usage or input error: bad arguments, an unreadable or invalid matrix, facts file or profile";
+
+const DOCTOR_EXIT: &str = "\
+Exit status (for CI gates: it means \"something is wrong with this installation\"):
+  0  no problem. FAIL rows for software that is not installed, or for hardware (no native FP4), are
+     answers, not problems; a reference profile has nothing installed and exits 0
+  1  a row for installed software fails, or a row named with --require fails or is not installed
+     (with --strict: also when such a row warns); JSON lists them in summary.problems
+  2  usage or input error: bad arguments, an unreadable or invalid matrix, facts file or profile";
+
+const CHECK_EXIT: &str = "\
+Exit status:
+  0  every workload runs here (OK or WARN)
+  1  a workload gets FAIL: it does not fit, or no engine for it runs here
+  2  usage or input error: an unknown workload or profile, an unreadable facts file";
+
+const ESTIMATE_EXIT: &str = "\
+Exit status:
+  0  the model runs here (OK or WARN)
+  1  FAIL: it does not fit, or the engine does not run here
+  2  usage or input error: an unknown model, quantization, engine or profile, a value out of range";
+
+const OTHER_EXIT: &str = "\
+Exit status:
+  0  success
+  2  usage or input error";
+
+const GLOBAL: &str = "Global options";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,14 +48,15 @@ this machine — or a saved or reference one — and says what runs (✅), what 
     after_help = EXIT_CODES
 )]
 pub struct Cli {
-    /// Read the matrix from DIR (software.yaml, profiles/) instead of the embedded copy.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Read the matrix from DIR (software.yaml, workloads.yaml, profiles/) instead of the embedded copy.
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub matrix: Option<PathBuf>,
     /// When to color text output (NO_COLOR and CLICOLOR_FORCE are honored under auto).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorChoice,
-    /// Print OK/WARN/FAIL instead of ✅/⚠️/❌.
-    #[arg(long, global = true)]
+    /// ASCII only: OK/WARN/FAIL instead of ✅/⚠️/❌, and plain punctuation (automatic on a terminal that
+    /// cannot show UTF-8).
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub ascii: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -43,27 +72,35 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe this machine (or read --profile/--facts) and show what runs, with what to do next.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = DOCTOR_EXIT)]
     Doctor(DoctorArgs),
     /// The compatibility table for docs: software down, machines across.
+    #[command(after_help = OTHER_EXIT)]
     Table(TableArgs),
     /// Will these workloads run here, how fast, with which engine? (`mlcompat check all` for every one.)
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = CHECK_EXIT)]
     Check(CheckArgs),
     /// An ad-hoc LLM estimate: memory, decode and prefill speed, what bounds them.
+    #[command(after_help = ESTIMATE_EXIT)]
     Estimate(EstimateArgs),
     /// Two machines head to head: specs, then who wins each workload, by how much and why.
+    #[command(after_help = OTHER_EXIT)]
     Compare(CompareArgs),
     /// Print this machine's raw facts (for bug reports and for --facts FILE).
+    #[command(after_help = OTHER_EXIT)]
     Probe(ProbeArgs),
     /// Measure memory bandwidth (CPU triad; GPU add/copy/triad) and run the FP4 test kernels.
+    #[command(after_help = OTHER_EXIT)]
     Bench(BenchArgs),
-    /// List the software rows or the reference profiles.
+    /// List the software rows, the reference profiles or the workloads.
+    #[command(after_help = OTHER_EXIT)]
     List {
+        /// What to list.
         #[arg(value_enum)]
         what: ListWhat,
     },
     /// Work on the matrix itself.
+    #[command(after_help = OTHER_EXIT)]
     Matrix {
         #[command(subcommand)]
         command: MatrixCommand,
@@ -92,7 +129,7 @@ pub struct ProbeFlags {
     /// own timeout, count CUDA devices, and run the benches (bandwidth, FP4 kernels).
     #[arg(long)]
     pub deep: bool,
-    /// Seconds each external program may take.
+    /// Seconds each probe may take (a program that runs longer is stopped and named as timed out).
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
     /// Seconds each `--deep` import may take.
@@ -107,9 +144,14 @@ pub struct ProbeFlags {
 pub struct DoctorArgs {
     #[command(flatten)]
     pub machine: MachineArgs,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = DoctorFormat::Table)]
     pub format: DoctorFormat,
-    /// Exit 1 on warnings too.
+    /// Software that must work here (ids from `mlcompat list software`, comma-separated): exit 1 when one
+    /// of them fails, or is not installed in the inspected environment.
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub require: Vec<String>,
+    /// Problems include warnings: exit 1 when installed or required software warns.
     #[arg(long)]
     pub strict: bool,
 }
@@ -131,6 +173,7 @@ pub struct TableArgs {
         value_name = "NAMES"
     )]
     pub profiles: Vec<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
 }
@@ -145,6 +188,7 @@ pub enum TableFormat {
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ProbeFormat::Json)]
     pub format: ProbeFormat,
     #[command(flatten)]
@@ -164,6 +208,7 @@ pub struct CheckArgs {
     pub workloads: Vec<String>,
     #[command(flatten)]
     pub machine: MachineArgs,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }
@@ -191,16 +236,21 @@ pub struct EstimateArgs {
     /// Tokens of context per sequence.
     #[arg(long, default_value_t = 8192)]
     pub context: u32,
+    /// The inference engine (see `mlcompat list workloads` for the engines the catalog knows).
     #[arg(long, default_value = "llama.cpp")]
     pub engine: String,
+    /// Transformer layers (default: the catalog model's, else a typical shape for the size).
     #[arg(long)]
     pub layers: Option<u32>,
+    /// Key/value heads per layer (grouped-query attention).
     #[arg(long)]
     pub kv_heads: Option<u32>,
+    /// Size of each attention head.
     #[arg(long)]
     pub head_dim: Option<u32>,
     #[command(flatten)]
     pub machine: MachineArgs,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }
@@ -214,6 +264,7 @@ pub struct CompareArgs {
     /// Workloads to compare (default: the eight core ones).
     #[arg(long = "workload", value_name = "ID")]
     pub workloads: Vec<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
 }
@@ -233,10 +284,13 @@ pub enum CompareFormat {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// What to measure.
     #[arg(value_enum, default_value_t = BenchWhat::All)]
     pub what: BenchWhat,
+    /// Where to measure: the CPU, the GPU, or both where there is one.
     #[arg(long, value_enum, default_value_t = BenchDevice::Auto)]
     pub device: BenchDevice,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
     pub format: BenchFormat,
     /// Only compile the FP4 kernels for --arch with NVRTC (no GPU needed) and report what was built.

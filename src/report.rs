@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::matrix::{Status, Support};
+use crate::matrix::{RunsOn, Status, Support};
 
 pub const REPORT_SCHEMA: &str = "mlcompat.report/1";
 
@@ -38,6 +38,16 @@ pub struct Summary {
     pub ok: usize,
     pub warn: usize,
     pub fail: usize,
+    /// The rows that decide the exit status: installed software that fails (or warns, under `--strict`)
+    /// and rows named with `--require`. Empty: exit 0.
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub id: String,
+    pub status: Status,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,13 +60,30 @@ pub struct Row {
     pub support: Support,
     /// Installed version (or library name) when detected.
     pub installed: Option<String>,
+    /// The matrix knows how to detect this software (a hardware fact such as native FP4 is not installed).
+    #[serde(skip)]
+    pub detectable: bool,
+    /// Named with `--require`.
+    pub required: bool,
     /// A few words for table cells.
     pub note: String,
     pub reason: String,
     pub fix: Option<String>,
+    /// The deciding rule judged what is installed, so its fix is worth showing even on a ✅ row (a CUDA
+    /// torch on a GPU-less box: the CPU wheel saves gigabytes).
+    #[serde(skip)]
+    pub fix_matters_when_ok: bool,
     pub source: String,
-    /// The rule that decided this row.
+    /// The rule that decided this row (`import-failed` and `requires-<id>` are the evaluator's own).
     pub rule: String,
+    /// Where the software computes here: the GPU, or the CPU where no GPU backend applies.
+    pub runs_on: RunsOn,
+    /// The fact that could not be read, when the row cannot be judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_fact: Option<String>,
+    /// What the package printed on import (`doctor --deep`), e.g. torch's unsupported-GPU warning.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,8 +95,8 @@ pub struct Recommendation {
 }
 
 impl Report {
-    /// 0 when nothing fails, 1 when a row fails (or warns, with `strict`).
-    pub fn exit_code(&self, strict: bool) -> u8 {
-        u8::from(self.summary.fail > 0 || (strict && self.summary.warn > 0))
+    /// 1 when a problem row exists (installed software that fails, or a `--require`d row), else 0.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(!self.summary.problems.is_empty())
     }
 }

@@ -41,26 +41,64 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> String {
 }
 
 #[test]
-fn doctor_exit_codes_follow_the_report() {
-    // The Mac fails CUDA-only rows: exit 1. JSON carries the schema and the same verdicts.
-    mlcompat()
-        .args(["doctor", "--profile", "mac-studio-m3-ultra"])
-        .assert()
-        .code(1);
+fn doctor_exit_codes_mean_a_broken_installation() {
+    // A reference profile has nothing installed: its FAIL rows (CUDA-only software on a Mac, no native
+    // FP4 on a Hopper) are answers, not problems.
+    for profile in ["mac-studio-m3-ultra", "h100-sxm", "linux-cpu-only"] {
+        mlcompat()
+            .args(["doctor", "--profile", profile])
+            .assert()
+            .code(0);
+    }
     let out = mlcompat()
         .args(["doctor", "--profile", "dgx-spark", "--format", "json"])
         .output()
         .expect("runs");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(json["schema"], "mlcompat.report/1");
-    let fails = json["summary"]["fail"].as_u64().expect("a count");
-    assert_eq!(out.status.code(), Some(i32::from(fails > 0)));
-    let warns = json["summary"]["warn"].as_u64().expect("a count");
-    let strict = mlcompat()
-        .args(["doctor", "--profile", "dgx-spark", "--strict"])
+    assert_eq!(json["summary"]["problems"], serde_json::json!([]));
+    assert_eq!(out.status.code(), Some(0));
+    // --require makes a row decide: TensorRT-LLM fails on a Mac, FlashAttention warns on a Spark.
+    let out = mlcompat()
+        .args([
+            "doctor",
+            "--profile",
+            "mac-studio-m3-ultra",
+            "--require",
+            "tensorrt-llm",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("runs");
-    assert_eq!(strict.status.code(), Some(i32::from(fails + warns > 0)));
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(json["summary"]["problems"][0]["id"], "tensorrt-llm");
+    mlcompat()
+        .args([
+            "doctor",
+            "--profile",
+            "dgx-spark",
+            "--require",
+            "flash-attention",
+        ])
+        .assert()
+        .code(0);
+    mlcompat()
+        .args([
+            "doctor",
+            "--profile",
+            "dgx-spark",
+            "--require",
+            "flash-attention",
+            "--strict",
+        ])
+        .assert()
+        .code(1);
+    input_error(
+        &["doctor", "--profile", "dgx-spark", "--require", "pytorh"],
+        "--require: unknown software `pytorh` (known: pytorch, ",
+    );
 }
 
 #[test]
@@ -69,7 +107,16 @@ fn help_documents_exit_codes() {
         .args(["doctor", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("2  usage or input error"));
+        .stdout(predicate::str::contains("2  usage or input error"))
+        .stdout(predicate::str::contains(
+            "a row for installed software fails",
+        ));
+    mlcompat()
+        .args(["check", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1  a workload gets FAIL"))
+        .stdout(predicate::str::contains("installed software").not());
     mlcompat()
         .arg("--help")
         .assert()
@@ -319,14 +366,69 @@ fn json_and_markdown_are_never_colored() {
 }
 
 #[test]
-fn ascii_replaces_emoji() {
+fn ascii_is_ascii_only() {
     let out = mlcompat()
         .args(["--ascii", "doctor", "--profile", "mac-studio-m3-ultra"])
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL") && text.contains("OK"), "{text}");
-    assert!(!text.contains('✅') && !text.contains('❌'));
+    // Not only the symbols: dashes, times signs, bullets and ellipses too, in every command.
+    for args in [
+        &["doctor", "--profile", "dgx-spark"][..],
+        &["check", "all", "--profile", "dgx-spark"],
+        &["compare", "dgx-spark", "mac-studio-m3-ultra"],
+        &[
+            "estimate",
+            "--model",
+            "gpt-oss-120b",
+            "--quant",
+            "mxfp4",
+            "--profile",
+            "dgx-spark",
+        ],
+        &["table"],
+        &["list", "profiles"],
+        &["doctor", "--profile", "nope"],
+    ] {
+        let out = mlcompat().arg("--ascii").args(args).output().expect("runs");
+        for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let bad: Vec<char> = String::from_utf8_lossy(bytes)
+                .chars()
+                .filter(|c| !c.is_ascii())
+                .collect();
+            assert!(bad.is_empty(), "{args:?} {name}: {bad:?}");
+        }
+    }
+}
+
+#[test]
+fn every_option_has_help_and_globals_are_grouped() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str) {
+        for arg in cmd.get_arguments() {
+            if matches!(arg.get_id().as_str(), "help" | "version") {
+                continue;
+            }
+            assert!(
+                arg.get_help().is_some(),
+                "{path} --{}: no help text",
+                arg.get_id()
+            );
+            if arg.is_global_set() {
+                assert_eq!(
+                    arg.get_help_heading(),
+                    Some("Global options"),
+                    "{path} {}",
+                    arg.get_id()
+                );
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()));
+        }
+    }
+    walk(&mlcompat::cli::Cli::command(), "mlcompat");
 }
 
 #[test]

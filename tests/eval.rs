@@ -1,7 +1,7 @@
 //! The evaluator on fixture facts: three-valued rules, environment facts, interpolation, installs and
 //! recommendations — the pure core, no process, no probe.
 
-use mlcompat::eval::evaluate;
+use mlcompat::eval::{evaluate, evaluate_request, Request};
 use mlcompat::facts::load::facts_from_text;
 use mlcompat::matrix::{from_files, Matrix, Status, Support};
 use mlcompat::report::Report;
@@ -93,7 +93,8 @@ fn a_cpu_only_torch_on_an_nvidia_box_fails_with_its_fix() {
         torch.reason,
         "torch 2.9.0+cpu is a CPU-only build, but this machine has NVIDIA GeForce RTX 4090."
     );
-    assert_eq!(r.exit_code(false), 1);
+    assert_eq!(r.exit_code(), 1);
+    assert_eq!(r.summary.problems[0].id, "torchlike");
     assert_eq!(
         r.recommendations[0].text,
         "TorchLike: pip install torch --index-url https://download.pytorch.org/whl/cu130"
@@ -136,10 +137,22 @@ fn a_platform_fact_unknown_says_so_instead_of_guessing() {
         "{}",
         fa.reason
     );
-    assert!(r
+    // The row cannot be judged, so the next steps say which fact would let it be.
+    let step = r
         .recommendations
         .iter()
-        .all(|rec| !rec.software.contains(&"fa".to_string())));
+        .find(|rec| rec.software.contains(&"fa".to_string()))
+        .expect("a step for the unjudged row");
+    assert!(
+        step.text.starts_with("TorchLike and FA cannot be judged without `gpu.vendor`: Run `mlcompat probe > facts.json` on that machine, or add `gpus` to the facts file."),
+        "{}",
+        step.text
+    );
+    assert_eq!(
+        r.machine.origin, "facts",
+        "a facts file without machine.kind is not a profile"
+    );
+    assert_eq!(r.exit_code(), 0, "an unjudged row is not a problem");
 }
 
 #[test]
@@ -161,17 +174,57 @@ fn compute_capability_thresholds() {
 }
 
 #[test]
-fn the_same_fix_is_recommended_once_failures_first() {
-    let r = report("schema: mlcompat.facts/1\nhost: {os: linux}\ngpus: []\n");
+fn only_installed_or_required_software_is_a_next_step() {
+    // FA fails on a GPU-less box, but it is not installed and nobody asked for it: not a step, exit 0.
+    let r =
+        report("schema: mlcompat.facts/1\nhost: {os: linux}\ngpus: []\npython: {packages: {}}\n");
     assert_eq!(row(&r, "fa").status, Status::Fail);
+    assert!(r.recommendations.is_empty(), "{:?}", r.recommendations);
+    assert_eq!((r.summary.ok, r.summary.warn, r.summary.fail), (1, 0, 1));
+    assert_eq!(r.exit_code(), 0);
+    // Installed, it is both: the exit status fails and the fix comes first.
+    let r = report("schema: mlcompat.facts/1\nhost: {os: linux}\ngpus: []\npython: {packages: {flash-attn: 2.8.3}}\n");
     let texts: Vec<&str> = r.recommendations.iter().map(|x| x.text.as_str()).collect();
     assert_eq!(texts, vec!["FA: Use SDPA."]);
-    assert_eq!((r.summary.ok, r.summary.warn, r.summary.fail), (1, 0, 1));
+    assert_eq!(r.exit_code(), 1);
+    // Required, it is a problem too, installed or not.
+    let facts = facts_from_text(
+        "f.yaml",
+        "schema: mlcompat.facts/1\nhost: {os: linux}\ngpus: []\npython: {packages: {}}\n",
+    )
+    .unwrap();
+    let request = Request {
+        required: vec!["fa".into()],
+        strict: false,
+    };
+    let r = evaluate_request(&matrix(), &facts, &request);
+    assert_eq!(r.exit_code(), 1);
+    assert_eq!(r.summary.problems[0].why, "FA is required and fails");
 }
 
 #[test]
-fn strict_turns_warnings_into_exit_1() {
-    let r = report(&NVIDIA_BOX.replace("580.95.05", "560.35.03"));
-    assert_eq!(r.exit_code(false), 0);
-    assert_eq!(r.exit_code(true), 1);
+fn strict_turns_warnings_of_installed_software_into_exit_1() {
+    let facts = facts_from_text(
+        "f.yaml",
+        &format!(
+            "{}python: {{packages: {{torch: 2.9.0+cu126}}}}\n",
+            NVIDIA_BOX.replace("580.95.05", "560.35.03")
+        ),
+    )
+    .unwrap();
+    let lenient = evaluate_request(&matrix(), &facts, &Request::default());
+    assert_eq!(lenient.exit_code(), 0);
+    let strict = evaluate_request(
+        &matrix(),
+        &facts,
+        &Request {
+            required: vec![],
+            strict: true,
+        },
+    );
+    assert_eq!(strict.exit_code(), 1);
+    assert_eq!(
+        strict.summary.problems[0].why,
+        "TorchLike is installed and warns"
+    );
 }

@@ -305,7 +305,7 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
     std::fs::create_dir_all(site.join("xformers")).expect("writable");
     std::fs::write(
         site.join("xformers/__init__.py"),
-        "import time\ntime.sleep(60)\n",
+        "import time\ntime.sleep(600)\n",
     )
     .expect("writable");
 
@@ -323,8 +323,9 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
         ])
         .output()
         .expect("runs");
+    // Far below the hanging import's 600 s (a debug build's CPU bench takes most of this).
     assert!(
-        start.elapsed() < Duration::from_secs(30),
+        start.elapsed() < Duration::from_secs(150),
         "took {:?}",
         start.elapsed()
     );

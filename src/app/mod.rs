@@ -21,7 +21,12 @@ use crate::render::{self, Grid, Style};
 pub fn main(cli: Cli) -> u8 {
     let stdout = io::stdout();
     let style = style_for(&cli, stdout.is_terminal());
-    let mut out = io::BufWriter::new(stdout.lock());
+    let buffered = io::BufWriter::new(stdout.lock());
+    let mut out: Box<dyn Write> = if style.ascii {
+        Box::new(render::AsciiWriter::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
     let result = run(&cli, style, &mut out)
         .and_then(|code| out.flush().map(|()| code).map_err(AppError::Output));
     match result {
@@ -33,7 +38,11 @@ pub fn main(cli: Cli) -> u8 {
         }
         Err(AppError::Input(e)) => {
             for line in e.to_string().lines() {
-                eprintln!("error: {line}");
+                if style.ascii {
+                    eprintln!("error: {}", render::to_ascii(line));
+                } else {
+                    eprintln!("error: {line}");
+                }
             }
             e.exit_code()
         }
@@ -62,14 +71,19 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
     match &cli.command {
         Command::Doctor(args) => {
             let matrix = load_matrix(cli)?;
+            let required = software_ids(&matrix, &args.require, "--require")?;
             let facts = facts_for(&matrix, &args.machine)?;
-            let report = crate::eval::evaluate(&matrix, &facts);
+            let request = crate::eval::Request {
+                required,
+                strict: args.strict,
+            };
+            let report = crate::eval::evaluate_request(&matrix, &facts, &request);
             match args.format {
                 DoctorFormat::Table => render::doctor_text(&report, style, out)?,
                 DoctorFormat::Json => render::doctor_json(&report, out)?,
                 DoctorFormat::Markdown => render::doctor_markdown(&report, style, out)?,
             }
-            Ok(report.exit_code(args.strict))
+            Ok(report.exit_code())
         }
         Command::Table(args) => {
             let matrix = load_matrix(cli)?;
@@ -88,7 +102,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             Ok(0)
         }
         Command::Probe(args) => {
-            let facts = probe::probe(&probe_options(&args.probe)?);
+            let mut options = probe_options(&args.probe)?;
+            options.imports = imports_of(&load_matrix(cli)?);
+            let facts = probe::probe(&options);
             match args.format {
                 ProbeFormat::Json => {
                     serde_json::to_writer_pretty(&mut *out, &facts).map_err(io::Error::from)?;
@@ -252,6 +268,28 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
     }
 }
 
+/// Software ids given on the command line, each checked against the matrix.
+fn software_ids(matrix: &Matrix, ids: &[String], flag: &str) -> Result<Vec<String>, InputError> {
+    ids.iter()
+        .map(|id| id.trim())
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            matrix
+                .software
+                .iter()
+                .find(|s| s.id == id || s.name.eq_ignore_ascii_case(id))
+                .map(|s| s.id.clone())
+                .ok_or_else(|| {
+                    let known: Vec<&str> = matrix.software.iter().map(|s| s.id.as_str()).collect();
+                    InputError::Usage(format!(
+                        "{flag}: unknown software `{id}` (known: {})",
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
 fn load_matrix(cli: &Cli) -> Result<Matrix, InputError> {
     match &cli.matrix {
         Some(dir) => matrix::from_dir(dir),
@@ -267,7 +305,22 @@ pub(crate) fn facts_for(matrix: &Matrix, args: &MachineArgs) -> Result<Facts, In
         let text = read_input(path)?;
         return facts_from_text(&path.display().to_string(), &text);
     }
-    Ok(probe::probe(&probe_options(&args.probe)?))
+    let mut options = probe_options(&args.probe)?;
+    options.imports = imports_of(matrix);
+    Ok(probe::probe(&options))
+}
+
+/// The modules `--deep` imports: each Python distribution the matrix detects that names its module.
+pub(crate) fn imports_of(matrix: &Matrix) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for sw in &matrix.software {
+        for (dist, module) in &sw.detect.imports {
+            if !out.iter().any(|(d, m)| d == dist && m == module) {
+                out.push((dist.clone(), module.clone()));
+            }
+        }
+    }
+    out
 }
 
 fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
@@ -286,6 +339,7 @@ fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
         python: flags.python.clone(),
         deep: flags.deep,
         use_cache: !flags.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none(),
+        imports: Vec::new(),
     })
 }
 

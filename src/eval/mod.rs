@@ -1,27 +1,47 @@
 //! The evaluator: a pure function from (matrix, facts) to a report. No I/O, no clock.
+//!
+//! A row's status is decided here and nowhere else, in three steps: the first rule of the row whose
+//! condition holds; then the installation itself (an installed package whose `--deep` import fails is ❌
+//! whatever the platform allows); then what the row needs (`requires`: a row is never better than the
+//! software it cannot work without). Which rows decide the exit status, and what to do next, follow.
 
+mod fixes;
 mod logic;
+mod next;
 mod summary;
 
-use std::collections::BTreeMap;
-
 use crate::facts::keys::{FactKey, Lookup, Value};
-use crate::facts::{normalize_package, Facts};
-use crate::matrix::{Matrix, Rule, Software, Status, Support};
-use crate::report::{Recommendation, Report, Row, Summary, REPORT_SCHEMA};
+use crate::facts::{normalize_package, Arch, Facts, MachineKind};
+use crate::matrix::{Matrix, Rule, RunsOn, Software, Status, Support};
+use crate::report::{Problem, Report, Row, Summary, REPORT_SCHEMA};
 
+pub use fixes::fix_already_done;
 pub use logic::Truth;
 pub use summary::machine_summary;
 
-/// How many next steps a report suggests.
-const MAX_RECOMMENDATIONS: usize = 5;
+/// What the user asked of this evaluation besides the facts.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Software ids that must work here (`--require`): they decide the exit status whether installed or not.
+    pub required: Vec<String>,
+    /// Warnings count as problems too (`--strict`).
+    pub strict: bool,
+}
 
 pub fn evaluate(matrix: &Matrix, facts: &Facts) -> Report {
-    let rows: Vec<Row> = matrix
+    evaluate_request(matrix, facts, &Request::default())
+}
+
+pub fn evaluate_request(matrix: &Matrix, facts: &Facts, request: &Request) -> Report {
+    let mut rows: Vec<Row> = matrix
         .software
         .iter()
         .map(|sw| evaluate_row(matrix, sw, facts))
         .collect();
+    apply_requirements(matrix, facts, &mut rows);
+    for row in &mut rows {
+        row.required = request.required.contains(&row.id);
+    }
     let mut summary = Summary::default();
     for row in &rows {
         match row.status {
@@ -30,7 +50,8 @@ pub fn evaluate(matrix: &Matrix, facts: &Facts) -> Report {
             Status::Fail => summary.fail += 1,
         }
     }
-    let recommendations = recommend(matrix, &rows);
+    summary.problems = problems(facts, &rows, request);
+    let recommendations = next::recommend(matrix, facts, &rows);
     Report {
         schema: REPORT_SCHEMA,
         machine: summary::machine_summary(facts),
@@ -40,12 +61,53 @@ pub fn evaluate(matrix: &Matrix, facts: &Facts) -> Report {
     }
 }
 
+/// The rows that decide the exit status: installed software that fails (or warns, under `--strict`),
+/// and every row named by `--require` that fails, warns under `--strict`, or is missing from an
+/// environment that was inspected. Hardware facts and absent software never fail a CI gate.
+fn problems(facts: &Facts, rows: &[Row], request: &Request) -> Vec<Problem> {
+    let inspected = facts
+        .machine
+        .as_ref()
+        .is_none_or(|m| m.kind != MachineKind::Profile);
+    let bad = |s: Status| s == Status::Fail || (request.strict && s == Status::Warn);
+    rows.iter()
+        .filter_map(|row| {
+            let why = if row.installed.is_some() && bad(row.status) {
+                format!("{} is installed and {}", row.name, status_word(row.status))
+            } else if row.required && bad(row.status) {
+                format!("{} is required and {}", row.name, status_word(row.status))
+            } else if row.required && inspected && row.installed.is_none() && row.detectable {
+                format!("{} is required and not installed", row.name)
+            } else {
+                return None;
+            };
+            Some(Problem {
+                id: row.id.clone(),
+                status: row.status,
+                why,
+            })
+        })
+        .collect()
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "fine",
+        Status::Warn => "warns",
+        Status::Fail => "fails",
+    }
+}
+
 /// Whether a row's software was found, and its version.
 #[derive(Debug, Clone)]
 pub(crate) enum Installed {
     Found {
         shown: String,
         version: Option<Value>,
+        /// The architecture the program or interpreter was built for.
+        arch: Option<Arch>,
+        /// The Python distribution that was found (its import proves it works).
+        dist: Option<String>,
     },
     NotFound,
     Unknown(String),
@@ -63,10 +125,13 @@ pub(crate) fn detect(sw: &Software, facts: &Facts) -> Installed {
             }
             Some(py) => {
                 for name in &sw.detect.python {
-                    if let Some(v) = py.packages.get(&normalize_package(name)) {
+                    let dist = normalize_package(name);
+                    if let Some(v) = py.packages.get(&dist) {
                         return Installed::Found {
-                            shown: v.to_string(),
+                            shown: runtime_version(facts, &dist).unwrap_or_else(|| v.to_string()),
                             version: Some(Value::Py(v.clone())),
+                            arch: py.arch,
+                            dist: Some(name.clone()),
                         };
                     }
                 }
@@ -92,6 +157,8 @@ pub(crate) fn detect(sw: &Software, facts: &Facts) -> Installed {
                                 .as_ref()
                                 .map_or_else(|| name.clone(), ToString::to_string),
                             version: b.version.clone().map(Value::Version),
+                            arch: b.arch,
+                            dist: None,
                         };
                     }
                 }
@@ -115,6 +182,8 @@ pub(crate) fn detect(sw: &Software, facts: &Facts) -> Installed {
                         return Installed::Found {
                             shown: file,
                             version: None,
+                            arch: None,
+                            dist: None,
                         };
                     }
                 }
@@ -122,6 +191,19 @@ pub(crate) fn detect(sw: &Software, facts: &Facts) -> Installed {
         }
     }
     unknown.map_or(Installed::NotFound, Installed::Unknown)
+}
+
+/// torch's own `__version__` carries the build's local tag (`2.15.0+cu132`) where the wheel's metadata on
+/// PyPI does not; shown when it names the same release.
+fn runtime_version(facts: &Facts, dist: &str) -> Option<String> {
+    if dist != "torch" {
+        return None;
+    }
+    let runtime = facts.torch.as_ref()?.version.as_ref()?;
+    let listed = facts.python.as_ref()?.packages.get(dist)?;
+    let public = |t: &str| t.split('+').next().unwrap_or(t).to_string();
+    (runtime.local() != "" && public(&runtime.to_string()) == public(&listed.to_string()))
+        .then(|| runtime.to_string())
 }
 
 /// Facts as one row's rules see them: the machine's, plus `installed` for this row.
@@ -144,10 +226,19 @@ impl RowFacts<'_> {
             (FactKey::InstalledVersion, Installed::Found { .. }) => {
                 Lookup::Unknown("installed version not reported".into())
             }
-            (FactKey::InstalledVersion, Installed::NotFound) => Lookup::Absent,
-            (FactKey::Installed | FactKey::InstalledVersion, Installed::Unknown(why)) => {
-                Lookup::Unknown(why.clone())
+            (FactKey::InstalledArch, Installed::Found { arch: Some(a), .. }) => {
+                Lookup::Known(Value::Text(a.as_str().into()))
             }
+            (FactKey::InstalledArch, Installed::Found { .. }) => {
+                Lookup::Unknown("the program's architecture was not reported".into())
+            }
+            (FactKey::InstalledVersion | FactKey::InstalledArch, Installed::NotFound) => {
+                Lookup::Absent
+            }
+            (
+                FactKey::Installed | FactKey::InstalledVersion | FactKey::InstalledArch,
+                Installed::Unknown(why),
+            ) => Lookup::Unknown(why.clone()),
             _ => key.lookup(self.facts),
         }
     }
@@ -177,6 +268,13 @@ impl RowFacts<'_> {
     }
 }
 
+/// Whether a rule's condition tests what is installed (environment facts) rather than the platform.
+fn judges_installation(rule: &Rule) -> bool {
+    rule.when
+        .as_ref()
+        .is_some_and(|c| c.facts().iter().any(|k| k.is_environment()))
+}
+
 fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
     let ctx = RowFacts {
         facts,
@@ -186,26 +284,37 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         Installed::Found { shown, .. } => Some(shown.clone()),
         _ => None,
     };
-    let row =
-        |rule: &Rule, status, support, note: String, reason: String, fix: Option<String>| Row {
-            id: sw.id.clone(),
-            name: sw.name.clone(),
-            category: sw.category.clone(),
-            category_title: matrix.category_title(&sw.category).to_string(),
-            status,
-            support,
-            installed: installed.clone(),
-            note,
-            reason,
-            fix,
-            source: rule.source.clone(),
-            rule: rule.id.clone(),
-        };
+    let mut row = Row {
+        id: sw.id.clone(),
+        name: sw.name.clone(),
+        category: sw.category.clone(),
+        category_title: matrix.category_title(&sw.category).to_string(),
+        status: Status::Warn,
+        support: Support::Unknown,
+        installed,
+        detectable: !(sw.detect.python.is_empty()
+            && sw.detect.binaries.is_empty()
+            && sw.detect.libraries.is_empty()),
+        required: false,
+        note: "no rule applies".into(),
+        reason: "No rule of the matrix applies to this machine.".into(),
+        fix: None,
+        fix_matters_when_ok: false,
+        source: String::new(),
+        rule: String::new(),
+        runs_on: RunsOn::Gpu,
+        missing_fact: None,
+        warnings: Vec::new(),
+    };
+    // Validation guarantees a fallback rule without `when`, so the loop decides on a real matrix.
     for rule in &sw.rules {
         let truth = rule
             .when
             .as_ref()
             .map_or(Truth::True, |c| logic::eval(c, &ctx));
+        row.rule = rule.id.clone();
+        row.source = rule.source.clone();
+        row.runs_on = rule.runs_on;
         match truth {
             Truth::False => continue,
             Truth::Unknown(missing) if missing.iter().all(|(k, _)| k.is_environment()) => continue,
@@ -214,84 +323,132 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                     .iter()
                     .find(|(k, _)| !k.is_environment())
                     .unwrap_or(&missing[0]);
-                return row(
-                    rule,
-                    Status::Warn,
-                    Support::Unknown,
-                    format!("cannot tell ({key} unknown)"),
-                    format!("Cannot tell: `{key}` is unknown ({why}); it decides \"{}\".", rule.note),
-                    Some("Run `mlcompat doctor` on the machine itself, or record the missing fact in the facts file.".into()),
+                row.status = Status::Warn;
+                row.support = Support::Unknown;
+                row.note = format!("cannot tell ({key} unknown)");
+                row.reason = format!(
+                    "Cannot tell: `{key}` is unknown ({why}); it decides \"{}\".",
+                    rule.note
                 );
+                row.fix = Some(next::how_to_supply(key, facts));
+                row.missing_fact = Some(key.to_string());
+                break;
             }
             Truth::True => {
-                return row(
-                    rule,
-                    rule.status,
-                    rule.support,
-                    rule.note.clone(),
-                    ctx.interpolate(&rule.reason),
-                    rule.fix.as_deref().map(|f| ctx.interpolate(f)),
-                );
+                row.status = rule.status;
+                row.support = rule.support;
+                row.note = ctx.interpolate(&rule.note);
+                row.reason = ctx.interpolate(&rule.reason);
+                row.fix = rule.fix.as_deref().map(|f| ctx.interpolate(f));
+                row.fix_matters_when_ok = judges_installation(rule);
+                break;
             }
         }
     }
-    // Validation guarantees a fallback rule without `when`, so this is only reached by a hand-built matrix.
-    Row {
-        id: sw.id.clone(),
-        name: sw.name.clone(),
-        category: sw.category.clone(),
-        category_title: matrix.category_title(&sw.category).to_string(),
-        status: Status::Warn,
-        support: Support::Unknown,
-        installed,
-        note: "no rule applies".into(),
-        reason: "No rule of the matrix applies to this machine.".into(),
-        fix: None,
-        source: String::new(),
-        rule: String::new(),
+    if let Installed::Found {
+        dist: Some(dist), ..
+    } = &ctx.installed
+    {
+        import_gate(sw, dist, facts, &mut row);
     }
+    // A command that would only install what is already here is no advice.
+    if row.installed.is_some()
+        && row
+            .fix
+            .as_deref()
+            .is_some_and(|f| fix_already_done(f, facts))
+    {
+        row.fix = None;
+    }
+    row
 }
 
-/// The few most useful next steps: failures before warnings, broken installations before software that
-/// is merely absent, in matrix order; the same fix for several rows is said once.
-fn recommend(matrix: &Matrix, rows: &[Row]) -> Vec<Recommendation> {
-    let category_rank: BTreeMap<&str, usize> = matrix
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
-    let mut candidates: Vec<(usize, &Row)> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.status != Status::Ok && r.fix.is_some() && r.support != Support::Unknown)
-        .collect();
-    candidates.sort_by_key(|(i, r)| {
-        (
-            std::cmp::Reverse(r.status),
-            r.installed.is_none(),
-            category_rank
-                .get(r.category.as_str())
-                .copied()
-                .unwrap_or(usize::MAX),
-            *i,
-        )
-    });
-    let mut out: Vec<Recommendation> = Vec::new();
-    for (_, row) in candidates {
-        let fix = row.fix.clone().unwrap_or_default();
-        if let Some(existing) = out.iter_mut().find(|r| r.text.ends_with(&fix)) {
-            existing.software.push(row.id.clone());
-            continue;
-        }
-        if out.len() == MAX_RECOMMENDATIONS {
-            continue;
-        }
-        out.push(Recommendation {
-            status: row.status,
-            software: vec![row.id.clone()],
-            text: format!("{}: {fix}", row.name),
-        });
+/// An installed distribution whose import failed under `--deep` does not work, whatever the platform
+/// allows. A rule that already failed the row (with a more specific diagnosis) is kept.
+fn import_gate(sw: &Software, dist: &str, facts: &Facts, row: &mut Row) {
+    let Some(module) = sw.detect.imports.get(dist) else {
+        return;
+    };
+    row.warnings = facts
+        .import_warnings
+        .get(module)
+        .cloned()
+        .unwrap_or_default();
+    let Some(result) = facts.imports.as_ref().and_then(|i| i.get(module)) else {
+        return;
+    };
+    if result == "ok" || row.status == Status::Fail {
+        return;
     }
-    out
+    let version = row.installed.clone().unwrap_or_default();
+    row.status = Status::Fail;
+    row.note = "installed, import fails".into();
+    row.reason = format!(
+        "{} {version} is installed but `import {module}` failed: {result}",
+        sw.name
+    );
+    row.fix = Some(fixes::for_failed_import(dist, result));
+    row.fix_matters_when_ok = false;
+    row.rule = "import-failed".into();
+    row.source = format!("mlcompat doctor --deep: `import {module}` in a child Python");
+    row.missing_fact = None;
+}
+
+/// A row is never better than a row it requires: mlx-lm cannot be ✅ while MLX fails, and installed
+/// software whose required package is missing is ❌. Applied until nothing changes (requirements chain).
+fn apply_requirements(matrix: &Matrix, facts: &Facts, rows: &mut [Row]) {
+    for _ in 0..matrix.software.len() {
+        let mut changed = false;
+        for (i, sw) in matrix.software.iter().enumerate() {
+            for need in &sw.requires {
+                if let Some(when) = &need.when {
+                    let ctx = RowFacts {
+                        facts,
+                        installed: detect(sw, facts),
+                    };
+                    if !matches!(logic::eval(when, &ctx), Truth::True) {
+                        continue;
+                    }
+                }
+                let Some(dep) = rows.iter().find(|r| r.id == need.id).cloned() else {
+                    continue;
+                };
+                let row = &mut rows[i];
+                let missing = row.installed.is_some() && dep.installed.is_none() && dep.detectable;
+                let limited = dep.status > row.status;
+                if missing
+                    && row.rule != format!("requires-{}", dep.id)
+                    && row.status != Status::Fail
+                {
+                    row.status = Status::Fail;
+                    row.note = format!("needs {}, not installed", dep.name);
+                    row.reason = format!(
+                        "{} is installed, but {} — which it cannot work without — is not.",
+                        row.name, dep.name
+                    );
+                    row.fix = dep.fix.clone();
+                    row.source = dep.source.clone();
+                    row.rule = format!("requires-{}", dep.id);
+                    row.fix_matters_when_ok = false;
+                    changed = true;
+                } else if limited {
+                    row.status = dep.status;
+                    if dep.support == Support::Unknown || dep.support == Support::No {
+                        row.support = dep.support;
+                    }
+                    row.note = format!("needs {}: {}", dep.name, dep.note);
+                    row.reason = format!("{} needs {}: {}", row.name, dep.name, dep.reason);
+                    row.fix = dep.fix.clone();
+                    row.source = dep.source.clone();
+                    row.missing_fact = dep.missing_fact.clone();
+                    row.rule = format!("requires-{}", dep.id);
+                    row.fix_matters_when_ok = false;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }

@@ -109,6 +109,7 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
             match m.kind {
                 MachineKind::Profile => "profile",
                 MachineKind::Live => "live",
+                MachineKind::Saved => "facts",
             },
         ),
         None => (None, "saved facts".to_string(), "facts"),

@@ -40,9 +40,15 @@ pub enum FactKey {
     TorchSupportsGpu,
     Import(String),
     DockerNvidiaRuntime,
+    Wsl,
+    NvidiaError,
+    /// What a `--deep` import printed on stderr (`warning.torch`).
+    Warning(String),
     /// This row's software was detected (row-local; resolved by the evaluator).
     Installed,
     InstalledVersion,
+    /// The architecture the detected program or Python was built for (row-local).
+    InstalledArch,
 }
 
 /// How a fact's values compare.
@@ -122,19 +128,24 @@ const FIXED: &[(&str, FactKey, ValueKind)] = &[
         FactKey::DockerNvidiaRuntime,
         ValueKind::Bool,
     ),
+    ("wsl", FactKey::Wsl, ValueKind::Bool),
+    ("nvidia.error", FactKey::NvidiaError, ValueKind::Text),
     ("installed", FactKey::Installed, ValueKind::Bool),
     (
         "installed.version",
         FactKey::InstalledVersion,
         ValueKind::Pep440,
     ),
+    ("installed.arch", FactKey::InstalledArch, ValueKind::Text),
 ];
 
 /// Values a text fact can take, where the set is closed (a typo in a rule is then caught).
 pub fn allowed_texts(key: &FactKey) -> Option<&'static [&'static str]> {
     match key {
         FactKey::Os => Some(&["linux", "macos", "windows"]),
-        FactKey::Arch | FactKey::PythonArch => Some(&["x86_64", "aarch64"]),
+        FactKey::Arch | FactKey::PythonArch | FactKey::InstalledArch => {
+            Some(&["x86_64", "aarch64"])
+        }
         FactKey::GpuVendor => Some(&["nvidia", "apple", "amd", "intel", "none"]),
         _ => None,
     }
@@ -162,9 +173,12 @@ impl FactKey {
         if let Some(module) = dynamic("import.") {
             return Ok(FactKey::Import(module.to_string()));
         }
+        if let Some(module) = dynamic("warning.") {
+            return Ok(FactKey::Warning(module.to_string()));
+        }
         let known: Vec<&str> = FIXED.iter().map(|(n, _, _)| *n).collect();
         Err(format!(
-            "unknown fact `{name}` (known: {}, package.<name>, binary.<name>, import.<module>)",
+            "unknown fact `{name}` (known: {}, package.<name>, binary.<name>, import.<module>, warning.<module>)",
             known.join(", ")
         ))
     }
@@ -173,7 +187,7 @@ impl FactKey {
         match self {
             FactKey::Package(_) => ValueKind::Pep440,
             FactKey::Binary(_) => ValueKind::Version,
-            FactKey::Import(_) => ValueKind::Text,
+            FactKey::Import(_) | FactKey::Warning(_) => ValueKind::Text,
             key => FIXED
                 .iter()
                 .find(|(_, k, _)| k == key)
@@ -194,6 +208,8 @@ impl FactKey {
                 | FactKey::Binary(_)
                 | FactKey::Installed
                 | FactKey::InstalledVersion
+                | FactKey::InstalledArch
+                | FactKey::Warning(_)
                 | FactKey::CudaToolkit
                 | FactKey::CudaTargetsGpu
                 | FactKey::CudaCudnn
@@ -437,9 +453,11 @@ impl FactKey {
                     "imports not tried: {}",
                     facts.why_unknown("imports")
                 )),
-                Some(imports) => imports
-                    .get(module)
-                    .map_or(Lookup::Absent, |r| Lookup::Known(Value::Text(r.clone()))),
+                // Not in the map: that module was not imported (its package is not installed).
+                Some(imports) => imports.get(module).map_or_else(
+                    || Lookup::Unknown(format!("`import {module}` was not tried")),
+                    |r| Lookup::Known(Value::Text(r.clone())),
+                ),
             },
             FactKey::DockerNvidiaRuntime => match &facts.docker {
                 None => Lookup::Unknown(format!(
@@ -448,7 +466,21 @@ impl FactKey {
                 )),
                 Some(d) => Lookup::Known(Value::Bool(d.runtimes.iter().any(|r| r == "nvidia"))),
             },
-            FactKey::Installed | FactKey::InstalledVersion => {
+            // Set only where detected: a native Linux box, a Mac or a profile is not WSL.
+            FactKey::Wsl => Lookup::Known(Value::Bool(facts.host.wsl.unwrap_or(false))),
+            FactKey::NvidiaError => match facts.nvidia.as_ref().and_then(|n| n.error.clone()) {
+                Some(e) => Lookup::Known(Value::Text(e)),
+                None => Lookup::Absent,
+            },
+            FactKey::Warning(module) => match (&facts.imports, facts.import_warnings.get(module)) {
+                (_, Some(lines)) => Lookup::Known(Value::Text(lines.join("\n"))),
+                (None, None) => Lookup::Unknown(format!(
+                    "imports not tried: {}",
+                    facts.why_unknown("imports")
+                )),
+                (Some(_), None) => Lookup::Absent,
+            },
+            FactKey::Installed | FactKey::InstalledVersion | FactKey::InstalledArch => {
                 Lookup::Unknown("row-local fact".into())
             }
         }
@@ -469,6 +501,7 @@ impl fmt::Display for FactKey {
             FactKey::Package(p) => write!(f, "package.{p}"),
             FactKey::Binary(b) => write!(f, "binary.{b}"),
             FactKey::Import(m) => write!(f, "import.{m}"),
+            FactKey::Warning(m) => write!(f, "warning.{m}"),
             key => {
                 let name = FIXED
                     .iter()

@@ -51,6 +51,10 @@ pub struct Facts {
     /// Module → `ok` or the import error (`doctor --deep`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imports: Option<BTreeMap<String, String>>,
+    /// Module → the warnings its import printed on stderr (`doctor --deep`), e.g. torch's "sm_121 is not
+    /// compatible with the current PyTorch installation".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub import_warnings: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker: Option<Docker>,
     /// Section → why its facts are missing.
@@ -61,12 +65,16 @@ pub struct Facts {
     pub probe_times_ms: BTreeMap<String, f64>,
 }
 
+/// Where facts come from. A file that does not say is `saved` facts, never a reference profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum MachineKind {
-    #[default]
+    /// A reference machine from `matrix/profiles/` (the loader sets it).
     Profile,
+    /// Probed on the machine itself (`mlcompat probe`).
     Live,
+    #[default]
+    Saved,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -155,6 +163,9 @@ pub struct Host {
     /// Peak FP32 of the CPU cores, TFLOPS (reference profiles).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_fp32_tflops: Option<f64>,
+    /// Linux running under Windows' WSL2: the GPU driver is Windows', NVML lives in /usr/lib/wsl/lib.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wsl: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +228,9 @@ pub struct Gpu {
     /// How the memory figure was obtained when NVML could not say (GB10: "Not Supported").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_note: Option<String>,
+    /// What reported this GPU when it was not NVML: `nvidia-smi` or `pci`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Peak throughput in TFLOPS. Dense unless the name says sparse (2:4 sparsity doubles the headline).
@@ -247,6 +261,13 @@ pub struct Nvidia {
     /// The highest CUDA version this driver supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cuda_driver: Option<ToolVersion>,
+    /// What the driver stack says is wrong, every line of it (nvidia-smi prints NVML's failures on
+    /// stdout, e.g. "Failed to initialize NVML: Driver/library version mismatch").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Where these facts come from when NVML could not be read (`nvidia-smi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -346,6 +367,13 @@ pub struct Binary {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<ToolVersion>,
+    /// The architecture the program was built for (its `--version` build line, else its ELF/Mach-O
+    /// header): an x86_64 llama.cpp on Apple silicon runs under Rosetta, without Metal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    /// The build target the program names, e.g. `x86_64-apple-darwin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -402,6 +430,7 @@ impl Gpu {
             memory_bus_width_bits: None,
             mig_enabled: None,
             memory_note: None,
+            source: None,
         }
     }
 }

@@ -23,6 +23,19 @@ pub enum Test {
     Contains(String),
 }
 
+impl Condition {
+    /// Every fact the condition tests.
+    pub fn facts(&self) -> Vec<&FactKey> {
+        match self {
+            Condition::All(parts) | Condition::Any(parts) => {
+                parts.iter().flat_map(Condition::facts).collect()
+            }
+            Condition::Not(inner) => inner.facts(),
+            Condition::Test { fact, .. } => vec![fact],
+        }
+    }
+}
+
 const COMBINATORS: &[&str] = &["all", "any", "not"];
 const TESTS: &[&str] = &[
     "is", "in", "not_in", "at_least", "below", "present", "contains",

@@ -7,7 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::condition::{check_placeholders, compile};
-use super::{Category, Detect, Matrix, Profile, Rule, Software, Status, Support, MATRIX_SCHEMA};
+use super::{
+    Category, Detect, Matrix, Profile, Requirement, Rule, RunsOn, Software, Status, Support,
+    MATRIX_SCHEMA,
+};
 use crate::error::{read_input, FileProblem, InputError};
 use crate::facts::load::facts_from_node;
 use crate::yaml::{self, from_node, Node, Problem, Problems};
@@ -124,7 +127,10 @@ pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
 
 fn load_profile(stem: &str, text: &str, problems: &mut Vec<Problem>) -> Option<Profile> {
     let node = yaml::parse(text).map_err(|p| problems.push(p)).ok()?;
-    let facts = facts_from_node(&node, problems)?;
+    let mut facts = facts_from_node(&node, problems)?;
+    if let Some(m) = &mut facts.machine {
+        m.kind = crate::facts::MachineKind::Profile;
+    }
     match &facts.machine {
         None => {
             problems.push(Problem::at(
@@ -195,6 +201,8 @@ struct RawRule {
     reason: String,
     fix: Option<String>,
     source: String,
+    #[serde(default)]
+    runs_on: RunsOn,
 }
 
 fn load_software(
@@ -230,7 +238,8 @@ fn load_software(
     let mut seen_software: BTreeMap<String, yaml::Loc> = BTreeMap::new();
     let mut seen_rules: BTreeMap<String, yaml::Loc> = BTreeMap::new();
     for entry in entries {
-        let raw = from_node::<RawSoftware>(&entry.without(&["rules"]), &collected);
+        let raw = from_node::<RawSoftware>(&entry.without(&["rules", "requires"]), &collected);
+        let requires = load_requires(entry, problems);
         let rules = load_rules(entry, &collected, problems, warnings, &mut seen_rules);
         let Some(raw) = raw else { continue };
         let id_loc = entry.get("id").map_or(entry.loc, |n| n.loc);
@@ -247,17 +256,112 @@ fn load_software(
                 ),
             ));
         }
+        let detect_loc = entry.get("detect").map_or(entry.loc, |n| n.loc);
+        for dist in raw.detect.imports.keys() {
+            if !raw.detect.python.iter().any(|p| p == dist) {
+                problems.push(Problem::at(
+                    detect_loc,
+                    format!("`imports` names `{dist}`, which is not in `python` (the distributions detected)"),
+                ));
+            }
+        }
         matrix.software.push(Software {
             id: raw.id,
             name: raw.name,
             category: raw.category,
             homepage: raw.homepage,
             detect: raw.detect,
+            requires,
             rules,
             loc: entry.loc,
         });
     }
+    check_requires(&matrix.software, problems);
     problems.extend(collected.into_vec());
+}
+
+/// `requires: [pytorch, {id: bitsandbytes, when: {fact: gpu.vendor, is: nvidia}}]`.
+fn load_requires(entry: &Node, problems: &mut Vec<Problem>) -> Vec<Requirement> {
+    let Some(node) = entry.get("requires") else {
+        return vec![];
+    };
+    let Some(items) = node.as_seq() else {
+        problems.push(Problem::at(
+            node.loc,
+            "`requires` must be a list of software ids",
+        ));
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(id) = item.as_str() {
+            out.push(Requirement {
+                id: id.to_string(),
+                when: None,
+            });
+            continue;
+        }
+        let id = item.get("id").and_then(Node::as_str);
+        let known_keys = item.as_map().is_some_and(|m| {
+            m.iter()
+                .all(|(k, _)| matches!(k.as_str(), Some("id" | "when")))
+        });
+        match (id, known_keys) {
+            (Some(id), true) => {
+                let when = item.get("when").map(|w| compile(w, problems));
+                if let Some(None) = when {
+                    continue;
+                }
+                out.push(Requirement {
+                    id: id.to_string(),
+                    when: when.flatten(),
+                });
+            }
+            _ => problems.push(Problem::at(
+                item.loc,
+                "a requirement is a software id, or `{id: ID, when: CONDITION}`",
+            )),
+        }
+    }
+    out
+}
+
+/// Every `requires` names a known row, and no row needs itself through others.
+fn check_requires(software: &[Software], problems: &mut Vec<Problem>) {
+    let ids: Vec<&str> = software.iter().map(|s| s.id.as_str()).collect();
+    for sw in software {
+        let loc = sw.loc;
+        for need in &sw.requires {
+            if !ids.contains(&need.id.as_str()) {
+                problems.push(Problem::at(
+                    loc,
+                    format!("`requires` names unknown software `{}`", need.id),
+                ));
+            }
+        }
+        let mut seen = vec![sw.id.as_str()];
+        let mut frontier: Vec<&str> = sw.requires.iter().map(|r| r.id.as_str()).collect();
+        while let Some(id) = frontier.pop() {
+            if id == sw.id {
+                problems.push(Problem::at(
+                    loc,
+                    format!(
+                        "`{}` requires itself (through {})",
+                        sw.id,
+                        seen[1..].join(", ")
+                    ),
+                ));
+                break;
+            }
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(next) = software.iter().find(|s| s.id == id) {
+                frontier.extend(next.requires.iter().map(|r| r.id.as_str()));
+            }
+        }
+    }
 }
 
 fn load_rules(
@@ -288,7 +392,11 @@ fn load_rules(
             seen,
             problems,
         );
-        for (field, text) in [("reason", Some(&raw.reason)), ("fix", raw.fix.as_ref())] {
+        for (field, text) in [
+            ("note", Some(&raw.note)),
+            ("reason", Some(&raw.reason)),
+            ("fix", raw.fix.as_ref()),
+        ] {
             if let (Some(text), Some(n)) = (text, node.get(field)) {
                 check_placeholders(text, n, problems);
             }
@@ -325,6 +433,7 @@ fn load_rules(
             reason: raw.reason,
             fix: raw.fix,
             source: raw.source,
+            runs_on: raw.runs_on,
             loc: node.loc,
         });
     }

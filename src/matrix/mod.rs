@@ -39,6 +39,9 @@ pub struct Software {
     pub category: String,
     pub homepage: Option<String>,
     pub detect: Detect,
+    /// Software rows this one cannot work without (mlx-lm → mlx, vLLM → PyTorch): a row is never
+    /// better than what it needs.
+    pub requires: Vec<Requirement>,
     pub rules: Vec<Rule>,
     pub loc: Loc,
 }
@@ -52,6 +55,10 @@ pub struct Detect {
     pub binaries: Vec<String>,
     #[serde(default)]
     pub libraries: Vec<String>,
+    /// Python distribution → the module `doctor --deep` imports to prove it works (`mlx` → `mlx.core`).
+    /// An installed distribution whose import fails makes the row ❌.
+    #[serde(default)]
+    pub imports: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(
@@ -84,6 +91,13 @@ impl Status {
     }
 }
 
+/// One software row another needs, where `when` holds (Unsloth needs bitsandbytes on NVIDIA only).
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub id: String,
+    pub when: Option<Condition>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
@@ -95,7 +109,18 @@ pub struct Rule {
     pub reason: String,
     pub fix: Option<String>,
     pub source: String,
+    /// Where the software computes when this rule decides: the machine's GPU (default) or its CPU
+    /// (mlx[cpu] on an AMD GPU box). Estimates use the matching engine efficiency and machine figures.
+    pub runs_on: RunsOn,
     pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunsOn {
+    #[default]
+    Gpu,
+    Cpu,
 }
 
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use crate::facts::{Binary, Docker};
+use crate::facts::{Arch, Binary, Docker};
 use crate::probe::{cache, exec};
 
 /// Programs looked for, with the arguments that print their version (`None`: presence only).
@@ -39,14 +39,21 @@ pub fn probe(timeout: Duration, use_cache: bool) -> BTreeMap<String, Binary> {
         .into_iter()
         .map(|(name, args, path)| {
             thread::spawn(move || {
-                let version = args
-                    .and_then(|a| cache::run_cached(&path, &[a], timeout, use_cache).ok())
-                    .and_then(|out| parse_version(name, &out));
+                let output =
+                    args.and_then(|a| cache::run_cached(&path, &[a], timeout, use_cache).ok());
+                let version = output.as_deref().and_then(|out| parse_version(name, out));
+                let target = output.as_deref().and_then(parse_build_target);
+                let arch = target
+                    .as_deref()
+                    .and_then(arch_of_target)
+                    .or_else(|| header_arch(&path));
                 (
                     name.to_string(),
                     Binary {
                         path: path.display().to_string(),
                         version: version.and_then(|v| v.parse().ok()),
+                        arch,
+                        target,
                     },
                 )
             })
@@ -81,6 +88,103 @@ pub fn parse_version(name: &str, text: &str) -> Option<String> {
                 && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         })
         .map(str::to_string)
+}
+
+/// The target triple a build line names: llama.cpp prints `built with Apple clang version 15.0.0
+/// (clang-1500.1.0.2.5) for arm64-apple-darwin23.6.0`.
+pub fn parse_build_target(text: &str) -> Option<String> {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("built with"))
+        .find_map(|l| l.rsplit_once(" for ").map(|(_, t)| t.trim().to_string()))
+        .filter(|t| !t.is_empty() && !t.contains(char::is_whitespace))
+}
+
+/// The architecture a target triple starts with (`x86_64-apple-darwin`, `aarch64-linux-gnu`).
+pub fn arch_of_target(target: &str) -> Option<Arch> {
+    Arch::from_name(target.split('-').next().unwrap_or_default())
+}
+
+/// The architecture in a program's ELF or Mach-O header; for a universal (fat) Mach-O, the slice this
+/// machine runs natively when present. Scripts and unknown formats give `None`.
+pub fn header_arch(path: &Path) -> Option<Arch> {
+    let mut head = [0u8; 256];
+    let n = read_head(path, &mut head)?;
+    parse_header_arch(&head[..n], std::env::consts::ARCH)
+}
+
+fn read_head(path: &Path, buf: &mut [u8]) -> Option<usize> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Never block on a FIFO swapped in after the check above.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path).ok()?;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    Some(filled)
+}
+
+/// ELF `e_machine` (EM_X86_64 62, EM_AARCH64 183) or Mach-O `cputype` (CPU_TYPE_X86_64 0x01000007,
+/// CPU_TYPE_ARM64 0x0100000c), as `<elf.h>` and `<mach-o/loader.h>` define them.
+pub fn parse_header_arch(head: &[u8], native: &str) -> Option<Arch> {
+    let u16_at = |i: usize, le: bool| {
+        let b: [u8; 2] = head.get(i..i + 2)?.try_into().ok()?;
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    };
+    let u32_at = |i: usize, le: bool| {
+        let b: [u8; 4] = head.get(i..i + 4)?.try_into().ok()?;
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    };
+    let cpu = |t: u32| match t {
+        0x0100_0007 => Some(Arch::X86_64),
+        0x0100_000c => Some(Arch::Aarch64),
+        _ => None,
+    };
+    match head.get(..4)? {
+        [0x7f, b'E', b'L', b'F'] => {
+            let le = *head.get(5)? == 1;
+            match u16_at(18, le)? {
+                62 => Some(Arch::X86_64),
+                183 => Some(Arch::Aarch64),
+                _ => None,
+            }
+        }
+        [0xcf, 0xfa, 0xed, 0xfe] => cpu(u32_at(4, true)?),
+        [0xfe, 0xed, 0xfa, 0xcf] => cpu(u32_at(4, false)?),
+        [0xca, 0xfe, 0xba, 0xbe] => {
+            // fat_header, big-endian: nfat_arch, then 20-byte fat_arch entries (cputype first).
+            let count = u32_at(4, false)?.min(8) as usize;
+            let slices: Vec<Arch> = (0..count)
+                .filter_map(|i| cpu(u32_at(8 + 20 * i, false)?))
+                .collect();
+            let native = Arch::from_name(native);
+            native
+                .filter(|n| slices.contains(n))
+                .or_else(|| slices.first().copied())
+        }
+        _ => None,
+    }
 }
 
 /// Docker's runtimes from the daemon configuration (no process started). `--gpus` also works through
@@ -150,69 +254,6 @@ pub fn parse_docker_info(text: &str) -> Docker {
     docker
 }
 
-/// What nvidia-smi's default table says, for when NVML could not be read by mlcompat itself.
-#[derive(Debug, Default, PartialEq)]
-pub struct SmiTable {
-    pub driver: Option<String>,
-    pub cuda: Option<String>,
-    pub gpus: Vec<(String, Option<u64>)>,
-    /// A failure nvidia-smi printed instead of the table.
-    pub error: Option<String>,
-}
-
-/// Parses `nvidia-smi` (no arguments). GPU rows are `|   0  NVIDIA GB10   On  |`; the next row holds
-/// memory as `74199MiB /  81559MiB` or `Not Supported`.
-pub fn parse_nvidia_smi(text: &str) -> SmiTable {
-    let mut table = SmiTable::default();
-    if let Some(line) = text
-        .lines()
-        .find(|l| l.starts_with("Failed to initialize NVML"))
-    {
-        let library = text
-            .lines()
-            .find_map(|l| l.strip_prefix("NVML library version:"))
-            .map(str::trim);
-        table.error = Some(match library {
-            Some(v) => format!("{} (NVML library {v}: the loaded kernel driver differs; reboot after a driver update)", line.trim()),
-            None => line.trim().to_string(),
-        });
-        return table;
-    }
-    let field = |line: &str, key: &str| {
-        line.split(key)
-            .nth(1)
-            .map(|r| r.split_whitespace().next().unwrap_or_default().to_string())
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.contains("Driver Version:") {
-            table.driver = field(line, "Driver Version:");
-            table.cuda = field(line, "CUDA Version:");
-        }
-        let cells: Vec<&str> = line.split('|').collect();
-        if cells.len() >= 3 {
-            let first = cells[1].trim();
-            let mut words = first.split_whitespace();
-            if let (Some(index), Some(_)) = (words.next(), words.clone().next()) {
-                if index.bytes().all(|b| b.is_ascii_digit()) && !first.contains("MiB") {
-                    let rest: Vec<&str> = words.collect();
-                    // The last word is the persistence mode (On/Off).
-                    let name = rest[..rest.len().saturating_sub(1)].join(" ");
-                    let memory = lines.get(i + 1).and_then(|next| {
-                        let cell = next.split('|').nth(2)?;
-                        let total = cell.split('/').nth(1)?.trim().trim_end_matches("MiB");
-                        total.trim().parse::<u64>().ok()
-                    });
-                    if name.chars().any(char::is_alphabetic) {
-                        table.gpus.push((name, memory));
-                    }
-                }
-            }
-        }
-    }
-    table
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,33 +314,46 @@ mod tests {
     }
 
     #[test]
-    fn nvidia_smi_tables() {
-        let gb10 = parse_nvidia_smi(&fixture(
-            "nvidia-smi/gb10-dgx-spark-driver580.95-processes.txt",
-        ));
-        assert_eq!(gb10.driver.as_deref(), Some("580.95.05"));
-        assert_eq!(gb10.cuda.as_deref(), Some("13.0"));
-        assert_eq!(gb10.gpus, vec![("NVIDIA GB10".to_string(), None)]);
-        let h100 = parse_nvidia_smi(&fixture(
-            "nvidia-smi/h100-sxm-single-74GiB-used-driver580.105.txt",
-        ));
-        assert_eq!(h100.driver.as_deref(), Some("580.105.08"));
-        assert_eq!(h100.gpus.len(), 1);
-        assert_eq!(h100.gpus[0].1, Some(81559));
-        let four = parse_nvidia_smi(&fixture("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt"));
-        assert_eq!(four.gpus.len(), 4);
-        let mig = parse_nvidia_smi(&fixture("nvidia-smi/mig-devices-section-PARTIAL.txt"));
-        assert!(mig.gpus.is_empty(), "{mig:?}");
-        let rtx = parse_nvidia_smi(&fixture(
-            "nvidia-smi/rtx5090-desktop-xorg-processes-driver580.65.txt",
-        ));
-        assert_eq!(rtx.gpus[0].0, "NVIDIA GeForce RTX 5090");
-        let mismatch = parse_nvidia_smi(&fixture(
-            "nvidia-smi/driver-library-mismatch-with-nvml-version.txt",
-        ));
-        assert!(mismatch
-            .error
-            .unwrap()
-            .contains("Driver/library version mismatch (NVML library 550.144"));
+    fn build_targets_and_headers_give_the_architecture() {
+        let arm = fixture("tools/llama-cli-version-arm64-apple-darwin.txt");
+        assert_eq!(
+            parse_build_target(&arm).as_deref(),
+            Some("arm64-apple-darwin23.6.0")
+        );
+        assert_eq!(parse_version("llama-cli", &arm).as_deref(), Some("3930"));
+        let x86 = fixture("tools/llama-cli-version-x86_64-apple-darwin.txt");
+        let target = parse_build_target(&x86).unwrap();
+        assert_eq!(arch_of_target(&target), Some(Arch::X86_64));
+        assert_eq!(
+            arch_of_target("arm64-apple-darwin23.6.0"),
+            Some(Arch::Aarch64)
+        );
+        assert_eq!(parse_build_target("ollama version is 0.12.6"), None);
+        // This test binary's own ELF header.
+        let me = std::env::current_exe().unwrap();
+        assert_eq!(header_arch(&me), Arch::from_name(std::env::consts::ARCH));
+        // Mach-O headers as <mach-o/loader.h> and <mach-o/fat.h> lay them out.
+        let thin_x86 = [0xcf, 0xfa, 0xed, 0xfe, 0x07, 0x00, 0x00, 0x01];
+        assert_eq!(parse_header_arch(&thin_x86, "aarch64"), Some(Arch::X86_64));
+        let thin_arm = [0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01];
+        assert_eq!(parse_header_arch(&thin_arm, "aarch64"), Some(Arch::Aarch64));
+        let mut fat = vec![0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2];
+        fat.extend([0x01, 0, 0, 0x07]);
+        fat.extend([0u8; 16]);
+        fat.extend([0x01, 0, 0, 0x0c]);
+        fat.extend([0u8; 16]);
+        assert_eq!(parse_header_arch(&fat, "aarch64"), Some(Arch::Aarch64));
+        assert_eq!(parse_header_arch(&fat, "x86_64"), Some(Arch::X86_64));
+        assert_eq!(parse_header_arch(b"#!/bin/sh\n", "aarch64"), None);
+        assert_eq!(parse_header_arch(b"", "aarch64"), None);
+        // A FIFO is not read (it would block).
+        let dir = std::env::temp_dir().join(format!("mlcompat-fifo-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let fifo = dir.join("llama-cli");
+        let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+        assert_eq!(header_arch(&fifo), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

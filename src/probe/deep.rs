@@ -14,24 +14,15 @@ use crate::probe::exec;
 
 const IMPORT_SCRIPT: &str = include_str!("../../probes/deep_import.py");
 
-/// Module imported → the distribution that provides it (only installed ones are tried).
-pub const MODULES: &[(&str, &str)] = &[
-    ("torch", "torch"),
-    ("flash_attn", "flash-attn"),
-    ("bitsandbytes", "bitsandbytes"),
-    ("vllm", "vllm"),
-    ("mlx", "mlx"),
-    ("jax", "jax"),
-    ("triton", "triton"),
-    ("xformers", "xformers"),
-];
-
 #[derive(Debug, Deserialize, PartialEq)]
 pub struct ImportResult {
     pub module: String,
     pub import: String,
     #[serde(default)]
     pub torch: Option<TorchReport>,
+    /// Python warnings raised while importing and inspecting the module.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -47,55 +38,67 @@ pub struct TorchReport {
 
 pub struct DeepProbe {
     pub imports: BTreeMap<String, String>,
+    /// Module → warnings its import printed (Python warnings and warning lines on stderr).
+    pub warnings: BTreeMap<String, Vec<String>>,
     pub torch: Option<Torch>,
 }
 
-pub fn probe(python: &Python, timeout: Duration) -> DeepProbe {
-    let Some(interpreter) = python.path.clone() else {
-        return DeepProbe {
-            imports: BTreeMap::new(),
-            torch: None,
-        };
+/// Imports each module of `modules` (distribution, module) whose distribution is installed.
+pub fn probe(python: &Python, modules: &[(String, String)], timeout: Duration) -> DeepProbe {
+    let mut deep = DeepProbe {
+        imports: BTreeMap::new(),
+        warnings: BTreeMap::new(),
+        torch: None,
     };
-    let wanted: Vec<&str> = MODULES
+    let Some(interpreter) = python.path.clone() else {
+        return deep;
+    };
+    let mut wanted: Vec<&String> = modules
         .iter()
-        .filter(|(_, dist)| python.packages.contains_key(&normalize_package(dist)))
-        .map(|(module, _)| *module)
+        .filter(|(dist, _)| python.packages.contains_key(&normalize_package(dist)))
+        .map(|(_, module)| module)
         .collect();
+    wanted.sort();
+    wanted.dedup();
     let handles: Vec<_> = wanted
         .into_iter()
         .map(|module| {
             let interpreter = interpreter.clone();
+            let module = module.clone();
             thread::spawn(move || {
-                (
-                    module.to_string(),
-                    import(Path::new(&interpreter), module, timeout),
-                )
+                let result = import(Path::new(&interpreter), &module, timeout);
+                (module, result)
             })
         })
         .collect();
-    let mut imports = BTreeMap::new();
-    let mut torch = None;
     for handle in handles {
         let Ok((module, result)) = handle.join() else {
             continue;
         };
         match result {
-            Ok(r) => {
-                if let Some(t) = r.torch {
-                    torch = Some(to_torch(&t));
+            Ok((r, stderr)) => {
+                if let Some(t) = &r.torch {
+                    deep.torch = Some(to_torch(t));
                 }
-                imports.insert(module, r.import);
+                let warnings = warnings_of(&r.warnings, &stderr);
+                if !warnings.is_empty() {
+                    deep.warnings.insert(module.clone(), warnings);
+                }
+                deep.imports.insert(module, r.import);
             }
             Err(e) => {
-                imports.insert(module, e);
+                deep.imports.insert(module, e);
             }
         }
     }
-    DeepProbe { imports, torch }
+    deep
 }
 
-fn import(python: &Path, module: &str, timeout: Duration) -> Result<ImportResult, String> {
+fn import(
+    python: &Path,
+    module: &str,
+    timeout: Duration,
+) -> Result<(ImportResult, String), String> {
     let out = exec::run(
         &python.display().to_string(),
         &["-c", IMPORT_SCRIPT, module],
@@ -103,7 +106,45 @@ fn import(python: &Path, module: &str, timeout: Duration) -> Result<ImportResult
     )
     .map_err(|e| e.to_string())?;
     parse_import(&out.stdout)
+        .map(|r| (r, out.stderr))
         .ok_or_else(|| format!("import {module}: no result from the child process"))
+}
+
+/// Most warning lines a module keeps; each is cut to a readable length.
+const MAX_WARNINGS: usize = 8;
+const MAX_WARNING_CHARS: usize = 400;
+
+/// The warnings worth keeping: what Python's warnings module recorded, then lines of stderr that say
+/// "warning" and were not recorded already (some packages print instead of warn). Whitespace collapsed.
+pub fn warnings_of(recorded: &[String], stderr: &str) -> Vec<String> {
+    let clean = |t: &str| {
+        let text = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.chars().count() > MAX_WARNING_CHARS {
+            let cut: String = text.chars().take(MAX_WARNING_CHARS).collect();
+            format!("{cut}…")
+        } else {
+            text
+        }
+    };
+    let mut out: Vec<String> = recorded
+        .iter()
+        .map(|w| clean(w))
+        .filter(|w| !w.is_empty())
+        .collect();
+    for line in stderr.lines() {
+        let line = clean(line);
+        let says_warning = line.to_ascii_lowercase().contains("warn");
+        if says_warning
+            && !out
+                .iter()
+                .any(|w| w.contains(&line) || line.contains(w.as_str()))
+        {
+            out.push(line);
+        }
+    }
+    out.dedup();
+    out.truncate(MAX_WARNINGS);
+    out
 }
 
 /// The child prints one JSON line last; packages may print banners before it.

@@ -92,8 +92,42 @@ pub fn resolve(program: &str) -> Option<PathBuf> {
     which::which(program).ok()
 }
 
+/// A program that ran to its end, whatever its exit status.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// Both streams, lossily decoded: a failing program's message may be on either (nvidia-smi prints
+    /// "Failed to initialize NVML" on stdout and exits 18).
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
 /// Runs `program args…` and returns its output when it exits 0 within `timeout`.
 pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<Output, RunError> {
+    let name = program.rsplit('/').next().unwrap_or(program).to_string();
+    let done = run_to_end(program, args, timeout)?;
+    if done.code != Some(0) {
+        return Err(RunError::Failed {
+            program: name,
+            code: done.code,
+            stderr_tail: tail(&done.stderr, 300),
+        });
+    }
+    if done.stdout.contains(char::REPLACEMENT_CHARACTER) {
+        return Err(RunError::NotUtf8 { program: name });
+    }
+    Ok(Output {
+        stdout: done.stdout,
+        stderr: done.stderr,
+        elapsed: done.elapsed,
+    })
+}
+
+/// Runs `program args…` and returns what it printed and how it ended; only a missing program, a
+/// timeout or an I/O failure are errors.
+pub fn run_to_end(program: &str, args: &[&str], timeout: Duration) -> Result<Completed, RunError> {
     let name = program.rsplit('/').next().unwrap_or(program).to_string();
     let path = resolve(program).ok_or_else(|| RunError::NotFound {
         program: name.clone(),
@@ -137,20 +171,10 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<Output, Ru
         }
         Err(e) => return Err(io(e)),
     };
-    let stderr_text = String::from_utf8_lossy(&err).into_owned();
-    if !status.success() {
-        return Err(RunError::Failed {
-            program: name,
-            code: status.code(),
-            stderr_tail: tail(&stderr_text, 300),
-        });
-    }
-    let stdout = String::from_utf8(out).map_err(|_| RunError::NotUtf8 {
-        program: name.clone(),
-    })?;
-    Ok(Output {
-        stdout,
-        stderr: stderr_text,
+    Ok(Completed {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
         elapsed,
     })
 }

@@ -35,6 +35,10 @@ fn linux(host: &mut Host) {
     host.kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .ok()
         .map(|s| s.trim().to_string());
+    host.wsl = Some(is_wsl(
+        host.kernel.as_deref().unwrap_or_default(),
+        std::path::Path::new(WSL_LIB_DIR).is_dir(),
+    ));
     if let Ok(text) = std::fs::read_to_string("/proc/cpuinfo") {
         let cpu = parse_cpuinfo(&text);
         host.cpu_model = cpu.model;
@@ -44,6 +48,16 @@ fn linux(host: &mut Host) {
         host.memory_gb = parse_meminfo_total_gb(&text);
     }
     host.glibc = glibc_version().and_then(|v| v.parse().ok());
+}
+
+/// Where WSL2 mounts the Windows driver's Linux libraries (libnvidia-ml.so.1, libcuda.so.1, nvidia-smi).
+pub const WSL_LIB_DIR: &str = "/usr/lib/wsl/lib";
+
+/// WSL kernels name themselves (`5.15.167.4-microsoft-standard-WSL2`; WSL1: `4.4.0-19041-Microsoft`), and
+/// WSL2 mounts the Windows GPU driver's libraries under /usr/lib/wsl/lib.
+pub fn is_wsl(kernel_release: &str, wsl_lib_dir: bool) -> bool {
+    let k = kernel_release.to_ascii_lowercase();
+    k.contains("microsoft") || k.contains("wsl") || wsl_lib_dir
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -201,6 +215,16 @@ pub fn parse_sysctl_values(text: &str) -> (Option<f64>, Option<String>, Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_wsl_kernels() {
+        // Kernel releases as `uname -r` prints them on WSL2 and WSL1 (Microsoft's WSL kernel tags).
+        assert!(is_wsl("5.15.167.4-microsoft-standard-WSL2", false));
+        assert!(is_wsl("6.6.87.2-microsoft-standard-WSL2", false));
+        assert!(is_wsl("4.4.0-19041-Microsoft", false));
+        assert!(!is_wsl("6.8.0-1015-nvidia-64k", false));
+        assert!(is_wsl("6.8.0-custom", true));
+    }
 
     #[test]
     fn reads_os_release() {

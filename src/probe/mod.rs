@@ -12,6 +12,7 @@ pub mod host;
 pub mod nvidia;
 pub mod pci;
 pub mod python;
+pub mod smi;
 pub mod toolkit;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,9 @@ pub struct ProbeOptions {
     pub python: Option<PathBuf>,
     pub deep: bool,
     pub use_cache: bool,
+    /// (Python distribution, module) pairs `--deep` imports when the distribution is installed; the
+    /// matrix says which (`detect.imports`).
+    pub imports: Vec<(String, String)>,
 }
 
 impl Default for ProbeOptions {
@@ -40,6 +44,7 @@ impl Default for ProbeOptions {
             python: None,
             deep: false,
             use_cache: true,
+            imports: Vec::new(),
         }
     }
 }
@@ -230,8 +235,9 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         let t = Instant::now();
         match &facts.python {
             Some(py) => {
-                let deep = deep::probe(py, options.import_timeout);
+                let deep = deep::probe(py, &options.imports, options.import_timeout);
                 facts.imports = Some(deep.imports);
+                facts.import_warnings = deep.warnings;
                 facts.torch = deep.torch;
                 if facts.torch.is_none() && py.packages.contains_key("torch") {
                     failed.insert("torch".into(), "torch did not import (see imports)".into());
@@ -320,34 +326,55 @@ fn gpus(host: &crate::facts::Host, options: &ProbeOptions) -> GpuPart {
                 .collect();
             part.nvidia = Some(report.nvidia);
         }
-        Err(nvml_error) => {
-            let pci: Vec<pci::PciGpu> = pci::list(Path::new("/sys/bus/pci/devices"));
-            let has_nvidia = pci.iter().any(|p| p.vendor == Vendor::Nvidia);
-            // nvidia-smi can explain what NVML could not (e.g. "Driver/library version mismatch").
-            let smi = exec::resolve("nvidia-smi").map(|_| {
-                match exec::run("nvidia-smi", &[], options.timeout) {
-                    Ok(out) => binaries::parse_nvidia_smi(&out.stdout),
-                    Err(exec::RunError::Failed { stderr_tail, .. }) => {
-                        binaries::parse_nvidia_smi(&stderr_tail)
-                    }
-                    Err(e) => binaries::SmiTable {
-                        error: Some(e.to_string()),
-                        ..Default::default()
-                    },
-                }
-            });
-            let reason = match (&smi, has_nvidia) {
-                (Some(binaries::SmiTable { error: Some(e), .. }), _) => {
-                    format!("{nvml_error}; nvidia-smi: {e}")
-                }
-                (_, true) => format!("{nvml_error}, although the PCI bus lists an NVIDIA GPU"),
-                _ => nvml_error,
+        Err(nvml_error) => nvidia_fallback(host, options, nvml_error, &mut part),
+    }
+    part
+}
+
+/// NVML could not be loaded: nvidia-smi says what it can (its GPU table, or why it fails), else the PCI
+/// bus lists what is plugged in. Whatever is learnt becomes facts marked with where it came from.
+fn nvidia_fallback(
+    host: &crate::facts::Host,
+    options: &ProbeOptions,
+    nvml_error: String,
+    part: &mut GpuPart,
+) {
+    let pci: Vec<pci::PciGpu> = pci::list(Path::new("/sys/bus/pci/devices"));
+    let has_nvidia = pci.iter().any(|p| p.vendor == Vendor::Nvidia);
+    // Under WSL2 nvidia-smi comes with the Windows driver in /usr/lib/wsl/lib, not always on PATH.
+    let smi_path = exec::resolve("nvidia-smi").or_else(|| {
+        let wsl = Path::new(host::WSL_LIB_DIR).join("nvidia-smi");
+        (host.wsl == Some(true) && wsl.is_file()).then_some(wsl)
+    });
+    let smi = smi_path.map(|p| smi::read(&p, options.timeout, host.memory_gb));
+    match smi {
+        Some(smi) if !smi.gpus.is_empty() => {
+            part.failed.push((
+                "nvidia".into(),
+                format!("{nvml_error}; GPUs and driver read from nvidia-smi instead"),
+            ));
+            part.gpus = smi.gpus;
+            part.nvidia = smi.nvidia;
+        }
+        smi => {
+            let smi_error = smi.and_then(|s| s.error);
+            let reason = match (&smi_error, has_nvidia) {
+                (Some(e), _) => format!("{nvml_error}; nvidia-smi: {}", e.replace('\n', " / ")),
+                (None, true) => format!("{nvml_error}, although the PCI bus lists an NVIDIA GPU"),
+                (None, false) => nvml_error,
             };
             part.failed.push(("nvidia".into(), reason));
+            if let Some(error) = smi_error {
+                part.nvidia = Some(crate::facts::Nvidia {
+                    error: Some(error),
+                    source: Some(smi::SOURCE.into()),
+                    ..Default::default()
+                });
+            }
             part.gpus = pci
                 .iter()
                 .map(|p| {
-                    Gpu::new(
+                    let mut gpu = Gpu::new(
                         p.vendor,
                         format!(
                             "{} GPU (PCI {} device {})",
@@ -355,12 +382,13 @@ fn gpus(host: &crate::facts::Host, options: &ProbeOptions) -> GpuPart {
                             p.address,
                             p.device_id
                         ),
-                    )
+                    );
+                    gpu.source = Some("pci".into());
+                    gpu
                 })
                 .collect();
         }
     }
-    part
 }
 
 fn vendor_name(v: Vendor) -> &'static str {

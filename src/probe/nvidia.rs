@@ -58,7 +58,18 @@ pub struct NvmlReport {
 }
 
 pub fn read() -> Result<NvmlReport, String> {
-    let nvml = Nvml::init().map_err(|e| describe_init_error(&e))?;
+    // Under WSL2 the Windows driver's NVML is mounted in /usr/lib/wsl/lib, which the loader's default
+    // path may not list.
+    let wsl_nvml = std::path::Path::new(crate::probe::host::WSL_LIB_DIR).join("libnvidia-ml.so.1");
+    let nvml = Nvml::init()
+        .or_else(|e| {
+            if wsl_nvml.is_file() {
+                Nvml::builder().lib_path(wsl_nvml.as_os_str()).init()
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| describe_init_error(&e))?;
     let driver = nvml.sys_driver_version().ok().and_then(|v| v.parse().ok());
     let cuda_driver = nvml
         .sys_cuda_driver_version()
@@ -98,6 +109,7 @@ pub fn read() -> Result<NvmlReport, String> {
         nvidia: Nvidia {
             driver,
             cuda_driver,
+            ..Default::default()
         },
         devices,
     })

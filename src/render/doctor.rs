@@ -9,6 +9,9 @@ use crate::report::Report;
 /// Width of wrapped reason/fix lines.
 const TEXT_WIDTH: usize = 96;
 
+/// How many next steps the text shows; the rest are counted, and JSON lists them all.
+const SHOWN_STEPS: usize = 8;
+
 pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let m = &report.machine;
     let title = match &m.id {
@@ -42,16 +45,30 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
         .rows
         .iter()
         .map(|r| display_width(&r.name))
+        .chain([display_width("Software")])
         .max()
         .unwrap_or(0);
     let inst_w = report
         .rows
         .iter()
         .map(|r| display_width(installed_text(r.installed.as_deref())))
+        .chain([display_width("Installed")])
         .max()
         .unwrap_or(0)
         .min(24);
-    let indent = " ".repeat(2 + if style.ascii { 4 } else { 2 } + 2);
+    let symbol_w = if style.ascii { 4 } else { 2 };
+    let indent = " ".repeat(2 + symbol_w + 2);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "  {}  {}  {}  Verdict here",
+            pad("", symbol_w),
+            pad("Software", name_w),
+            pad("Installed", inst_w)
+        ))
+    )?;
     let mut category = "";
     for row in &report.rows {
         if row.category != category {
@@ -74,38 +91,78 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
             for line in wrap(&row.reason, TEXT_WIDTH) {
                 writeln!(out, "{indent}{}", style.dim(&line))?;
             }
-            if let Some(fix) = &row.fix {
-                for (i, line) in wrap(fix, TEXT_WIDTH - 5).iter().enumerate() {
-                    let lead = if i == 0 { "fix: " } else { "     " };
-                    writeln!(out, "{indent}{lead}{line}")?;
+        }
+        let show_fix =
+            row.status != Status::Ok || (row.fix_matters_when_ok && row.installed.is_some());
+        if let Some(fix) = row.fix.as_ref().filter(|_| show_fix) {
+            if row.status == Status::Ok {
+                for line in wrap(&row.reason, TEXT_WIDTH) {
+                    writeln!(out, "{indent}{}", style.dim(&line))?;
                 }
+            }
+            for (i, line) in wrap(fix, TEXT_WIDTH - 5).iter().enumerate() {
+                let lead = if i == 0 { "fix: " } else { "     " };
+                writeln!(out, "{indent}{lead}{line}")?;
+            }
+        }
+        for warning in &row.warnings {
+            for (i, line) in wrap(warning, TEXT_WIDTH - 7).iter().enumerate() {
+                let lead = if i == 0 { "warns: " } else { "       " };
+                writeln!(out, "{indent}{}", style.dim(&format!("{lead}{line}")))?;
             }
         }
     }
     writeln!(out)?;
+    next_steps(report, style, out)
+}
+
+/// "What to do next", or why there is nothing to do.
+fn next_steps(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if report.recommendations.is_empty() {
-        writeln!(
-            out,
-            "{}",
-            style.bold("What to do next: nothing — every row is fine.")
-        )?;
-    } else {
-        writeln!(out, "{}", style.bold("What to do next"))?;
-        for (i, rec) in report.recommendations.iter().enumerate() {
-            let lines = wrap(&rec.text, TEXT_WIDTH);
-            for (j, line) in lines.iter().enumerate() {
-                if j == 0 {
-                    writeln!(
-                        out,
-                        "  {}. {} {line}",
-                        i + 1,
-                        style.paint(rec.status, style.symbol(rec.status))
-                    )?;
-                } else {
-                    writeln!(out, "     {line}")?;
-                }
+        let text = match report.machine.origin.as_str() {
+            "profile" => format!(
+                "What to do next: nothing to fix on a reference profile, which has nothing installed. \
+                 Rows marked {} or {} say what each software needs on this machine; `--require ID` \
+                 plans for the software you need.",
+                style.symbol(Status::Warn),
+                style.symbol(Status::Fail)
+            ),
+            _ if report.rows.iter().any(|r| r.installed.is_some()) => {
+                "What to do next: nothing — the software installed here works as far as mlcompat can \
+                 tell; rows for software that is not installed say how to get it."
+                    .to_string()
+            }
+            _ => "What to do next: nothing installed to check. Rows for each software say how to get \
+                  it; `--require ID` names what must work here."
+                .to_string(),
+        };
+        for line in wrap(&text, TEXT_WIDTH) {
+            writeln!(out, "{}", style.bold(&line))?;
+        }
+        return Ok(());
+    }
+    writeln!(out, "{}", style.bold("What to do next"))?;
+    for (i, rec) in report.recommendations.iter().take(SHOWN_STEPS).enumerate() {
+        let lines = wrap(&rec.text, TEXT_WIDTH);
+        for (j, line) in lines.iter().enumerate() {
+            if j == 0 {
+                writeln!(
+                    out,
+                    "  {}. {} {line}",
+                    i + 1,
+                    style.paint(rec.status, style.symbol(rec.status))
+                )?;
+            } else {
+                writeln!(out, "     {line}")?;
             }
         }
+    }
+    let more = report.recommendations.len().saturating_sub(SHOWN_STEPS);
+    if more > 0 {
+        writeln!(
+            out,
+            "  … and {more} more (the rows above show each fix; --format json lists every step)"
+        )?;
     }
     Ok(())
 }
@@ -176,6 +233,13 @@ pub fn doctor_markdown(report: &Report, style: Style, out: &mut dyn Write) -> io
             escape(row.fix.as_deref().unwrap_or("")),
             source_link(&row.source),
         )?;
+    }
+    for row in report.rows.iter().filter(|r| !r.warnings.is_empty()) {
+        writeln!(out)?;
+        writeln!(out, "{} warns on import:", escape(&row.name))?;
+        for w in &row.warnings {
+            writeln!(out, "- {}", escape(w))?;
+        }
     }
     if !report.recommendations.is_empty() {
         writeln!(out)?;

@@ -1,0 +1,147 @@
+//! Fix commands the evaluator writes or drops: a fix that would only install what is already installed
+//! is no advice, and a failed import names the missing dependency when Python says which.
+
+use std::str::FromStr;
+
+use crate::facts::{normalize_package, Facts};
+
+/// Whether `fix` is a plain `pip install` (or `uv pip install`) of requirements that are all installed
+/// already, at versions that satisfy them. Anything that changes more than that — an index, a forced
+/// reinstall, an upgrade, extras whose dependencies cannot be checked — is not done.
+pub fn fix_already_done(fix: &str, facts: &Facts) -> bool {
+    let Some(py) = &facts.python else {
+        return false;
+    };
+    let command = fix.trim();
+    let Some(rest) = command
+        .strip_prefix("pip install ")
+        .or_else(|| command.strip_prefix("uv pip install "))
+        .or_else(|| command.strip_prefix("python -m pip install "))
+    else {
+        return false;
+    };
+    // The command ends where its explanation starts: two spaces, a parenthesis or a sentence.
+    let end = [
+        rest.find("  "),
+        rest.find(" ("),
+        rest.find(';'),
+        rest.find(". "),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(rest.len());
+    let requirements: Vec<&str> = rest[..end].split_whitespace().collect();
+    if requirements.is_empty() {
+        return false;
+    }
+    requirements.iter().all(|token| {
+        let token = token.trim_matches(|c| c == '\'' || c == '"');
+        if token.starts_with('-') || token.contains('[') || token.contains("://") {
+            return false;
+        }
+        let split = token
+            .find(|c: char| "<>=!~ ".contains(c))
+            .unwrap_or(token.len());
+        let (name, spec) = token.split_at(split);
+        let Some(installed) = py.packages.get(&normalize_package(name)) else {
+            return false;
+        };
+        if spec.trim().is_empty() {
+            return true;
+        }
+        pep440_rs::VersionSpecifiers::from_str(spec)
+            .is_ok_and(|specs| specs.contains(installed.pep440()))
+    })
+}
+
+/// The fix for an installed distribution whose import failed: the missing module when Python names it
+/// ("No module named 'typing_extensions'"), else a reinstall.
+pub(crate) fn for_failed_import(dist: &str, error: &str) -> String {
+    let missing = error
+        .split("No module named ")
+        .nth(1)
+        .map(|rest| {
+            rest.trim_start_matches(['\'', '"'])
+                .split(['\'', '"'])
+                .next()
+                .unwrap_or_default()
+        })
+        .map(|m| m.split('.').next().unwrap_or(m).to_string())
+        .filter(|m| !m.is_empty());
+    match missing {
+        Some(module) => format!(
+            "pip install {}  (a dependency of {dist} is missing; or reinstall it with its dependencies: pip install --force-reinstall {dist})",
+            distribution_of(&module)
+        ),
+        None => format!(
+            "pip install --force-reinstall {dist}  (read the error above: an `undefined symbol` means {dist} was built against another torch or CUDA, and needs the build that matches them)"
+        ),
+    }
+}
+
+/// The distribution that provides a top-level module, for the common cases where the names differ.
+fn distribution_of(module: &str) -> String {
+    match module {
+        "yaml" => "pyyaml",
+        "PIL" => "pillow",
+        "cv2" => "opencv-python",
+        "sklearn" => "scikit-learn",
+        "google" => "protobuf",
+        other => other,
+    }
+    .replace('_', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Python;
+
+    fn facts_with(packages: &[(&str, &str)]) -> Facts {
+        let mut py = Python::default();
+        for (n, v) in packages {
+            py.packages.insert(normalize_package(n), v.parse().unwrap());
+        }
+        Facts {
+            python: Some(py),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn plain_installs_of_installed_packages_are_done() {
+        let f = facts_with(&[("mlx-lm", "0.28.3"), ("mlx", "0.29.0"), ("torch", "2.15.0")]);
+        assert!(fix_already_done("pip install mlx-lm", &f));
+        assert!(fix_already_done("pip install mlx mlx-lm  (Metal)", &f));
+        assert!(fix_already_done("pip install 'mlx>=0.29'", &f));
+        assert!(!fix_already_done("pip install 'mlx>=0.30'", &f));
+        assert!(!fix_already_done("pip install 'mlx[cpu]' mlx-lm", &f));
+        assert!(!fix_already_done(
+            "pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cpu",
+            &f
+        ));
+        assert!(!fix_already_done(
+            "pip install torch --index-url https://x/cu130",
+            &f
+        ));
+        assert!(!fix_already_done("pip install vllm", &f));
+        assert!(!fix_already_done("Upgrade the NVIDIA driver.", &f));
+        assert!(!fix_already_done("pip install mlx-lm", &Facts::default()));
+    }
+
+    #[test]
+    fn a_missing_dependency_is_named() {
+        let fix = for_failed_import(
+            "torch",
+            "ModuleNotFoundError: No module named 'typing_extensions'",
+        );
+        assert!(fix.starts_with("pip install typing-extensions  ("), "{fix}");
+        let fix = for_failed_import("flash-attn", "ImportError: x.so: undefined symbol: _ZN2at");
+        assert!(
+            fix.starts_with("pip install --force-reinstall flash-attn"),
+            "{fix}"
+        );
+        assert!(for_failed_import("x", "No module named 'yaml'").starts_with("pip install pyyaml"));
+    }
+}
