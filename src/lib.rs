@@ -17,5 +17,6 @@ pub mod matrix;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod verdict;
 pub mod version;
 pub mod yaml;

@@ -6,7 +6,7 @@ use super::{facts_for, AppError};
 use crate::cli::{CheckArgs, CompareArgs, CompareFormat, EstimateArgs, ReportFormat};
 use crate::error::InputError;
 use crate::estimate::check::architecture;
-use crate::estimate::llm::{self, EngineEff, LlmSpec};
+use crate::estimate::llm::LlmSpec;
 use crate::estimate::{self, MachineView};
 use crate::eval::evaluate;
 use crate::matrix::workloads::{Workload, Workloads};
@@ -163,12 +163,7 @@ pub fn estimate_cmd(
     }
     let facts = facts_for(matrix, &args.machine)?;
     let machine = MachineView::of(&facts);
-    let backend = engine.backend(&machine.backend).ok_or_else(|| {
-        bad(format!(
-            "{} has no measured efficiency on {} machines",
-            engine.name, machine.backend
-        ))
-    })?;
+    let software = evaluate(matrix, &facts);
     let shape = model.map(architecture).unwrap_or_else(|| {
         let m = crate::matrix::workloads::Model {
             id: String::new(),
@@ -201,29 +196,11 @@ pub fn estimate_cmd(
         users: args.batch,
         kv_bits: 16.0,
     };
-    let eff = EngineEff::new(engine, backend);
-    let mut e = llm::estimate(&spec, &machine, &eff);
-    e.assumptions
-        .splice(0..0, machine.assumptions.iter().cloned());
+    let adhoc = crate::estimate::adhoc::estimate(catalog, engine, &spec, &software, &machine);
+    let (mut e, verdict, reason, runs_on) =
+        (adhoc.estimate, adhoc.verdict, adhoc.reason, adhoc.runs_on);
     if model.is_none() && (args.layers.is_none() || args.kv_heads.is_none()) {
         e.assumptions.push(format!("architecture not given: {} layers, {} KV heads of {} (typical of a {params_b} B dense transformer)", spec.layers, spec.kv_heads, spec.head_dim));
-    }
-    let software = evaluate(matrix, &facts);
-    let engine_fails = software
-        .rows
-        .iter()
-        .any(|r| r.id == engine.software && r.status == Status::Fail);
-    let verdict = match (e.fits, e.decode_tok_s) {
-        (Some(false), _) => Status::Fail,
-        _ if engine_fails => Status::Fail,
-        (_, Some(d)) if d >= 10.0 => Status::Ok,
-        _ => Status::Warn,
-    };
-    if engine_fails {
-        e.assumptions.push(format!(
-            "{} does not run on this machine (see `mlcompat doctor`)",
-            engine.name
-        ));
     }
     match args.format {
         ReportFormat::Json => {
@@ -240,16 +217,24 @@ pub fn estimate_cmd(
                 "prefill_tok_s": e.prefill_tok_s,
                 "bound": e.bound,
                 "verdict": verdict,
+                "reason": reason,
+                "runs_on": runs_on,
                 "assumptions": e.assumptions,
             });
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
         }
-        ReportFormat::Table => {
-            render::estimate_text(&machine.name, &engine.name, &e, verdict, style, out)?
-        }
+        ReportFormat::Table => render::estimate_text(
+            &machine.name,
+            &engine.name,
+            &e,
+            verdict,
+            &reason,
+            style,
+            out,
+        )?,
     }
-    Ok(0)
+    Ok(u8::from(verdict == Status::Fail))
 }
 
 pub fn calibration(matrix: &Matrix, out: &mut dyn Write) -> Result<u8, AppError> {

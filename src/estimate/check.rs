@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use super::llm::{self, Bound, EngineEff, LlmEstimate, LlmSpec};
 use super::machine::MachineView;
-use crate::matrix::workloads::{Compute, Engine, Kind, Model, Workload, Workloads};
-use crate::matrix::Status;
+use crate::matrix::workloads::{Compute, Kind, Model, Workload, Workloads};
+use crate::matrix::{RunsOn, Status};
 use crate::report::Report;
+use crate::verdict::{self, EngineHere, Pace, Thresholds};
 
 /// Bytes per trainable parameter with Adam in mixed precision: BF16 weight and gradient (4), FP32 master
 /// copy (4), two FP32 moments (8).
@@ -37,6 +38,8 @@ pub struct Check {
     pub usable: f64,
     pub prefill_tok_s: Option<f64>,
     pub bound: Bound,
+    /// The GPU, or the CPU where the engine's row says it computes there.
+    pub runs_on: RunsOn,
     pub reason: String,
     /// Engines passed over, and why.
     pub skipped_engines: Vec<String>,
@@ -46,31 +49,25 @@ pub struct Check {
 /// Evaluates `w` on the machine described by `report` (its software verdicts) and `machine`.
 pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &MachineView) -> Check {
     let mut skipped = Vec::new();
-    let mut chosen: Option<(&Engine, EngineEff, Status, Option<String>)> = None;
+    // The engine to use here: among those that run, one whose row is ✅ before one that needs care,
+    // one that can be estimated before one that cannot, then the workload's own order.
+    let mut runs: Vec<EngineHere> = Vec::new();
     for id in &w.engines {
         let Some(engine) = catalog.engine(id) else {
             continue;
         };
-        let row = report.rows.iter().find(|r| r.id == engine.software);
-        if let Some(r) = row.filter(|r| r.status == Status::Fail) {
-            skipped.push(format!("{}: {}", engine.name, r.note));
-            continue;
+        match verdict::engine_on(engine, report, machine) {
+            Ok(here) => runs.push(here),
+            Err(why) => skipped.push(why),
         }
-        let Some(b) = engine.backend(&machine.backend) else {
-            skipped.push(format!(
-                "{}: no measured efficiency for {} machines",
-                engine.name, machine.backend
-            ));
-            continue;
-        };
-        let eff = EngineEff::new(engine, b);
-        chosen = Some((
-            engine,
-            eff,
-            row.map_or(Status::Ok, |r| r.status),
-            row.and_then(|r| r.installed.clone()),
-        ));
-        break;
+    }
+    runs.sort_by_key(|h| (h.efficiency.is_err(), h.row_status));
+    let mut runs = runs.into_iter();
+    let chosen = runs.next();
+    for h in runs {
+        if let Err(why) = &h.efficiency {
+            skipped.push(format!("{}: {why}", h.engine.name));
+        }
     }
     let (unit, higher) = match w.kind {
         Kind::Lora | Kind::Train => ("hours", false),
@@ -95,6 +92,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
         usable: w.usable,
         prefill_tok_s: None,
         bound: Bound::Unknown,
+        runs_on: RunsOn::Gpu,
         reason: String::new(),
         skipped_engines: skipped,
         assumptions: machine.assumptions.clone(),
@@ -103,16 +101,44 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
         out.reason = "the workload names a model or quantization the catalog lacks".into();
         return out;
     };
-    let Some((engine, eff, engine_status, installed)) = chosen else {
+    let Some(here) = chosen else {
         out.reason = format!(
             "no engine for this workload runs here ({})",
             out.skipped_engines.join("; ")
         );
         return out;
     };
-    out.engine = Some(engine.name.clone());
-    out.installed = installed;
+    out.engine = Some(here.engine.name.clone());
+    out.installed = here.installed.clone();
+    out.runs_on = here.runs_on;
+    let engine_status = here.row_status;
+    let machine = here.view;
+    if here.runs_on == RunsOn::Cpu {
+        out.available_gb = machine.available_gb;
+        out.assumptions = machine.assumptions.clone();
+        out.assumptions.push(format!(
+            "{} runs on the CPU here ({})",
+            here.engine.name,
+            here.row_note.as_deref().unwrap_or_default()
+        ));
+    }
     let spec = spec_for(model, quant.bits, quant.compute, w);
+    let eff = match &here.efficiency {
+        Ok(eff) => eff.clone(),
+        Err(why) => {
+            // It runs, but the matrix has no figure to estimate its speed with: memory only.
+            let mem = if matches!(w.kind, Kind::Chat | Kind::Serve | Kind::Speech) {
+                llm::memory(&spec, machine.available_gb).required_gb
+            } else {
+                model.params_b * quant.bits / 8.0 + llm::RUNTIME_GB
+            };
+            out.required_gb = Some(mem);
+            out.fits = machine.available_gb.map(|a| mem <= a);
+            out.reason = why.clone();
+            verdict(&mut out, engine_status);
+            return out;
+        }
+    };
     match w.kind {
         Kind::Chat | Kind::Serve | Kind::Speech => {
             let mut e = llm::estimate(&spec, machine, &eff);
@@ -153,7 +179,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
     out
 }
 
-fn spec_for(model: &Model, bits: f64, compute: Compute, w: &Workload) -> LlmSpec {
+pub fn spec_for(model: &Model, bits: f64, compute: Compute, w: &Workload) -> LlmSpec {
     let (layers, kv_heads, head_dim) = architecture(model);
     LlmSpec {
         params_b: model.params_b,
@@ -319,41 +345,46 @@ fn verdict(out: &mut Check, engine_status: Status) {
         (Some(r), None) => format!("needs {r:.0} GB (available memory unknown)"),
         _ => String::new(),
     };
+    let thresholds = Thresholds {
+        good: out.good,
+        usable: out.usable,
+        higher_is_better: out.higher_is_better,
+    };
+    out.verdict = verdict::workload_status(
+        out.engine.is_some(),
+        out.fits,
+        out.speed,
+        &thresholds,
+        engine_status,
+    );
     if out.fits == Some(false) {
-        out.verdict = Status::Fail;
         out.reason = format!("does not fit: {mem}");
         return;
     }
     let Some(speed) = out.speed else {
-        out.verdict = Status::Warn;
         if out.reason.is_empty() {
             out.reason = format!(
                 "fits ({mem}); speed cannot be estimated: a bandwidth or compute figure is missing"
             );
+        } else {
+            out.reason = format!("{}; {mem}", out.reason);
         }
         return;
     };
     let shown = format!("{} {}", round(speed), out.unit);
-    let good = if out.higher_is_better {
-        speed >= out.good
-    } else {
-        speed <= out.good
-    };
-    let usable = if out.higher_is_better {
-        speed >= out.usable
-    } else {
-        speed <= out.usable
-    };
     let bound = out.bound.text();
-    out.verdict = if good && engine_status == Status::Ok {
-        Status::Ok
-    } else {
-        Status::Warn
-    };
-    out.reason = match (good, usable) {
-        (true, _) => format!("{shown} with {engine}, {bound}-bound; {mem}"),
-        (false, true) => format!("slow: {shown} with {engine} (good is {} {}), {bound}-bound; {mem}", round(out.good), out.unit),
-        (false, false) => format!("too slow to be usable: {shown} with {engine} (usable from {} {}), {bound}-bound; {mem}", round(out.usable), out.unit),
+    out.reason = match thresholds.pace(speed) {
+        Pace::Good => format!("{shown} with {engine}, {bound}-bound; {mem}"),
+        Pace::Usable => format!(
+            "slow: {shown} with {engine} (good is {} {}), {bound}-bound; {mem}",
+            round(out.good),
+            out.unit
+        ),
+        Pace::TooSlow => format!(
+            "too slow to be usable: {shown} with {engine} (usable from {} {}), {bound}-bound; {mem}",
+            round(out.usable),
+            out.unit
+        ),
     };
     if engine_status == Status::Warn {
         out.reason.push_str(&format!("; {engine} needs setup here"));

@@ -143,6 +143,21 @@ pub fn memory(spec: &LlmSpec, available_gb: Option<f64>) -> Memory {
     }
 }
 
+/// Memory alone, for an engine whose speed cannot be estimated (or that does not run here).
+pub fn memory_only(spec: &LlmSpec, machine: &MachineView) -> LlmEstimate {
+    let memory = memory(spec, machine.available_gb);
+    LlmEstimate {
+        fits: machine.available_gb.map(|a| memory.required_gb <= a),
+        memory,
+        decode_tok_s: None,
+        aggregate_tok_s: None,
+        prefill_tok_s: None,
+        bound: Bound::Unknown,
+        bytes_per_token: 0.0,
+        assumptions: Vec::new(),
+    }
+}
+
 pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> LlmEstimate {
     let mut notes = vec![
         if spec.dense_params_b > 0.0 {
@@ -293,6 +308,7 @@ mod tests {
             power_w: None,
             price_usd: None,
             assumptions: vec![],
+            cpu: None,
         }
     }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::facts::{Facts, Vendor};
 use crate::matrix::workloads::Compute;
+use crate::matrix::RunsOn;
 
 /// Share of a discrete GPU's memory a framework can allocate (the driver and CUDA context keep the rest).
 const DISCRETE_USABLE: f64 = 0.95;
@@ -14,11 +15,15 @@ const UNIFIED_USABLE: f64 = 0.90;
 const APPLE_DEFAULT_WORKING_SET: f64 = 0.75;
 /// Share of host memory a CPU-only run can use.
 const HOST_USABLE: f64 = 0.85;
+/// When a CPU's peak is not recorded: a core's FP32 FLOPs per cycle with two 256-bit FMA units (AVX2 or
+/// two 128-bit NEON pipes doubled), at an all-core clock of 3 GHz — an assumption, said as such.
+const CPU_FLOPS_PER_CYCLE: f64 = 32.0;
+const CPU_ASSUMED_GHZ: f64 = 3.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MachineView {
     pub name: String,
-    /// `nvidia`, `apple`, `amd` or `none` — the engine backend that applies.
+    /// `nvidia`, `apple`, `amd`, `intel` or `cpu` — the engine backend that applies.
     pub backend: String,
     pub available_gb: Option<f64>,
     pub bandwidth_gbs: Option<f64>,
@@ -32,14 +37,98 @@ pub struct MachineView {
     pub power_w: Option<f64>,
     pub price_usd: Option<f64>,
     pub assumptions: Vec<String>,
+    /// The same machine seen from its CPU, for software that runs there beside a GPU (mlx[cpu] on an
+    /// AMD box); absent when the machine has no GPU and this view is the CPU's already.
+    #[serde(skip)]
+    pub cpu: Option<Box<MachineView>>,
 }
 
 impl MachineView {
+    /// The side of the machine software computes on.
+    pub fn side(&self, runs_on: RunsOn) -> &MachineView {
+        match (runs_on, &self.cpu) {
+            (RunsOn::Cpu, Some(cpu)) => cpu,
+            _ => self,
+        }
+    }
+
+    /// The backend in words, for messages.
+    pub fn backend_name(&self) -> String {
+        match self.backend.as_str() {
+            "cpu" => "CPUs".into(),
+            "nvidia" => "NVIDIA GPUs".into(),
+            "apple" => "Apple silicon GPUs".into(),
+            "amd" => "AMD GPUs".into(),
+            "intel" => "Intel GPUs".into(),
+            other => format!("{other} machines"),
+        }
+    }
+
+    /// The machine's CPU: host memory, the bandwidth its cores reach, their FP32 peak.
+    pub fn cpu_of(facts: &Facts) -> MachineView {
+        let mut notes = Vec::new();
+        let host_gb = facts.host.memory_gb;
+        let available_gb = host_gb.map(|m| {
+            notes.push(format!(
+                "CPU: {:.0}% of {m:.0} GB host memory usable",
+                HOST_USABLE * 100.0
+            ));
+            m * HOST_USABLE
+        });
+        let measured = facts.benchmarks.as_ref().and_then(|b| b.cpu_bandwidth_gbs);
+        let unified_gpu = facts
+            .primary_gpu()
+            .filter(|g| g.unified_memory == Some(true))
+            .and_then(|g| g.bandwidth_gbs);
+        let bandwidth_gbs = match (measured, facts.host.memory_bandwidth_gbs, unified_gpu) {
+            (Some(m), _, _) => {
+                notes.push("CPU bandwidth measured by `mlcompat bench`".into());
+                Some(m)
+            }
+            (None, Some(d), _) => Some(d),
+            (None, None, Some(g)) => {
+                notes.push(format!(
+                    "the CPU shares the GPU's {g:.0} GB/s memory (its cores reach less of it than the GPU)"
+                ));
+                Some(g)
+            }
+            _ => None,
+        };
+        let f32 = facts.host.cpu_fp32_tflops.or_else(|| {
+            let cores = f64::from(facts.host.cpu_cores?);
+            let t = cores * CPU_ASSUMED_GHZ * 1e9 * CPU_FLOPS_PER_CYCLE / 1e12;
+            notes.push(format!(
+                "CPU peak not recorded: assumed {cores:.0} cores x {CPU_ASSUMED_GHZ} GHz x {CPU_FLOPS_PER_CYCLE} FP32 FLOPs per cycle = {t:.1} TFLOPS"
+            ));
+            Some(t)
+        });
+        MachineView {
+            name: facts.display_name(),
+            backend: "cpu".into(),
+            available_gb,
+            bandwidth_gbs,
+            bandwidth_measured: measured.is_some(),
+            fp4_native: false,
+            fp8_native: false,
+            tflops_f16: f32,
+            tflops_fp8: None,
+            tflops_fp4: None,
+            tflops_f32: f32,
+            power_w: None,
+            price_usd: facts.machine.as_ref().and_then(|m| m.price_usd),
+            assumptions: notes,
+            cpu: None,
+        }
+    }
+
     pub fn of(facts: &Facts) -> MachineView {
         let mut notes = Vec::new();
         let gpu = facts.primary_gpu();
         let host_gb = facts.host.memory_gb;
-        let backend = gpu.map_or("none", |g| g.vendor.as_str()).to_string();
+        let Some(gpu_ref) = gpu else {
+            return MachineView::cpu_of(facts);
+        };
+        let backend = gpu_ref.vendor.as_str().to_string();
         let unified = gpu.and_then(|g| g.unified_memory).unwrap_or(false);
         let available_gb = match gpu {
             Some(g) if g.vendor == Vendor::Apple => {
@@ -74,25 +163,10 @@ impl MachineView {
                 ));
                 m * DISCRETE_USABLE
             }),
-            None => host_gb.map(|m| {
-                notes.push(format!(
-                    "CPU only: {:.0}% of {m:.0} GB host memory usable",
-                    HOST_USABLE * 100.0
-                ));
-                m * HOST_USABLE
-            }),
+            None => None,
         };
-        let measured = facts.benchmarks.as_ref().and_then(|b| {
-            if gpu.is_some() {
-                b.gpu_bandwidth_gbs
-            } else {
-                b.cpu_bandwidth_gbs
-            }
-        });
-        let datasheet = match gpu {
-            Some(g) => g.bandwidth_gbs,
-            None => facts.host.memory_bandwidth_gbs,
-        };
+        let measured = facts.benchmarks.as_ref().and_then(|b| b.gpu_bandwidth_gbs);
+        let datasheet = gpu_ref.bandwidth_gbs;
         let bandwidth_gbs = measured.or(datasheet);
         if measured.is_some() {
             notes.push("bandwidth measured by `mlcompat bench`".into());
@@ -152,6 +226,7 @@ impl MachineView {
             power_w: gpu.and_then(|g| g.tdp_w),
             price_usd: facts.machine.as_ref().and_then(|m| m.price_usd),
             assumptions: notes,
+            cpu: Some(Box::new(MachineView::cpu_of(facts))),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Workload estimates: will it fit, how fast, which engine — pure functions of (matrix, facts).
 
+pub mod adhoc;
 pub mod calibrate;
 pub mod check;
 pub mod compare;

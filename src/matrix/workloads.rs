@@ -12,11 +12,32 @@ pub const WORKLOADS_SCHEMA: &str = "mlcompat.workloads/1";
 
 #[derive(Debug, Clone, Default)]
 pub struct Workloads {
+    /// What an ad-hoc `estimate` counts as good and usable decode speed per user.
+    pub interactive: Interactive,
     pub quants: Vec<Quant>,
     pub models: Vec<Model>,
     pub engines: Vec<Engine>,
     pub workloads: Vec<Workload>,
     pub calibration: Vec<Calibration>,
+}
+
+/// tok/s per user for an interactive chat: ✅ from `good`, ⚠️ from `usable`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interactive {
+    pub good: f64,
+    pub usable: f64,
+    pub source: String,
+}
+
+impl Default for Interactive {
+    fn default() -> Self {
+        Interactive {
+            good: 20.0,
+            usable: 8.0,
+            source: String::new(),
+        }
+    }
 }
 
 /// The precision the matrix math runs in.
@@ -69,7 +90,7 @@ impl Model {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Backend {
-    /// `nvidia`, `apple`, `amd` or `none` (CPU).
+    /// `nvidia`, `apple`, `amd`, `intel` or `cpu`.
     pub vendor: String,
     pub bandwidth_eff: f64,
     pub compute_eff: f64,
@@ -213,6 +234,7 @@ pub(crate) fn load(
         let k = key.as_str().unwrap_or_default();
         if ![
             "schema",
+            "interactive",
             "quants",
             "models",
             "engines",
@@ -221,7 +243,7 @@ pub(crate) fn load(
         ]
         .contains(&k)
         {
-            problems.push(Problem::at(key.loc, format!("unknown key `{k}` (expected schema, quants, models, engines, workloads, calibration)")));
+            problems.push(Problem::at(key.loc, format!("unknown key `{k}` (expected schema, interactive, quants, models, engines, workloads, calibration)")));
         }
     }
     match root.get("schema").and_then(Node::as_str) {
@@ -234,6 +256,28 @@ pub(crate) fn load(
             ),
         )),
     }
+    let interactive = match root.get("interactive") {
+        Some(node) => {
+            let collected = Problems::default();
+            let value = from_node::<Interactive>(node, &collected);
+            problems.extend(collected.into_vec());
+            match value {
+                Some(i) if i.good > i.usable && i.usable > 0.0 => i,
+                Some(_) => {
+                    problems.push(Problem::at(node.loc, "interactive: need good > usable > 0"));
+                    Interactive::default()
+                }
+                None => Interactive::default(),
+            }
+        }
+        None => {
+            problems.push(Problem::at(
+                root.loc,
+                "expected an `interactive:` block (good, usable, source)",
+            ));
+            Interactive::default()
+        }
+    };
     let quants: Vec<(Quant, Loc)> = list(&root, "quants", problems);
     let models: Vec<(Model, Loc)> = list(&root, "models", problems);
     let engines: Vec<(Engine, Loc)> = list(&root, "engines", problems);
@@ -283,11 +327,11 @@ pub(crate) fn load(
         unique("engine", &e.id, *loc, problems);
         known(software, "software row", &e.software, *loc, problems);
         for b in &e.backends {
-            if !["nvidia", "apple", "amd", "none"].contains(&b.vendor.as_str()) {
+            if !["nvidia", "apple", "amd", "intel", "cpu"].contains(&b.vendor.as_str()) {
                 problems.push(Problem::at(
                     *loc,
                     format!(
-                        "engine `{}`: backend vendor `{}` is not nvidia, apple, amd or none",
+                        "engine `{}`: backend vendor `{}` is not nvidia, apple, amd, intel or cpu",
                         e.id, b.vendor
                     ),
                 ));
@@ -349,6 +393,7 @@ pub(crate) fn load(
         known(&quant_ids, "quant", &c.quant, *loc, problems);
     }
     Workloads {
+        interactive,
         quants: strip(quants),
         models: strip(models),
         engines: strip(engines),

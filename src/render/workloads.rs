@@ -81,6 +81,7 @@ pub fn estimate_text(
     engine: &str,
     e: &LlmEstimate,
     verdict: Status,
+    reason: &str,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -89,6 +90,11 @@ pub fn estimate_text(
         "{}",
         style.bold(&format!("mlcompat estimate — {machine}, {engine}"))
     )?;
+    if !reason.is_empty() {
+        for line in wrap(&format!("{} {reason}", style.symbol(verdict)), 96) {
+            writeln!(out, "  {line}")?;
+        }
+    }
     let m = &e.memory;
     let avail = m.available_gb.map_or("?".into(), round);
     writeln!(

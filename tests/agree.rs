@@ -1,0 +1,191 @@
+//! The commands agree (issue 8): `doctor`, `check`, `estimate` and `compare` ask one module for every
+//! verdict, so on every reference profile and every core workload they say the same thing.
+
+use mlcompat::eval::evaluate;
+use mlcompat::matrix::{embedded, Status};
+use mlcompat::verdict;
+
+/// An engine whose software row does not fail on a machine has an efficiency figure for the side of the
+/// machine it runs on (labelled when assumed), or says explicitly why its speed cannot be estimated.
+#[test]
+fn every_engine_that_runs_can_be_estimated_or_says_why_not() {
+    let m = embedded().unwrap();
+    let mut gaps = Vec::new();
+    for p in &m.profiles {
+        let report = evaluate(&m, &p.facts);
+        let machine = mlcompat::estimate::MachineView::of(&p.facts);
+        for engine in &m.workloads.engines {
+            if let Ok(here) = verdict::engine_on(engine, &report, &machine) {
+                if let Err(why) = &here.efficiency {
+                    gaps.push(format!("{} on {}: {why}", engine.id, p.id));
+                }
+            }
+        }
+    }
+    assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+}
+
+const CORE: &[&str] = &[
+    "chat-8b-fp16",
+    "chat-70b-fp4",
+    "serve-20-users",
+    "lora-8b",
+    "train-10m",
+    "sdxl",
+    "voice-agent",
+    "scientific-sim",
+];
+
+/// On every profile and core workload: `compare` shows `check`'s verdict and speed; an ad-hoc `estimate`
+/// of a language workload on check's engine computes the same decode speed, and for one-person chats
+/// (the thresholds `estimate` uses) the same verdict; an engine `check` passes over does not run, which
+/// `estimate` answers with ❌ as well.
+#[test]
+fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
+    let m = embedded().unwrap();
+    let catalog = &m.workloads;
+    let workloads: Vec<_> = CORE
+        .iter()
+        .map(|id| catalog.workload(id).unwrap())
+        .collect();
+    let profiles = &m.profiles;
+    for (i, pa) in profiles.iter().enumerate() {
+        let pb = &profiles[(i + 1) % profiles.len()];
+        let (ra, rb) = (evaluate(&m, &pa.facts), evaluate(&m, &pb.facts));
+        let (ma, mb) = (
+            mlcompat::estimate::MachineView::of(&pa.facts),
+            mlcompat::estimate::MachineView::of(&pb.facts),
+        );
+        let cmp = mlcompat::estimate::compare(catalog, &workloads, (&ra, &ma), (&rb, &mb));
+        for (w, duel) in workloads.iter().zip(&cmp.workloads) {
+            let check = mlcompat::estimate::check(catalog, w, &ra, &ma);
+            assert_eq!(duel.a.verdict, check.verdict, "{} {}", pa.id, w.id);
+            assert_eq!(duel.a.speed, check.speed, "{} {}", pa.id, w.id);
+            // The engines check passed over fail here; estimate says ❌ for each.
+            for id in &w.engines {
+                let engine = catalog.engine(id).unwrap();
+                let spec = mlcompat::estimate::check::spec_for(
+                    catalog.model(&w.model).unwrap(),
+                    catalog.quant(&w.quant).unwrap().bits,
+                    catalog.quant(&w.quant).unwrap().compute,
+                    w,
+                );
+                let adhoc = mlcompat::estimate::adhoc::estimate(catalog, engine, &spec, &ra, &ma);
+                let row = ra.rows.iter().find(|r| r.id == engine.software).unwrap();
+                if row.status == Status::Fail {
+                    assert_eq!(adhoc.verdict, Status::Fail, "{} {} {}", pa.id, w.id, id);
+                }
+                if check.engine.as_deref() != Some(engine.name.as_str()) {
+                    continue;
+                }
+                if matches!(
+                    w.kind,
+                    mlcompat::matrix::workloads::Kind::Chat
+                        | mlcompat::matrix::workloads::Kind::Serve
+                ) {
+                    assert_eq!(
+                        adhoc.estimate.decode_tok_s, check.speed,
+                        "{} {}",
+                        pa.id, w.id
+                    );
+                }
+                if w.kind == mlcompat::matrix::workloads::Kind::Chat
+                    && w.good == catalog.interactive.good
+                    && w.usable == catalog.interactive.usable
+                {
+                    assert_eq!(
+                        adhoc.verdict, check.verdict,
+                        "{} {}: {}",
+                        pa.id, w.id, adhoc.reason
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every software row that is an engine: the doctor's verdict and `check`'s engine choice agree — an
+/// engine whose row fails is never chosen, one whose row passes is never skipped as "does not run".
+#[test]
+fn doctor_rows_and_engine_choices_agree() {
+    let m = embedded().unwrap();
+    for p in &m.profiles {
+        let report = evaluate(&m, &p.facts);
+        let machine = mlcompat::estimate::MachineView::of(&p.facts);
+        for w in &m.workloads.workloads {
+            let c = mlcompat::estimate::check(&m.workloads, w, &report, &machine);
+            if let Some(name) = &c.engine {
+                let engine = m
+                    .workloads
+                    .engines
+                    .iter()
+                    .find(|e| &e.name == name)
+                    .unwrap();
+                let row = report
+                    .rows
+                    .iter()
+                    .find(|r| r.id == engine.software)
+                    .unwrap();
+                assert_ne!(row.status, Status::Fail, "{} {}", p.id, w.id);
+            }
+            for skipped in &c.skipped_engines {
+                let engine = m
+                    .workloads
+                    .engines
+                    .iter()
+                    .find(|e| skipped.starts_with(&e.name))
+                    .unwrap();
+                let row = report
+                    .rows
+                    .iter()
+                    .find(|r| r.id == engine.software)
+                    .unwrap();
+                assert!(
+                    row.status == Status::Fail || skipped.contains("cannot estimate"),
+                    "{} {}: {skipped} but the doctor says {:?}",
+                    p.id,
+                    w.id,
+                    row.status
+                );
+            }
+        }
+    }
+}
+
+/// The contradictions seen: SDXL on a CPU box, mlx-lm on a DGX Spark, the same speed judged twice, MLX on
+/// Strix Halo.
+#[test]
+fn the_contradictions_seen_are_gone() {
+    let m = embedded().unwrap();
+    let catalog = &m.workloads;
+    let on = |profile: &str| {
+        let p = m.profile(profile).unwrap();
+        (
+            evaluate(&m, &p.facts),
+            mlcompat::estimate::MachineView::of(&p.facts),
+        )
+    };
+    let (cpu, cpu_view) = on("linux-cpu-only");
+    let sdxl =
+        mlcompat::estimate::check(catalog, catalog.workload("sdxl").unwrap(), &cpu, &cpu_view);
+    let diffusers = cpu.rows.iter().find(|r| r.id == "diffusers").unwrap();
+    assert_eq!(diffusers.status, Status::Warn);
+    assert_eq!(sdxl.verdict, Status::Warn, "{}", sdxl.reason);
+    assert!(sdxl.speed.is_some(), "{}", sdxl.reason);
+    let (spark, spark_view) = on("dgx-spark");
+    let mlx_lm = catalog.engine("mlx-lm").unwrap();
+    let spec = mlcompat::estimate::check::spec_for(
+        catalog.model("llama-3.1-8b").unwrap(),
+        16.0,
+        mlcompat::matrix::workloads::Compute::F16,
+        catalog.workload("chat-8b-fp16").unwrap(),
+    );
+    let adhoc = mlcompat::estimate::adhoc::estimate(catalog, mlx_lm, &spec, &spark, &spark_view);
+    assert!(adhoc.estimate.decode_tok_s.is_some(), "{}", adhoc.reason);
+    let (halo, _) = on("strix-halo");
+    let mlx = halo.rows.iter().find(|r| r.id == "mlx").unwrap();
+    assert_eq!(
+        (mlx.status, mlx.runs_on),
+        (Status::Warn, mlcompat::matrix::RunsOn::Cpu)
+    );
+}
