@@ -17,6 +17,7 @@ pub mod matrix;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod verdict;
 pub mod version;
 pub mod yaml;

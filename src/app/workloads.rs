@@ -76,16 +76,16 @@ pub fn compare(
     style: Style,
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
-    let a = matrix.profile(&args.a)?;
-    let b = matrix.profile(&args.b)?;
+    let a = super::fleet::machine(matrix, &args.a)?;
+    let b = super::fleet::machine(matrix, &args.b)?;
     let ids: Vec<String> = if args.workloads.is_empty() {
         CORE_WORKLOADS.iter().map(|s| s.to_string()).collect()
     } else {
         args.workloads.clone()
     };
     let chosen = workloads_named(&matrix.workloads, &ids)?;
-    let (ra, rb) = (evaluate(matrix, &a.facts), evaluate(matrix, &b.facts));
-    let (ma, mb) = (MachineView::of(&a.facts), MachineView::of(&b.facts));
+    let (ra, rb) = (evaluate(matrix, &a), evaluate(matrix, &b));
+    let (ma, mb) = (MachineView::of(&a), MachineView::of(&b));
     let cmp = estimate::compare(&matrix.workloads, &chosen, (&ra, &ma), (&rb, &mb));
     match args.format {
         CompareFormat::Json => {

@@ -65,7 +65,7 @@ impl EngineEff {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bound {
     MemoryBandwidth,
@@ -87,7 +87,7 @@ impl Bound {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Memory {
     pub required_gb: f64,
     pub available_gb: Option<f64>,
