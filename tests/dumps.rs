@@ -387,3 +387,26 @@ fn doctor_reads_every_dump() {
     assert_eq!(torch["installed"], "2.9.0+cu129");
     assert!(!torch["warnings"].as_array().expect("warnings").is_empty());
 }
+
+#[test]
+fn windows_line_endings_change_nothing() {
+    for path in [
+        "collect-env/vllm-16494-2x-a100-80gb-pcie-torch2.5-HEAD.txt",
+        "collect-env/vllm-collect-env-cpu-container-torch2.13-vllm0.30.txt",
+        "nvidia-smi/h100-sxm-x4-idle-driver560.35.txt",
+    ] {
+        let text = read(path);
+        let crlf = text.replace('\n', "\r\n");
+        let (a, b) = with_known_gpus(|known| {
+            (
+                facts_from_dump(&text, "box", known).expect("dump"),
+                facts_from_dump(&crlf, "box", known).expect("dump with CRLF"),
+            )
+        });
+        assert_eq!(
+            serde_json::to_value(&a).expect("JSON"),
+            serde_json::to_value(&b).expect("JSON"),
+            "{path}"
+        );
+    }
+}
