@@ -339,8 +339,10 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
         .as_str()
         .unwrap_or_default()
         .contains("undefined symbol"));
+    // A hanging import is not known to be broken: ⚠️, with how to find out.
     let xf = find("xformers");
-    assert_eq!(xf["status"], "fail", "{xf}");
+    assert_eq!(xf["status"], "warn", "{xf}");
+    assert_eq!(xf["rule"], "import-timed-out", "{xf}");
     assert!(
         xf["reason"]
             .as_str()

@@ -381,6 +381,26 @@ fn import_gate(sw: &Software, dist: &str, facts: &Facts, row: &mut Row) {
         return;
     }
     let version = row.installed.clone().unwrap_or_default();
+    // An import that did not finish in time is not known to be broken: a loaded machine imports torch
+    // and its dependents slowly.
+    if result.contains("timed out after") {
+        if row.status == Status::Ok {
+            row.status = Status::Warn;
+        }
+        row.support = crate::matrix::Support::Unknown;
+        row.note = "import did not finish".into();
+        row.reason = format!(
+            "{} {version} is installed but `import {module}` did not finish: {result}. A healthy import can be this slow on a loaded machine; one that never finishes is broken.",
+            sw.name
+        );
+        row.fix = Some(format!(
+            "Run `python -c \"import {module}\"` to see whether it finishes, or give it longer: mlcompat doctor --deep --import-timeout 300"
+        ));
+        row.fix_matters_when_ok = false;
+        row.rule = "import-timed-out".into();
+        row.source = format!("mlcompat doctor --deep: `import {module}` in a child Python");
+        return;
+    }
     row.status = Status::Fail;
     row.note = "installed, import fails".into();
     row.reason = format!(
