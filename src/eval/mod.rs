@@ -37,6 +37,7 @@ pub fn evaluate(matrix: &Matrix, facts: &Facts) -> Report {
         summary,
         rows,
         recommendations,
+        matrix_checked: matrix.checked_range(),
     }
 }
 

@@ -107,6 +107,9 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
             }
         }
     }
+    if let Some(range) = report.matrix_checked {
+        writeln!(out, "\n{}", style.dim(&format!("{range}.")))?;
+    }
     Ok(())
 }
 
@@ -184,6 +187,9 @@ pub fn doctor_markdown(report: &Report, style: Style, out: &mut dyn Write) -> io
         for (i, rec) in report.recommendations.iter().enumerate() {
             writeln!(out, "{}. {}", i + 1, escape(&rec.text))?;
         }
+    }
+    if let Some(range) = report.matrix_checked {
+        writeln!(out, "\n_{range}._")?;
     }
     Ok(())
 }
