@@ -1,6 +1,7 @@
 //! Renderers: pure functions from a report (or a grid of reports) to text written into a `Write`.
 
 mod ascii;
+mod audit;
 mod bench;
 mod doctor;
 mod grid;
@@ -8,6 +9,7 @@ mod text;
 mod workloads;
 
 pub use ascii::{to_ascii, AsciiWriter};
+pub use audit::{audit_json, audit_text};
 pub use bench::{bench_text, compile_text};
 pub use doctor::{doctor_json, doctor_markdown, doctor_text};
 pub use grid::{grid_html, grid_json, grid_markdown, grid_text, Grid};
