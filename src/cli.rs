@@ -394,4 +394,34 @@ pub enum MatrixCommand {
         /// The directory holding software.yaml and profiles/.
         dir: Option<PathBuf>,
     },
+    /// List rules and figures whose sources are stale, not specific, or name an outdated release.
+    #[command(after_help = AUDIT_EXIT_CODES)]
+    Audit(AuditArgs),
+}
+
+const AUDIT_EXIT_CODES: &str = "\
+Exit status:
+  0  nothing listed
+  1  something is listed
+  2  usage or input error (an invalid matrix, a bad --today)";
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The matrix directory (default: --matrix, else the embedded one).
+    pub dir: Option<PathBuf>,
+    /// List `checked` dates more than DAYS days old.
+    #[arg(long, value_name = "DAYS", default_value_t = crate::matrix::audit::DEFAULT_OLDER_THAN_DAYS)]
+    pub older_than: u32,
+    /// Audit as of this day instead of today (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
 }

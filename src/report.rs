@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::matrix::{RunsOn, Status, Support};
+use crate::matrix::{CheckedRange, RunsOn, Status, Support};
 
 pub const REPORT_SCHEMA: &str = "mlcompat.report/1";
 
@@ -13,6 +13,9 @@ pub struct Report {
     pub summary: Summary,
     pub rows: Vec<Row>,
     pub recommendations: Vec<Recommendation>,
+    /// The oldest and newest day the matrix's sources were read: how old this report's knowledge is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix_checked: Option<CheckedRange>,
 }
 
 /// What the header shows about the machine; each field is display text, absent when unknown.

@@ -175,6 +175,20 @@ impl JsonSchema for ToolVersion {
     }
 }
 
+impl JsonSchema for crate::matrix::Day {
+    fn schema_name() -> Cow<'static, str> {
+        "Day".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A calendar day, YYYY-MM-DD.",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+        })
+    }
+}
+
 impl JsonSchema for PyVersion {
     fn schema_name() -> Cow<'static, str> {
         "PyVersion".into()

@@ -25,6 +25,7 @@ software:
         reason: "torch {package.torch} is a CPU-only build, but this machine has {gpu.name}."
         fix: pip install torch --index-url https://download.pytorch.org/whl/cu130
         source: https://pytorch.org/get-started/locally/
+        checked: 2026-11-24
       - id: torchlike-old-driver
         when: { all: [ {fact: gpu.vendor, is: nvidia}, {fact: nvidia.driver, below: "570.26"} ] }
         status: warn
@@ -32,11 +33,13 @@ software:
         reason: "Driver {nvidia.driver} is older than 570.26."
         fix: Update the NVIDIA driver.
         source: https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/
+        checked: 2026-11-24
       - id: torchlike-ok
         status: ok
         note: works
         reason: Works on {os}.
         source: https://pytorch.org/
+        checked: 2026-11-24
   - id: fa
     name: FA
     category: kernels
@@ -49,6 +52,7 @@ software:
         reason: CUDA-only.
         fix: Use SDPA.
         source: https://github.com/Dao-AILab/flash-attention
+        checked: 2026-11-24
       - id: fa-old-gpu
         when: { fact: gpu.compute_capability, below: "8.0" }
         status: fail
@@ -56,11 +60,13 @@ software:
         reason: "CC {gpu.compute_capability} is below 8.0."
         fix: Use SDPA.
         source: https://github.com/Dao-AILab/flash-attention
+        checked: 2026-11-24
       - id: fa-ok
         status: ok
         note: FA2
         reason: Supported.
         source: https://github.com/Dao-AILab/flash-attention
+        checked: 2026-11-24
 "#;
 
 fn matrix() -> Matrix {

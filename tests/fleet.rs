@@ -185,6 +185,10 @@ fn html_scrolls_and_needs_no_emoji_font() {
     );
     assert!(doc.contains("overflow:auto"));
     assert!(html.contains(&format!("mlcompat {}", env!("CARGO_PKG_VERSION"))));
+    assert!(
+        html.contains("Matrix sources checked 20"),
+        "the matrix date"
+    );
     assert!(html.contains("<meta name=\"generator\""));
     for emoji in ['✅', '⚠', '❌', '\u{FE0F}'] {
         assert!(!html.contains(emoji), "{emoji} needs an emoji font");

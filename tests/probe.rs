@@ -289,7 +289,14 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
         )
         .trim(),
     );
+    // torch imports (a stand-in answering the probe's questions as a CUDA 12.6 build without a GPU);
     // flash_attn fails the way it does after a torch upgrade; xformers hangs on import.
+    std::fs::create_dir_all(site.join("torch")).expect("writable");
+    std::fs::write(
+        site.join("torch/__init__.py"),
+        "__version__ = '2.6.0+cu126'\nclass cuda:\n    is_available = staticmethod(lambda: False)\n    get_arch_list = staticmethod(lambda: [])\nclass version:\n    cuda = '12.6'\nclass backends:\n    pass\n",
+    )
+    .expect("writable");
     std::fs::create_dir_all(site.join("flash_attn")).expect("writable");
     std::fs::write(
         site.join("flash_attn/__init__.py"),
@@ -339,8 +346,10 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
         .as_str()
         .unwrap_or_default()
         .contains("undefined symbol"));
+    // A hanging import is not known to be broken: ⚠️, with how to find out.
     let xf = find("xformers");
-    assert_eq!(xf["status"], "fail", "{xf}");
+    assert_eq!(xf["status"], "warn", "{xf}");
+    assert_eq!(xf["rule"], "import-timed-out", "{xf}");
     assert!(
         xf["reason"]
             .as_str()

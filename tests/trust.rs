@@ -412,3 +412,75 @@ fn reference_profiles_exit_0_unless_required_software_fails() {
     );
     assert_eq!(r.exit_code(), 0);
 }
+
+/// End to end: a real venv whose torch (2.15.0, as PyPI's metadata lists it) fails to import the way the
+/// recorded one did makes `doctor --deep` exit 1 with ❌ PyTorch and the missing dependency in the fix.
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "test set-up runs python3 directly"
+)]
+fn doctor_deep_exits_1_for_a_torch_that_does_not_import() {
+    let Ok(python) = which::which("python3") else {
+        eprintln!("skipped: no python3 on PATH");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let venv = dir.path().join("venv");
+    let ok = std::process::Command::new(&python)
+        .args(["-m", "venv", "--without-pip", &venv.display().to_string()])
+        .status()
+        .expect("python runs");
+    assert!(ok.success());
+    let venv_python = venv.join("bin/python");
+    let site = std::process::Command::new(&venv_python)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ])
+        .output()
+        .expect("python runs");
+    let site = std::path::PathBuf::from(String::from_utf8_lossy(&site.stdout).trim());
+    std::fs::create_dir_all(site.join("torch-2.15.0.dist-info")).unwrap();
+    std::fs::write(
+        site.join("torch-2.15.0.dist-info/METADATA"),
+        "Metadata-Version: 2.4\nName: torch\nVersion: 2.15.0\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.join("torch")).unwrap();
+    // What torch/__init__.py does first; typing_extensions is not installed in this venv.
+    std::fs::write(site.join("torch/__init__.py"), "import typing_extensions\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("mlcompat")
+        .unwrap()
+        .env("MLCOMPAT_CACHE_DIR", dir.path().join("cache"))
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .args(["doctor", "--deep", "--format", "json", "--python"])
+        .arg(&venv_python)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let torch = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "pytorch")
+        .unwrap()
+        .clone();
+    assert_eq!(torch["status"], "fail", "{torch}");
+    assert_eq!(torch["rule"], "import-failed");
+    assert!(
+        torch["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("pip install typing-extensions"),
+        "{torch}"
+    );
+    assert_eq!(report["summary"]["problems"][0]["id"], "pytorch");
+}

@@ -88,8 +88,7 @@ pub(crate) fn table(
         .iter()
         .map(|f| crate::eval::evaluate(matrix, f))
         .collect();
-    let mut grid = Grid::from_reports(&reports);
-    grid.matrix_checked = render::matrix_checked(matrix);
+    let grid = Grid::from_reports(&reports);
     match args.format {
         TableFormat::Table => render::grid_text_fit(&grid, style, text_width(), out)?,
         TableFormat::Markdown => render::grid_markdown(&grid, style, out)?,

@@ -9,8 +9,8 @@ use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use crate::cli::{
-    BenchDevice, BenchFormat, BenchWhat, Cli, ColorChoice, Command, DoctorFormat, ListWhat,
-    MachineArgs, MatrixCommand, ProbeFlags, ProbeFormat,
+    AuditArgs, AuditFormat, BenchDevice, BenchFormat, BenchWhat, Cli, ColorChoice, Command,
+    DoctorFormat, ListWhat, MachineArgs, MatrixCommand, ProbeFlags, ProbeFormat,
 };
 use crate::error::InputError;
 use crate::facts::Facts;
@@ -130,6 +130,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::Matrix {
             command: MatrixCommand::Calibration,
         } => workloads::calibration(&load_matrix(cli)?, out),
+        Command::Matrix {
+            command: MatrixCommand::Audit(args),
+        } => audit(cli, args, out),
         Command::Bench(args) => {
             let py =
                 crate::probe::python::probe(args.python.as_deref(), Duration::from_secs(5), true);
@@ -294,6 +297,30 @@ fn software_ids(matrix: &Matrix, ids: &[String], flag: &str) -> Result<Vec<Strin
                 })
         })
         .collect()
+}
+
+/// `matrix audit`: the findings as of today (or `--today`), exit 1 when there are any.
+fn audit(cli: &Cli, args: &AuditArgs, out: &mut dyn Write) -> Result<u8, AppError> {
+    let today = match &args.today {
+        Some(text) => {
+            matrix::Day::parse(text).map_err(|why| InputError::Usage(format!("--today: {why}")))?
+        }
+        None => matrix::Day::today(),
+    };
+    let files = match args.dir.as_ref().or(cli.matrix.as_ref()) {
+        Some(dir) => matrix::from_dir(dir)?,
+        None => matrix::embedded()?,
+    };
+    let options = matrix::audit::AuditOptions {
+        today,
+        older_than_days: args.older_than,
+    };
+    let findings = matrix::audit::audit(&files, options);
+    match args.format {
+        AuditFormat::Text => render::audit_text(&findings, options, out)?,
+        AuditFormat::Json => render::audit_json(&findings, options, out)?,
+    }
+    Ok(u8::from(!findings.is_empty()))
 }
 
 fn load_matrix(cli: &Cli) -> Result<Matrix, InputError> {

@@ -83,8 +83,16 @@ pub fn compare(
             b: opt(mb.power_w, "W"),
         },
     ];
+    let price = |p: Option<f64>| p.map_or_else(|| "—".to_string(), |p| format!("${p:.0}"));
+    if ma.list_price_usd.is_some() || mb.list_price_usd.is_some() {
+        // Today's list price where it changed, else the launch price still stands.
+        specs.push(SpecRow {
+            spec: "Price (list now)",
+            a: price(ma.list_price_usd.or(ma.price_usd)),
+            b: price(mb.list_price_usd.or(mb.price_usd)),
+        });
+    }
     if ma.price_usd.is_some() || mb.price_usd.is_some() {
-        let price = |p: Option<f64>| p.map_or_else(|| "—".to_string(), |p| format!("${p:.0}"));
         specs.push(SpecRow {
             spec: "Price (launch)",
             a: price(ma.price_usd),

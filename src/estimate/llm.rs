@@ -307,6 +307,7 @@ mod tests {
             tflops_f32: Some(50.0),
             power_w: None,
             price_usd: None,
+            list_price_usd: None,
             assumptions: vec![],
             cpu: None,
         }

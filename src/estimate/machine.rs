@@ -35,7 +35,10 @@ pub struct MachineView {
     pub tflops_fp4: Option<f64>,
     pub tflops_f32: Option<f64>,
     pub power_w: Option<f64>,
+    /// Launch price.
     pub price_usd: Option<f64>,
+    /// List price when it changed after launch (the profile's source dates it).
+    pub list_price_usd: Option<f64>,
     pub assumptions: Vec<String>,
     /// The same machine seen from its CPU, for software that runs there beside a GPU (mlx[cpu] on an
     /// AMD box); absent when the machine has no GPU and this view is the CPU's already.
@@ -116,6 +119,7 @@ impl MachineView {
             tflops_f32: f32,
             power_w: None,
             price_usd: facts.machine.as_ref().and_then(|m| m.price_usd),
+            list_price_usd: facts.machine.as_ref().and_then(|m| m.list_price_usd),
             assumptions: notes,
             cpu: None,
         }
@@ -225,6 +229,7 @@ impl MachineView {
             tflops_f32: f32,
             power_w: gpu.and_then(|g| g.tdp_w),
             price_usd: facts.machine.as_ref().and_then(|m| m.price_usd),
+            list_price_usd: facts.machine.as_ref().and_then(|m| m.list_price_usd),
             assumptions: notes,
             cpu: Some(Box::new(MachineView::cpu_of(facts))),
         }

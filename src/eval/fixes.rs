@@ -7,7 +7,9 @@ use crate::facts::{normalize_package, Facts};
 
 /// Whether `fix` is a plain `pip install` (or `uv pip install`) of requirements that are all installed
 /// already, at versions that satisfy them. Anything that changes more than that — an index, a forced
-/// reinstall, an upgrade, extras whose dependencies cannot be checked — is not done.
+/// reinstall, an upgrade, a URL — is not done. Extras (`mlx[cpu]`) count as done when the distribution is
+/// installed: the facts do not record which extras were chosen, and a missing backend shows as a failed
+/// import under `--deep`.
 pub fn fix_already_done(fix: &str, facts: &Facts) -> bool {
     let Some(py) = &facts.python else {
         return false;
@@ -37,13 +39,14 @@ pub fn fix_already_done(fix: &str, facts: &Facts) -> bool {
     }
     requirements.iter().all(|token| {
         let token = token.trim_matches(|c| c == '\'' || c == '"');
-        if token.starts_with('-') || token.contains('[') || token.contains("://") {
+        if token.starts_with('-') || token.contains("://") {
             return false;
         }
         let split = token
             .find(|c: char| "<>=!~ ".contains(c))
             .unwrap_or(token.len());
         let (name, spec) = token.split_at(split);
+        let name = name.split('[').next().unwrap_or(name);
         let Some(installed) = py.packages.get(&normalize_package(name)) else {
             return false;
         };
@@ -116,7 +119,8 @@ mod tests {
         assert!(fix_already_done("pip install mlx mlx-lm  (Metal)", &f));
         assert!(fix_already_done("pip install 'mlx>=0.29'", &f));
         assert!(!fix_already_done("pip install 'mlx>=0.30'", &f));
-        assert!(!fix_already_done("pip install 'mlx[cpu]' mlx-lm", &f));
+        assert!(fix_already_done("pip install 'mlx[cpu]' mlx-lm", &f));
+        assert!(!fix_already_done("pip install 'vllm[all]'", &f));
         assert!(!fix_already_done(
             "pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cpu",
             &f

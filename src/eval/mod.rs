@@ -58,6 +58,7 @@ pub fn evaluate_request(matrix: &Matrix, facts: &Facts, request: &Request) -> Re
         summary,
         rows,
         recommendations,
+        matrix_checked: matrix.checked_range(),
     }
 }
 
@@ -307,6 +308,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         warnings: Vec::new(),
     };
     // Validation guarantees a fallback rule without `when`, so the loop decides on a real matrix.
+    let mut decided_by_import = false;
     for rule in &sw.rules {
         let truth = rule
             .when
@@ -315,6 +317,10 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         row.rule = rule.id.clone();
         row.source = rule.source.clone();
         row.runs_on = rule.runs_on;
+        decided_by_import = rule
+            .when
+            .as_ref()
+            .is_some_and(|c| c.facts().iter().any(|k| matches!(k, FactKey::Import(_))));
         match truth {
             Truth::False => continue,
             Truth::Unknown(missing) if missing.iter().all(|(k, _)| k.is_environment()) => continue,
@@ -349,7 +355,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         dist: Some(dist), ..
     } = &ctx.installed
     {
-        import_gate(sw, dist, facts, &mut row);
+        import_gate(sw, dist, facts, decided_by_import, &mut row);
     }
     // A command that would only install what is already here is no advice.
     if row.installed.is_some()
@@ -365,7 +371,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
 
 /// An installed distribution whose import failed under `--deep` does not work, whatever the platform
 /// allows. A rule that already failed the row (with a more specific diagnosis) is kept.
-fn import_gate(sw: &Software, dist: &str, facts: &Facts, row: &mut Row) {
+fn import_gate(sw: &Software, dist: &str, facts: &Facts, decided_by_import: bool, row: &mut Row) {
     let Some(module) = sw.detect.imports.get(dist) else {
         return;
     };
@@ -377,10 +383,30 @@ fn import_gate(sw: &Software, dist: &str, facts: &Facts, row: &mut Row) {
     let Some(result) = facts.imports.as_ref().and_then(|i| i.get(module)) else {
         return;
     };
-    if result == "ok" || row.status == Status::Fail {
+    let timed_out = result.contains("timed out after");
+    // A rule that failed the row for another reason (or for a real import error) keeps its diagnosis.
+    if result == "ok" || (row.status == Status::Fail && !(timed_out && decided_by_import)) {
         return;
     }
     let version = row.installed.clone().unwrap_or_default();
+    // An import that did not finish in time is not known to be broken: a loaded machine imports torch
+    // and its dependents slowly.
+    if timed_out {
+        row.status = Status::Warn;
+        row.support = crate::matrix::Support::Unknown;
+        row.note = "import did not finish".into();
+        row.reason = format!(
+            "{} {version} is installed but `import {module}` did not finish: {result}. A healthy import can be this slow on a loaded machine; one that never finishes is broken.",
+            sw.name
+        );
+        row.fix = Some(format!(
+            "Run `python -c \"import {module}\"` to see whether it finishes, or give it longer: mlcompat doctor --deep --import-timeout 300"
+        ));
+        row.fix_matters_when_ok = false;
+        row.rule = "import-timed-out".into();
+        row.source = format!("mlcompat doctor --deep: `import {module}` in a child Python");
+        return;
+    }
     row.status = Status::Fail;
     row.note = "installed, import fails".into();
     row.reason = format!(

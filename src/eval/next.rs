@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::facts::keys::FactKey;
 use crate::facts::{Facts, MachineKind};
-use crate::matrix::{Matrix, Status, Support};
+use crate::matrix::{Matrix, Status};
 use crate::report::{Recommendation, Row};
 
 pub(crate) fn recommend(matrix: &Matrix, facts: &Facts, rows: &[Row]) -> Vec<Recommendation> {
@@ -29,7 +29,7 @@ pub(crate) fn recommend(matrix: &Matrix, facts: &Facts, rows: &[Row]) -> Vec<Rec
             && (r.status != Status::Ok || (inspected && !installed && r.detectable))
         {
             Some(1)
-        } else if installed && r.status == Status::Warn && r.support != Support::Unknown {
+        } else if installed && r.status == Status::Warn && r.missing_fact.is_none() {
             Some(2)
         } else if r.missing_fact.is_some() {
             Some(3)

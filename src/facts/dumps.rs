@@ -86,8 +86,7 @@ pub fn facts_from_dump(text: &str, name: &str, known_gpus: &[(&str, &Gpu)]) -> O
         id: name.to_string(),
         name: format!("{name} ({})", described.join(" + ")),
         kind: MachineKind::Saved,
-        price_usd: None,
-        sources: BTreeMap::new(),
+        ..Machine::default()
     });
     if kinds
         .iter()

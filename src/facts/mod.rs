@@ -87,8 +87,12 @@ pub struct Machine {
     pub name: String,
     #[serde(default)]
     pub kind: MachineKind,
+    /// Launch price, USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_usd: Option<f64>,
+    /// Today's list price where it changed after launch, USD; its source says since when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price_usd: Option<f64>,
     /// Figure → where it comes from (datasheet URL and quote).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, String>,

@@ -6,26 +6,28 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::audit::Version;
 use super::condition::{check_placeholders, compile};
 use super::{
-    Category, Detect, Matrix, Profile, Requirement, Rule, RunsOn, Software, Status, Support,
-    MATRIX_SCHEMA,
+    Category, Day, Detect, Figure, Matrix, Profile, Release, Requirement, Rule, RunsOn, Software,
+    Status, Support, MATRIX_SCHEMA, RELEASES_SCHEMA,
 };
 use crate::error::{read_input, FileProblem, InputError};
 use crate::facts::load::facts_from_node;
-use crate::yaml::{self, from_node, Node, Problem, Problems};
+use crate::yaml::{self, from_node, Kind, Node, Problem, Problems};
 
 mod embedded_files {
     include!(concat!(env!("OUT_DIR"), "/embedded_matrix.rs"));
 }
 
-/// The matrix compiled into the binary from `matrix/`.
+/// The matrix compiled into the binary from `matrix/`. Its `checked` dates are not compared with the
+/// clock here: a wrong system clock must not break `doctor` (the test suite checks them against today).
 pub fn embedded() -> Result<Matrix, InputError> {
     let files: Vec<(String, String)> = embedded_files::FILES
         .iter()
         .map(|(name, text)| (format!("matrix/{name}"), (*text).to_string()))
         .collect();
-    from_files(&files)
+    from_files_on(&files, None)
 }
 
 /// Reads `DIR/software.yaml` and `DIR/profiles/*.yaml`.
@@ -37,9 +39,11 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     let mut files = vec![];
     let software = dir.join("software.yaml");
     files.push((software.display().to_string(), read_input(&software)?));
-    let workloads = dir.join("workloads.yaml");
-    if workloads.is_file() {
-        files.push((workloads.display().to_string(), read_input(&workloads)?));
+    for optional in ["workloads.yaml", "releases.yaml"] {
+        let path = dir.join(optional);
+        if path.is_file() {
+            files.push((path.display().to_string(), read_input(&path)?));
+        }
     }
     let profiles = dir.join("profiles");
     if profiles.is_dir() {
@@ -61,8 +65,14 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
 }
 
 /// Validates a set of (file name, text); `software.yaml` must be among them, profiles are files under a
-/// `profiles/` folder.
+/// `profiles/` folder. `checked` dates after today (by the system clock) are refused.
 pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
+    from_files_on(files, Some(Day::today()))
+}
+
+/// `from_files` with the clock given: `checked` dates later than the day after `today` are refused (the
+/// one day of slack is for authors east of UTC); `None` skips that check.
+pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<Matrix, InputError> {
     let mut problems: Vec<FileProblem> = Vec::new();
     let mut warnings = Vec::new();
     let mut matrix = Matrix {
@@ -70,8 +80,12 @@ pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
         software: vec![],
         profiles: vec![],
         workloads: Default::default(),
+        releases: vec![],
+        software_file: String::new(),
+        releases_file: String::new(),
         warnings: vec![],
     };
+    let dates = Dates { today };
     let mut found_software = false;
     let mut workloads_file = None;
     for (name, text) in files {
@@ -86,12 +100,16 @@ pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
         let mut file_problems = Vec::new();
         if in_profiles {
             let stem = base.trim_end_matches(".yaml").trim_end_matches(".yml");
-            if let Some(profile) = load_profile(stem, text, &mut file_problems) {
+            if let Some(profile) = load_profile(stem, name, text, dates, &mut file_problems) {
                 matrix.profiles.push(profile);
             }
         } else if base == "software.yaml" {
             found_software = true;
-            load_software(text, &mut matrix, &mut file_problems, &mut warnings);
+            matrix.software_file = name.clone();
+            load_software(text, dates, &mut matrix, &mut file_problems, &mut warnings);
+        } else if base == "releases.yaml" {
+            matrix.releases_file = name.clone();
+            matrix.releases = load_releases(text, dates, &mut file_problems);
         } else if base == "workloads.yaml" {
             workloads_file = Some((name, text));
         }
@@ -125,8 +143,61 @@ pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
     }
 }
 
-fn load_profile(stem: &str, text: &str, problems: &mut Vec<Problem>) -> Option<Profile> {
-    let node = yaml::parse(text).map_err(|p| problems.push(p)).ok()?;
+/// How `checked:` values are validated: against `today` when there is one.
+#[derive(Debug, Clone, Copy)]
+struct Dates {
+    today: Option<Day>,
+}
+
+impl Dates {
+    /// The `checked:` day of `owner` (a rule, figure or release node), or a problem saying what is wrong.
+    fn of(self, owner: &Node, what: &str, problems: &mut Vec<Problem>) -> Option<Day> {
+        let Some(node) = owner.get("checked") else {
+            problems.push(Problem::at(
+                owner.loc,
+                format!("{what} needs `checked: YYYY-MM-DD`, the day its source was read"),
+            ));
+            return None;
+        };
+        let day = match node.as_str().map(Day::parse) {
+            Some(Ok(day)) => day,
+            Some(Err(why)) => {
+                problems.push(Problem::at(node.loc, format!("{what}: `checked`: {why}")));
+                return None;
+            }
+            None => {
+                problems.push(Problem::at(
+                    node.loc,
+                    format!(
+                        "{what}: `checked` must be a date YYYY-MM-DD, found {}",
+                        node.describe()
+                    ),
+                ));
+                return None;
+            }
+        };
+        if let Some(today) = self.today {
+            if today.days_until(day) > 1 {
+                problems.push(Problem::at(
+                    node.loc,
+                    format!("{what}: `checked: {day}` is in the future (today is {today})"),
+                ));
+                return None;
+            }
+        }
+        Some(day)
+    }
+}
+
+fn load_profile(
+    stem: &str,
+    file: &str,
+    text: &str,
+    dates: Dates,
+    problems: &mut Vec<Problem>,
+) -> Option<Profile> {
+    let mut node = yaml::parse(text).map_err(|p| problems.push(p)).ok()?;
+    let figures = take_figure_sources(&mut node, dates, problems);
     let mut facts = facts_from_node(&node, problems)?;
     if let Some(m) = &mut facts.machine {
         m.kind = crate::facts::MachineKind::Profile;
@@ -153,8 +224,193 @@ fn load_profile(stem: &str, text: &str, problems: &mut Vec<Problem>) -> Option<P
         Some(m) => Some(Profile {
             id: m.id.clone(),
             facts,
+            file: file.to_string(),
+            figures,
         }),
     }
+}
+
+/// In a profile, `machine.sources` maps each figure to `{ source: "URL — words", checked: YYYY-MM-DD }`.
+/// The dated entries are taken out here and replaced by their source text, so the facts schema (which
+/// `mlcompat probe` also writes) keeps plain strings.
+fn take_figure_sources(root: &mut Node, dates: Dates, problems: &mut Vec<Problem>) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    let Some(sources) = map_value_mut(root, "machine").and_then(|m| map_value_mut(m, "sources"))
+    else {
+        return figures;
+    };
+    let Kind::Map(entries) = &mut sources.kind else {
+        return figures;
+    };
+    for (key, value) in entries.iter_mut() {
+        let Some(name) = key.as_str().map(str::to_string) else {
+            continue;
+        };
+        let what = format!("figure `{name}`");
+        if value.as_str().is_some() {
+            problems.push(Problem::at(
+                value.loc,
+                format!("{what} needs a date: write `{name}: {{ source: \"URL — its words\", checked: YYYY-MM-DD }}`"),
+            ));
+            continue;
+        }
+        let Some(entries) = value.as_map() else {
+            problems.push(Problem::at(
+                value.loc,
+                format!(
+                    "{what}: expected a mapping with `source` and `checked`, found {}",
+                    value.describe()
+                ),
+            ));
+            continue;
+        };
+        for (k, _) in entries {
+            let known = matches!(k.as_str(), Some("source" | "checked"));
+            if !known {
+                problems.push(Problem::at(
+                    k.loc,
+                    format!(
+                        "{what}: unknown key `{}` (expected `source` and `checked`)",
+                        k.as_str().unwrap_or("?")
+                    ),
+                ));
+            }
+        }
+        let source = value
+            .get("source")
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        let checked = dates.of(value, &what, problems);
+        match source {
+            Some(source) if !source.trim().is_empty() => {
+                if let Some(checked) = checked {
+                    figures.push(Figure {
+                        key: name,
+                        source: source.clone(),
+                        checked,
+                        loc: value.loc,
+                    });
+                }
+                *value = Node {
+                    kind: Kind::Scalar {
+                        text: source,
+                        plain: false,
+                    },
+                    loc: value.loc,
+                };
+            }
+            _ => problems.push(Problem::at(
+                value.loc,
+                format!("{what} needs a `source:` (the page and its words)"),
+            )),
+        }
+    }
+    figures
+}
+
+fn map_value_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
+    match &mut node.kind {
+        Kind::Map(entries) => entries
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    project: String,
+    names: Vec<String>,
+    version: String,
+    source: String,
+}
+
+/// `releases.yaml`: the newest release of each project whose version the audit watches.
+fn load_releases(text: &str, dates: Dates, problems: &mut Vec<Problem>) -> Vec<Release> {
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(p) => {
+            problems.push(p);
+            return vec![];
+        }
+    };
+    match root.get("schema").and_then(Node::as_str) {
+        Some(RELEASES_SCHEMA) => {}
+        other => problems.push(Problem::at(
+            root.get("schema").map_or(root.loc, |n| n.loc),
+            format!(
+                "schema is `{}`, expected `{RELEASES_SCHEMA}`",
+                other.unwrap_or("(missing)")
+            ),
+        )),
+    }
+    for (k, _) in root.as_map().unwrap_or_default() {
+        if !matches!(k.as_str(), Some("schema" | "releases")) {
+            problems.push(Problem::at(
+                k.loc,
+                format!(
+                    "unknown key `{}` (expected `schema` and `releases`)",
+                    k.as_str().unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    let Some(nodes) = root.get("releases").and_then(Node::as_seq) else {
+        problems.push(Problem::at(root.loc, "expected a `releases:` list"));
+        return vec![];
+    };
+    let collected = Problems::default();
+    let mut seen: BTreeMap<String, yaml::Loc> = BTreeMap::new();
+    let mut releases = Vec::new();
+    for node in nodes {
+        let raw = from_node::<RawRelease>(&node.without(&["checked"]), &collected);
+        let what = format!(
+            "release `{}`",
+            node.get("project").and_then(Node::as_str).unwrap_or("?")
+        );
+        let checked = dates.of(node, &what, problems);
+        let Some(raw) = raw else { continue };
+        check_id(
+            &raw.project,
+            node.get("project").map_or(node.loc, |n| n.loc),
+            "project",
+            &mut seen,
+            problems,
+        );
+        let at = |key: &str| node.get(key).map_or(node.loc, |n| n.loc);
+        if Version::parse(&raw.version).is_none() {
+            problems.push(Problem::at(
+                at("version"),
+                format!(
+                    "{what}: version `{}` is not numeric (like 2.15.0)",
+                    raw.version
+                ),
+            ));
+        }
+        if raw.names.iter().all(|n| n.trim().is_empty()) {
+            problems.push(Problem::at(
+                at("names"),
+                format!("{what} needs the names it goes by in sources"),
+            ));
+        }
+        if raw.source.trim().is_empty() {
+            problems.push(Problem::at(at("source"), format!("{what} needs a source")));
+        }
+        if let Some(checked) = checked {
+            releases.push(Release {
+                project: raw.project,
+                names: raw.names,
+                version: raw.version,
+                checked,
+                source: raw.source,
+                loc: node.loc,
+            });
+        }
+    }
+    problems.extend(collected.into_vec());
+    releases
 }
 
 #[derive(Deserialize)]
@@ -207,6 +463,7 @@ struct RawRule {
 
 fn load_software(
     text: &str,
+    dates: Dates,
     matrix: &mut Matrix,
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
@@ -240,7 +497,14 @@ fn load_software(
     for entry in entries {
         let raw = from_node::<RawSoftware>(&entry.without(&["rules", "requires"]), &collected);
         let requires = load_requires(entry, problems);
-        let rules = load_rules(entry, &collected, problems, warnings, &mut seen_rules);
+        let rules = load_rules(
+            entry,
+            dates,
+            &collected,
+            problems,
+            warnings,
+            &mut seen_rules,
+        );
         let Some(raw) = raw else { continue };
         let id_loc = entry.get("id").map_or(entry.loc, |n| n.loc);
         check_id(&raw.id, id_loc, "software", &mut seen_software, problems);
@@ -366,6 +630,7 @@ fn check_requires(software: &[Software], problems: &mut Vec<Problem>) {
 
 fn load_rules(
     entry: &Node,
+    dates: Dates,
     collected: &Problems,
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
@@ -382,8 +647,13 @@ fn load_rules(
     let mut rules = Vec::new();
     let mut fallback_seen = false;
     for node in nodes {
-        let raw = from_node::<RawRule>(&node.without(&["when"]), collected);
+        let raw = from_node::<RawRule>(&node.without(&["when", "checked"]), collected);
         let when = node.get("when").map(|w| compile(w, problems));
+        let what = format!(
+            "rule `{}`",
+            node.get("id").and_then(Node::as_str).unwrap_or("?")
+        );
+        let checked = dates.of(node, &what, problems);
         let Some(raw) = raw else { continue };
         check_id(
             &raw.id,
@@ -424,6 +694,7 @@ fn load_rules(
                 None
             }
         };
+        let Some(checked) = checked else { continue };
         rules.push(Rule {
             id: raw.id,
             when,
@@ -434,6 +705,7 @@ fn load_rules(
             fix: raw.fix,
             source: raw.source,
             runs_on: raw.runs_on,
+            checked,
             loc: node.loc,
         });
     }

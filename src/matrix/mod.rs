@@ -2,19 +2,23 @@
 //! `load` reads and validates the YAML (embedded or from `--matrix DIR`); the types here are what the
 //! evaluator consumes, already checked: every fact a rule names exists, every value parses.
 
+pub mod audit;
+mod checked;
 mod condition;
 mod load;
 pub mod workloads;
 
 use serde::Serialize;
 
+pub use checked::{CheckedRange, Day};
 pub use condition::{Condition, Test};
-pub use load::{embedded, from_dir, from_files};
+pub use load::{embedded, from_dir, from_files, from_files_on};
 
 use crate::facts::Facts;
 use crate::yaml::Loc;
 
 pub const MATRIX_SCHEMA: &str = "mlcompat.matrix/1";
+pub const RELEASES_SCHEMA: &str = "mlcompat.releases/1";
 
 #[derive(Debug, Clone)]
 pub struct Matrix {
@@ -22,6 +26,12 @@ pub struct Matrix {
     pub software: Vec<Software>,
     pub profiles: Vec<Profile>,
     pub workloads: workloads::Workloads,
+    /// The newest release of each watched project (`releases.yaml`), for `matrix audit`.
+    pub releases: Vec<Release>,
+    /// The file the software rows came from, for `file:line:col` in audit findings.
+    pub software_file: String,
+    /// The file the releases came from (empty when there is none).
+    pub releases_file: String,
     /// Things that load but look wrong (unreachable rules); `matrix validate` prints them.
     pub warnings: Vec<crate::error::FileProblem>,
 }
@@ -124,6 +134,8 @@ pub struct Rule {
     /// Where the software computes when this rule decides: the machine's GPU (default) or its CPU
     /// (mlx[cpu] on an AMD GPU box). Estimates use the matching engine efficiency and machine figures.
     pub runs_on: RunsOn,
+    /// The day `source` was read.
+    pub checked: Day,
     pub loc: Loc,
 }
 
@@ -141,6 +153,31 @@ pub enum RunsOn {
 pub struct Profile {
     pub id: String,
     pub facts: Facts,
+    /// The file the profile came from.
+    pub file: String,
+    /// Each sourced figure with the day its source was read (`machine.sources` in the file).
+    pub figures: Vec<Figure>,
+}
+
+/// One hardware figure's source in a profile, e.g. `bandwidth_gbs`.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub key: String,
+    pub source: String,
+    pub checked: Day,
+    pub loc: Loc,
+}
+
+/// The newest release of a project the matrix knows, and the names that project goes by in sources
+/// (`torch`, `PyTorch`). `matrix audit` flags sources that describe an older release series.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub project: String,
+    pub names: Vec<String>,
+    pub version: String,
+    pub checked: Day,
+    pub source: String,
+    pub loc: Loc,
 }
 
 impl Matrix {
@@ -155,6 +192,20 @@ impl Matrix {
 
     pub fn profile_ids(&self) -> Vec<&str> {
         self.profiles.iter().map(|p| p.id.as_str()).collect()
+    }
+
+    /// The oldest and newest `checked` day of every rule, figure and release: how old the knowledge is.
+    pub fn checked_range(&self) -> Option<CheckedRange> {
+        let rules = self
+            .software
+            .iter()
+            .flat_map(|s| s.rules.iter().map(|r| r.checked));
+        let figures = self
+            .profiles
+            .iter()
+            .flat_map(|p| p.figures.iter().map(|f| f.checked));
+        let releases = self.releases.iter().map(|r| r.checked);
+        CheckedRange::of(rules.chain(figures).chain(releases))
     }
 
     pub fn category_title<'a>(&'a self, id: &'a str) -> &'a str {

@@ -60,21 +60,25 @@ pub fn probe(python: &Python, modules: &[(String, String)], timeout: Duration) -
         .collect();
     wanted.sort();
     wanted.dedup();
-    let handles: Vec<_> = wanted
-        .into_iter()
-        .map(|module| {
-            let interpreter = interpreter.clone();
-            let module = module.clone();
-            thread::spawn(move || {
+    // A few children at a time: each one may import torch, and ten at once on a small machine time out.
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .clamp(2, 8);
+    let queue = std::sync::Mutex::new(wanted.into_iter().cloned().collect::<Vec<String>>());
+    let results = std::sync::Mutex::new(Vec::new());
+    thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some(module) = next else { break };
                 let result = import(Path::new(&interpreter), &module, timeout);
-                (module, result)
-            })
-        })
-        .collect();
-    for handle in handles {
-        let Ok((module, result)) = handle.join() else {
-            continue;
-        };
+                if let Ok(mut r) = results.lock() {
+                    r.push((module, result));
+                }
+            });
+        }
+    });
+    for (module, result) in results.into_inner().unwrap_or_default() {
         match result {
             Ok((r, stderr)) => {
                 if let Some(t) = &r.torch {

@@ -113,7 +113,11 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
         }
     }
     writeln!(out)?;
-    next_steps(report, style, out)
+    next_steps(report, style, out)?;
+    if let Some(range) = report.matrix_checked {
+        writeln!(out, "\n{}", style.dim(&format!("{range}.")))?;
+    }
+    Ok(())
 }
 
 /// "What to do next", or why there is nothing to do.
@@ -248,6 +252,9 @@ pub fn doctor_markdown(report: &Report, style: Style, out: &mut dyn Write) -> io
         for (i, rec) in report.recommendations.iter().enumerate() {
             writeln!(out, "{}. {}", i + 1, escape(&rec.text))?;
         }
+    }
+    if let Some(range) = report.matrix_checked {
+        writeln!(out, "\n_{range}._")?;
     }
     Ok(())
 }

@@ -55,6 +55,10 @@ pub fn junit_xml(report: &Report) -> String {
         }
     };
     property("mlcompat.version", Some(env!("CARGO_PKG_VERSION")));
+    let checked = report
+        .matrix_checked
+        .map(|r| format!("{} to {}", r.oldest, r.newest));
+    property("matrix.checked", checked.as_deref());
     property("machine", Some(&m.name));
     property("machine.origin", Some(&m.origin));
     property("gpu", m.gpu.as_deref());

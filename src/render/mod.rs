@@ -3,6 +3,7 @@
 //! text, JUnit XML).
 
 mod ascii;
+mod audit;
 mod bench;
 mod doctor;
 mod grid;
@@ -13,11 +14,12 @@ mod text;
 mod workloads;
 
 pub use ascii::{to_ascii, AsciiWriter};
+pub use audit::{audit_json, audit_text};
 pub use bench::{bench_text, compile_text};
 pub use doctor::{doctor_json, doctor_markdown, doctor_text};
 pub use grid::{
-    grid_html, grid_json, grid_markdown, grid_text, grid_text_fit, matrix_checked, Cell, Grid,
-    GridMachine, GridRow, TABLE_SCHEMA,
+    grid_html, grid_json, grid_markdown, grid_text, grid_text_fit, Cell, Grid, GridMachine,
+    GridRow, TABLE_SCHEMA,
 };
 pub use junit::junit_xml;
 pub use nfd::{check_nfd_prefix, nfd_file, nfd_labels, rfc3339_utc, NFD_MAX_FILE_BYTES};

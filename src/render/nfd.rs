@@ -14,7 +14,7 @@
 
 use crate::facts::keys::{FactKey, Lookup, Value};
 use crate::facts::Facts;
-use crate::matrix::Status;
+use crate::matrix::{Day, Status};
 use crate::report::Report;
 
 /// NFD ignores a larger feature file (`MaxFeatureFileSize` in source/local/local.go).
@@ -138,20 +138,10 @@ pub fn check_nfd_prefix(prefix: &str) -> Result<(), String> {
 
 /// `2026-11-28T22:38:00Z` for a time in seconds since the Unix epoch (UTC, RFC 3339).
 pub fn rfc3339_utc(unix_seconds: u64) -> String {
-    let days = unix_seconds / 86_400;
+    let day = Day::from_days_since_epoch(i64::try_from(unix_seconds / 86_400).unwrap_or(i64::MAX));
     let rest = unix_seconds % 86_400;
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{day}T{:02}:{:02}:{:02}Z",
         rest / 3600,
         rest % 3600 / 60,
         rest % 60

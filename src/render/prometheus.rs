@@ -82,6 +82,17 @@ pub fn prometheus_text(report: &Report, facts: &Facts) -> String {
         "Rows that make `mlcompat doctor` exit 1; 0 when nothing installed is broken.",
         &[(String::new(), report.summary.problems.len().to_string())],
     );
+    if let Some(range) = report.matrix_checked {
+        let at = |d: crate::matrix::Day| (d.days_since_epoch() * 86_400).to_string();
+        metric(
+            "mlcompat_matrix_checked_timestamp_seconds",
+            "When the matrix's sources were last read: the oldest and the newest `checked` day (Unix time).",
+            &[
+                (labels(&[("bound", "oldest")]), at(range.oldest)),
+                (labels(&[("bound", "newest")]), at(range.newest)),
+            ],
+        );
+    }
     if let Some(fp4) = fp4_native(facts) {
         metric(
             "mlcompat_fp4_native",
