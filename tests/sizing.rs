@@ -411,7 +411,10 @@ fn list_models_engines_and_quants() {
     let (_, out, _) = text(&["list", "engines"]);
     assert!(out.contains("mlx-lm") && out.contains("trt-llm"), "{out}");
     let (_, out, _) = text(&["list", "quants"]);
-    assert!(out.contains("q4_k_m") && out.contains("4.89 bits"), "{out}");
+    assert!(
+        out.contains("q4_k_m") && out.contains("4.89 bits per weight"),
+        "{out}"
+    );
 }
 
 // ---- Serving capacity

@@ -322,17 +322,15 @@ pub fn list(matrix: &Matrix, what: ListWhat, out: &mut dyn Write) -> Result<u8, 
             .quants
             .iter()
             .map(|q| {
-                let compute = match q.compute {
-                    crate::matrix::workloads::Compute::F32 => "FP32",
-                    crate::matrix::workloads::Compute::F16 => "FP16/BF16",
-                    crate::matrix::workloads::Compute::Int8 => "INT8",
-                    crate::matrix::workloads::Compute::Fp8 => "FP8",
-                    crate::matrix::workloads::Compute::Fp4 => "FP4",
+                let also = if q.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also {})", q.aliases.join(", "))
                 };
                 (
                     q.id.clone(),
                     q.name.clone(),
-                    format!("{} bits, math in {compute}", q.bits),
+                    format!("{} bits per weight{also}", q.bits),
                 )
             })
             .collect(),

@@ -743,3 +743,45 @@ pub(crate) fn load(
         calibration: strip(calibration),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "schema: mlcompat.workloads/1\ninteractive: {good: 20, usable: 8, source: s}\nquants:\n  - {id: f16, name: FP16, bits: 16, compute: f16, aliases: [fp16], source: s}\n  - {id: q8_0, name: Q8_0, bits: 8.5, compute: f16, source: s}\n  - {id: fp8, name: FP8, bits: 8, compute: fp8, source: s}\nworkloads: []\n";
+
+    fn problems_of(rest: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        load(&format!("{HEAD}{rest}"), &["sw"], &["p"], &mut problems);
+        problems.into_iter().map(|p| p.message).collect()
+    }
+
+    #[test]
+    fn the_new_fields_are_checked() {
+        let all = problems_of(
+            "models:\n  - {id: m, name: M, params_b: 30, experts: 8, experts_per_token: 8, layers: 0, source: s}\n  - {id: n, name: N, params_b: 30, experts: 8, experts_per_token: 2, source: s}\nengines:\n  - id: e\n    name: E\n    software: sw\n    aliases: [FP16]\n    loads: [q8_0]\n    instead: {fp8: f16, q9: q8_0}\n    backends:\n      - {vendor: nvidia, memory: gddr, bandwidth_eff: 0.8, compute_eff: 0.5, overhead_ms: 1, kernels: [{quants: [q8_0], compute: int8, eff: 1.5, name: k}], source: s}\n  - {id: f, name: F, software: sw, aliases: [e], backends: []}\ncalibration:\n  - {profile: p, engine: e, model: n, quant: f16, set: fit, decode_tok_s: 10, source: 'https://a x'}\n  - {profile: p, engine: e, model: n, quant: f16, set: held-out, decode_tok_s: 10, aggregate_tok_s: 20, source: 'https://a y'}\n",
+        )
+        .join("\n");
+        for needle in [
+            "needs experts > experts_per_token > 0",
+            "must be above 0",
+            "needs active_params_b",
+            "memory can only be `hbm`",
+            "efficiencies must be in (0, 1]",
+            "unknown quant `q9`",
+            "instead of `fp8` it must run a format it loads",
+            "the name `e` also names `e`",
+            "a source is fitted on or held out as a whole",
+            "not both",
+        ] {
+            assert!(all.contains(needle), "{needle} not in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn names_as_people_type_them() {
+        assert_eq!(name_key("Q4_K_M"), "q4km");
+        assert_eq!(name_key("llama.cpp"), name_key("llama-cpp"));
+        assert_eq!(name_key("TRT-LLM"), "trtllm");
+    }
+}

@@ -39,9 +39,10 @@ fn thousands(n: u32) -> String {
 fn prefill_words(tok_s: Option<f64>, prompt: u32, ttft: Option<f64>) -> String {
     match (tok_s, ttft) {
         (Some(p), Some(t)) => format!(
-            "{} tok/s for a prompt of {} tokens ({} s to the first token)",
+            "{} tok/s for a prompt of {} token{} ({} s to the first token)",
             round(p),
             thousands(prompt),
+            if prompt == 1 { "" } else { "s" },
             round(t)
         ),
         (Some(p), None) => format!("{} tok/s", round(p)),
