@@ -320,6 +320,38 @@ pub fn workload_status(
     }
 }
 
+/// Why an engine computes on the CPU of a machine that has a GPU: the GPUs it has backends for, and its
+/// row's note ("MLX LM runs on the CPU here: it computes on NVIDIA GPUs, Apple silicon GPUs and CPUs, not
+/// on AMD GPUs").
+pub fn on_cpu_reason(engine: &Engine, machine: &MachineView, row_note: &str) -> String {
+    let mut gpus: Vec<String> = engine
+        .backends
+        .iter()
+        .filter(|b| b.vendor != "cpu" && b.memory.is_none())
+        .map(|b| crate::estimate::machine::backend_words(&b.vendor))
+        .collect();
+    gpus.dedup();
+    let not_here = if machine.backend == "cpu" {
+        String::new()
+    } else {
+        format!(", not on {}", machine.backend_name())
+    };
+    let note = if row_note.is_empty() {
+        String::new()
+    } else {
+        format!(" ({row_note})")
+    };
+    if gpus.is_empty() {
+        format!("{} runs on the CPU here{note}", engine.name)
+    } else {
+        format!(
+            "{} runs on the CPU here: it computes on {} and CPUs{not_here}{note}",
+            engine.name,
+            gpus.join(", ")
+        )
+    }
+}
+
 /// An engine that runs on this machine, as its software row says.
 #[derive(Debug, Clone)]
 pub struct EngineHere<'a> {

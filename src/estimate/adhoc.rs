@@ -84,11 +84,9 @@ pub fn estimate(
         }
         Ok(h) => match &h.efficiency {
             Err(why) => reasons.push(why.clone()),
-            Ok(_) if runs_on == RunsOn::Cpu => reasons.push(format!(
-                "{} runs on the CPU here ({})",
-                engine.name,
-                note(h)
-            )),
+            Ok(_) if runs_on == RunsOn::Cpu => {
+                reasons.push(verdict::on_cpu_reason(engine, machine, &note(h)))
+            }
             Ok(_) if h.row_status == Status::Warn => {
                 reasons.push(format!("{} needs care here: {}", engine.name, note(h)))
             }

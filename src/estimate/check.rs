@@ -123,14 +123,15 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
     out.installed = here.installed.clone();
     out.runs_on = here.runs_on;
     let engine_status = here.row_status;
+    let whole = machine;
     let machine = here.view;
     if here.runs_on == RunsOn::Cpu {
         out.available_gb = machine.available_gb;
         out.assumptions = machine.assumptions.clone();
-        out.assumptions.push(format!(
-            "{} runs on the CPU here ({})",
-            here.engine.name,
-            here.row_note.as_deref().unwrap_or_default()
+        out.assumptions.push(verdict::on_cpu_reason(
+            here.engine,
+            whole,
+            here.row_note.as_deref().unwrap_or_default(),
         ));
     }
     let spec = spec_for(catalog, model, quant.bits, quant.compute, w);

@@ -111,6 +111,8 @@ pub struct EngineEff {
     pub overhead_ms: f64,
     pub batching: bool,
     pub prefill_chunk: u32,
+    /// How it serves several users at once, in words.
+    pub concurrency: Option<String>,
     /// The path the model's quantization takes here.
     pub path: KernelPath,
 }
@@ -130,6 +132,7 @@ impl EngineEff {
             overhead_ms: backend.overhead_ms,
             batching: engine.batching,
             prefill_chunk: engine.prefill_chunk.unwrap_or(DEFAULT_PREFILL_CHUNK),
+            concurrency: engine.concurrency.clone(),
             path,
         }
     }
@@ -248,17 +251,29 @@ pub fn moe_gemm_factor(tokens_per_expert: f64) -> f64 {
     (MOE_GEMM_AT_ONE_TOKEN * tokens_per_expert.max(1.0).powf(SMALL_GEMM_EXPONENT)).min(1.0)
 }
 
-/// Seconds of matrix math for `tokens` tokens through the linear layers, on the kernel path.
-fn gemm_seconds(spec: &LlmSpec, engine: &EngineEff, tokens: f64) -> Option<f64> {
+/// Seconds of matrix math for `tokens` tokens through the linear layers, on the kernel path. The
+/// small-matrix factors are a GPU's (tiles left idle); a CPU's vector units do not lose that way.
+fn gemm_seconds(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    tokens: f64,
+) -> Option<f64> {
     let peak = engine.path.peak_tflops? * 1e12 * engine.path.gemm_eff;
     let flops = |params_b: f64| 2.0 * params_b * 1e9 * tokens;
+    let gpu = machine.backend != "cpu";
+    let dense = if gpu { dense_gemm_factor(tokens) } else { 1.0 };
     Some(match spec.expert_split() {
         Some((experts, shared, share)) => {
             // Each expert sees tokens × k / E of them.
-            flops(shared) / (peak * dense_gemm_factor(tokens))
-                + flops(experts * share) / (peak * moe_gemm_factor(tokens * share))
+            let moe = if gpu {
+                moe_gemm_factor(tokens * share)
+            } else {
+                1.0
+            };
+            flops(shared) / (peak * dense) + flops(experts * share) / (peak * moe)
         }
-        None => flops(spec.active_params_b) / (peak * dense_gemm_factor(tokens)),
+        None => flops(spec.active_params_b) / (peak * dense),
     })
 }
 
@@ -275,7 +290,7 @@ pub fn decode_step(
     let b = f64::from(batch.max(1));
     let bytes = weights_read(spec, b) + b * spec.kv_bytes(kv_tokens);
     let t_mem = bytes / bandwidth;
-    let t_compute = gemm_seconds(spec, engine, b).unwrap_or(0.0);
+    let t_compute = gemm_seconds(spec, machine, engine, b).unwrap_or(0.0);
     let t_overhead = engine.overhead_ms / 1000.0;
     let work = t_mem.max(t_compute);
     let bound = if t_overhead > work {
@@ -299,7 +314,7 @@ pub fn prefill(
     chunk: u32,
 ) -> Option<f64> {
     let chunk = f64::from(chunk.min(prompt.max(1)).max(1));
-    let gemm = gemm_seconds(spec, engine, chunk)? / chunk;
+    let gemm = gemm_seconds(spec, machine, engine, chunk)? / chunk;
     // Attention: 2 FLOPs each for QKᵀ and AV per query dimension per attended token, at the middle of
     // the prompt on average, on the FP16 tensor path flash attention uses.
     let position = f64::from(depth) + f64::from(prompt) / 2.0;
@@ -523,6 +538,9 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
     }
     let decode = decode_at(spec, machine, engine, spec.users);
     let capacity = capacity(spec, machine, engine);
+    if let (Some(_), Some(how)) = (&capacity, &engine.concurrency) {
+        notes.push(format!("concurrent users: {how}"));
+    }
     LlmEstimate {
         fits,
         memory: mem,
@@ -588,6 +606,7 @@ mod tests {
             overhead_ms: 0.0,
             batching,
             prefill_chunk: 512,
+            concurrency: None,
             path: path(100.0),
         }
     }

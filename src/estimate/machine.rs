@@ -57,6 +57,18 @@ pub struct MachineView {
     pub cpu: Option<Box<MachineView>>,
 }
 
+/// An engine backend (a vendor, or `cpu`) in words, for messages.
+pub fn backend_words(backend: &str) -> String {
+    match backend {
+        "cpu" => "CPUs".into(),
+        "nvidia" => "NVIDIA GPUs".into(),
+        "apple" => "Apple silicon GPUs".into(),
+        "amd" => "AMD GPUs".into(),
+        "intel" => "Intel GPUs".into(),
+        other => format!("{other} machines"),
+    }
+}
+
 impl MachineView {
     /// The side of the machine software computes on.
     pub fn side(&self, runs_on: RunsOn) -> &MachineView {
@@ -68,14 +80,7 @@ impl MachineView {
 
     /// The backend in words, for messages.
     pub fn backend_name(&self) -> String {
-        match self.backend.as_str() {
-            "cpu" => "CPUs".into(),
-            "nvidia" => "NVIDIA GPUs".into(),
-            "apple" => "Apple silicon GPUs".into(),
-            "amd" => "AMD GPUs".into(),
-            "intel" => "Intel GPUs".into(),
-            other => format!("{other} machines"),
-        }
+        backend_words(&self.backend)
     }
 
     /// The machine's CPU: host memory, the bandwidth its cores reach, their FP32 peak.

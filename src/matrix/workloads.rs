@@ -211,6 +211,8 @@ pub struct Engine {
     pub needs_tensor_cores: Vec<String>,
     /// Where `loads`, `instead` and `needs_tensor_cores` come from.
     pub formats_source: Option<String>,
+    /// How it serves several users at once, in words (shown with the serving capacity).
+    pub concurrency: Option<String>,
     pub backends: Vec<Backend>,
 }
 
