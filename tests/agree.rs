@@ -72,7 +72,6 @@ fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
                     catalog,
                     catalog.model(&w.model).unwrap(),
                     quant.bits,
-                    quant.compute,
                     w,
                 );
                 let adhoc = mlcompat::estimate::adhoc::estimate(
@@ -204,7 +203,6 @@ fn the_contradictions_seen_are_gone() {
         catalog,
         catalog.model("llama-3.1-8b").unwrap(),
         16.0,
-        mlcompat::matrix::workloads::Compute::F16,
         catalog.workload("chat-8b-fp16").unwrap(),
     );
     let adhoc = mlcompat::estimate::adhoc::estimate(

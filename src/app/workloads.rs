@@ -202,7 +202,6 @@ pub fn estimate_cmd(
         dense_active_params_b: model.and_then(|m| m.dense_active_params_b).unwrap_or(0.0),
         dense_bits: model.and_then(|m| m.dense_bits).unwrap_or(16.0),
         bits,
-        compute: quant.compute,
         layers,
         kv_heads: args.kv_heads.unwrap_or(shape.kv_heads),
         head_dim,

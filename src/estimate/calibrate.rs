@@ -150,7 +150,6 @@ fn run(matrix: &Matrix, c: &Row) -> Option<CalibrationRow> {
                 dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
                 dense_bits: model.dense_bits.unwrap_or(16.0),
                 bits: path.bits,
-                compute: quant.compute,
                 layers: shape.layers,
                 kv_heads: shape.kv_heads,
                 head_dim: shape.head_dim,

@@ -134,7 +134,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
             here.row_note.as_deref().unwrap_or_default(),
         ));
     }
-    let spec = spec_for(catalog, model, quant.bits, quant.compute, w);
+    let spec = spec_for(catalog, model, quant.bits, w);
     let language = matches!(w.kind, Kind::Chat | Kind::Serve | Kind::Speech);
     let parts_gb = parts_gb(catalog, w);
     let eff = match &here.efficiency {
@@ -225,13 +225,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
 }
 
 /// The workload's model as the estimator sees it: the catalog's shape, else the family-typical one.
-pub fn spec_for(
-    catalog: &Workloads,
-    model: &Model,
-    bits: f64,
-    compute: Compute,
-    w: &Workload,
-) -> LlmSpec {
+pub fn spec_for(catalog: &Workloads, model: &Model, bits: f64, w: &Workload) -> LlmSpec {
     let shape = architecture(catalog, model);
     LlmSpec {
         params_b: model.params_b,
@@ -240,7 +234,6 @@ pub fn spec_for(
         dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
         dense_bits: model.dense_bits.unwrap_or(16.0),
         bits,
-        compute,
         layers: shape.layers,
         kv_heads: shape.kv_heads,
         head_dim: shape.head_dim,

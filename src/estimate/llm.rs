@@ -25,7 +25,7 @@ pub const SCRATCH_SHARE: f64 = 0.02;
 /// Small matrices reach less of the peak: a GEMM over `t` tokens runs at (t / 512)^0.24 of the efficiency
 /// measured at 512 (the chunk the dense efficiencies were fitted at), and the experts of a mixture at
 /// 0.097 · t^0.24 of it, `t` being the tokens each expert sees. Fitted on Qwen3-30B-A3B prefill on a DGX
-/// Spark at 32, 128 and 1,024 tokens per expert (0.22, 0.31, 0.50; docs/calibration.md#moe).
+/// Spark at 32, 128 and 1,024 tokens per expert (0.22, 0.31, 0.50; docs/calibration.md#mixture-of-experts-gemms). A CPU loses nothing this way.
 pub const SMALL_GEMM_EXPONENT: f64 = 0.24;
 pub const MOE_GEMM_AT_ONE_TOKEN: f64 = 0.097;
 const DENSE_GEMM_REFERENCE_TOKENS: f64 = 512.0;
@@ -45,7 +45,6 @@ pub struct LlmSpec {
     pub dense_active_params_b: f64,
     pub dense_bits: f64,
     pub bits: f64,
-    pub compute: Compute,
     pub layers: u32,
     pub kv_heads: u32,
     pub head_dim: u32,
@@ -619,7 +618,6 @@ mod tests {
             dense_active_params_b: 0.0,
             dense_bits: 16.0,
             bits,
-            compute: Compute::F16,
             layers: 32,
             kv_heads: 8,
             head_dim: 128,
@@ -680,7 +678,6 @@ mod tests {
             dense_active_params_b: 1.55,
             dense_bits: 8.5,
             bits: 4.25,
-            compute: Compute::Fp4,
             layers: 36,
             kv_heads: 8,
             head_dim: 64,
