@@ -92,7 +92,8 @@ pub enum Command {
     /// Measure memory bandwidth (CPU triad; GPU add/copy/triad) and run the FP4 test kernels.
     #[command(after_help = OTHER_EXIT)]
     Bench(BenchArgs),
-    /// List the software rows, the reference profiles or the workloads.
+    /// List the software rows, the reference profiles, the workloads, or the models, engines and
+    /// quantizations `estimate` takes.
     #[command(after_help = OTHER_EXIT)]
     List {
         /// What to list.
@@ -218,10 +219,11 @@ pub struct EstimateArgs {
     /// Total parameters, billions.
     #[arg(long, value_name = "B", required_unless_present = "model")]
     pub params_b: Option<f64>,
-    /// Take the architecture (and parameters) of a catalog model, e.g. llama-3.3-70b.
+    /// Take the architecture (and parameters) of a catalog language model, e.g. llama-3.3-70b
+    /// (`mlcompat list models`).
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
-    /// Named quantization: f32, f16, bf16, fp8, int8, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, int4, nvfp4, mxfp4.
+    /// Named quantization, as you write it (Q4_K_M, fp8, nvfp4, mlx-4bit; `mlcompat list quants`).
     #[arg(long, default_value = "q4_k_m")]
     pub quant: String,
     /// Bits per weight, overriding the quantization's.
@@ -236,10 +238,11 @@ pub struct EstimateArgs {
     /// Tokens of context per sequence.
     #[arg(long, default_value_t = 8192)]
     pub context: u32,
-    /// The inference engine (see `mlcompat list workloads` for the engines the catalog knows).
+    /// The inference engine, as you write it (llama.cpp, mlx, vllm, sglang, trt-llm, ollama; `mlcompat
+    /// list engines`).
     #[arg(long, default_value = "llama.cpp")]
     pub engine: String,
-    /// Transformer layers (default: the catalog model's, else a typical shape for the size).
+    /// Transformer layers (default: the catalog model's, else the nearest real config's in size).
     #[arg(long)]
     pub layers: Option<u32>,
     /// Key/value heads per layer (grouped-query attention).
@@ -329,6 +332,9 @@ pub enum ListWhat {
     Software,
     Profiles,
     Workloads,
+    Models,
+    Engines,
+    Quants,
 }
 
 #[derive(Debug, Subcommand)]

@@ -206,6 +206,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::List { what } => {
             let matrix = load_matrix(cli)?;
             match what {
+                ListWhat::Models | ListWhat::Engines | ListWhat::Quants => {
+                    return workloads::list(&matrix, *what, out);
+                }
                 ListWhat::Software => {
                     for sw in &matrix.software {
                         writeln!(

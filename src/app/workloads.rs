@@ -3,13 +3,13 @@
 use std::io::{self, Write};
 
 use super::{facts_for, AppError};
-use crate::cli::{CheckArgs, CompareArgs, CompareFormat, EstimateArgs, ReportFormat};
+use crate::cli::{CheckArgs, CompareArgs, CompareFormat, EstimateArgs, ListWhat, ReportFormat};
 use crate::error::InputError;
 use crate::estimate::check::architecture;
 use crate::estimate::llm::LlmSpec;
-use crate::estimate::{self, MachineView};
+use crate::estimate::{self, shape, MachineView};
 use crate::eval::evaluate;
-use crate::matrix::workloads::{Workload, Workloads};
+use crate::matrix::workloads::{ModelKind, Workload, Workloads};
 use crate::matrix::{Matrix, Status};
 use crate::render::{self, Style};
 
@@ -106,34 +106,49 @@ pub fn estimate_cmd(
 ) -> Result<u8, AppError> {
     let catalog = &matrix.workloads;
     let bad = |m: String| AppError::Input(InputError::Usage(m));
-    let quant = catalog.quant(&args.quant).ok_or_else(|| {
+    let quant = catalog.find_quant(&args.quant).ok_or_else(|| {
         let known: Vec<&str> = catalog.quants.iter().map(|q| q.id.as_str()).collect();
         bad(format!(
-            "unknown quantization `{}` (known: {})",
+            "unknown quantization `{}` (known: {}; `mlcompat list quants`)",
             args.quant,
             known.join(", ")
         ))
     })?;
-    let engine = catalog
-        .engines
-        .iter()
-        .find(|e| e.id == args.engine || e.name.eq_ignore_ascii_case(&args.engine))
-        .ok_or_else(|| {
-            let known: Vec<&str> = catalog.engines.iter().map(|e| e.id.as_str()).collect();
-            bad(format!(
-                "unknown engine `{}` (known: {})",
-                args.engine,
-                known.join(", ")
-            ))
-        })?;
+    let engine = catalog.find_engine(&args.engine).ok_or_else(|| {
+        let known: Vec<&str> = catalog.engines.iter().map(|e| e.id.as_str()).collect();
+        bad(format!(
+            "unknown engine `{}` (known: {}; `mlcompat list engines`)",
+            args.engine,
+            known.join(", ")
+        ))
+    })?;
+    let language_models = || {
+        catalog
+            .models
+            .iter()
+            .filter(|m| m.kind == ModelKind::Llm)
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let model = match &args.model {
-        Some(id) => Some(catalog.model(id).ok_or_else(|| {
-            let known: Vec<&str> = catalog.models.iter().map(|m| m.id.as_str()).collect();
-            bad(format!(
-                "unknown model `{id}` (known: {})",
-                known.join(", ")
-            ))
-        })?),
+        Some(id) => {
+            let m = catalog.find_model(id).ok_or_else(|| {
+                bad(format!(
+                    "unknown model `{id}` (language models: {}; `mlcompat list models`)",
+                    language_models()
+                ))
+            })?;
+            if m.kind != ModelKind::Llm {
+                return Err(bad(format!(
+                    "`{}` is {}: `estimate` sizes language models (known: {}); `mlcompat check` covers the other workloads",
+                    m.id,
+                    m.kind.text(),
+                    language_models()
+                )));
+            }
+            Some(m)
+        }
         None => None,
     };
     let params_b = args.params_b.or(model.map(|m| m.params_b)).unwrap_or(0.0);
@@ -161,26 +176,25 @@ pub fn estimate_cmd(
             "--batch must be 1..=100000 and --context 1..=10000000".into()
         ));
     }
+    for (flag, value) in [
+        ("--layers", args.layers),
+        ("--kv-heads", args.kv_heads),
+        ("--head-dim", args.head_dim),
+    ] {
+        if value.is_some_and(|v| v == 0 || v > 100_000) {
+            return Err(bad(format!("{flag} must be 1..=100000")));
+        }
+    }
     let facts = facts_for(matrix, &args.machine)?;
     let machine = MachineView::of(&facts);
     let software = evaluate(matrix, &facts);
-    let shape = model.map(architecture).unwrap_or_else(|| {
-        let m = crate::matrix::workloads::Model {
-            id: String::new(),
-            name: String::new(),
-            params_b,
-            active_params_b: None,
-            layers: None,
-            kv_heads: None,
-            head_dim: None,
-            dense_params_b: None,
-            dense_active_params_b: None,
-            dense_bits: None,
-            notes: None,
-            source: String::new(),
-        };
-        architecture(&m)
-    });
+    let moe = active < params_b;
+    let (shape, guessed) = match model {
+        Some(m) => (architecture(catalog, m), false),
+        None => (shape::guess(catalog, params_b, moe), true),
+    };
+    let layers = args.layers.unwrap_or(shape.layers);
+    let head_dim = args.head_dim.unwrap_or(shape.head_dim);
     let spec = LlmSpec {
         params_b,
         active_params_b: active,
@@ -188,19 +202,39 @@ pub fn estimate_cmd(
         dense_active_params_b: model.and_then(|m| m.dense_active_params_b).unwrap_or(0.0),
         dense_bits: model.and_then(|m| m.dense_bits).unwrap_or(16.0),
         bits,
-        compute: quant.compute,
-        layers: args.layers.unwrap_or(shape.0),
-        kv_heads: args.kv_heads.unwrap_or(shape.1),
-        head_dim: args.head_dim.unwrap_or(shape.2),
+        layers,
+        kv_heads: args.kv_heads.unwrap_or(shape.kv_heads),
+        head_dim,
+        heads: if args.layers.is_some() || args.head_dim.is_some() {
+            shape::heads_for(params_b, layers, head_dim)
+        } else {
+            shape.heads
+        },
+        moe: if moe { shape.moe } else { None },
+        sliding_window: shape.sliding_window,
+        full_attention_every: shape.full_attention_every,
         context: args.context,
         users: args.batch,
         kv_bits: 16.0,
     };
-    let adhoc = crate::estimate::adhoc::estimate(catalog, engine, &spec, &software, &machine);
-    let (mut e, verdict, reason, runs_on) =
-        (adhoc.estimate, adhoc.verdict, adhoc.reason, adhoc.runs_on);
-    if model.is_none() && (args.layers.is_none() || args.kv_heads.is_none()) {
-        e.assumptions.push(format!("architecture not given: {} layers, {} KV heads of {} (typical of a {params_b} B dense transformer)", spec.layers, spec.kv_heads, spec.head_dim));
+    let adhoc = crate::estimate::adhoc::estimate(
+        catalog, engine, quant, args.bits, &spec, &software, &machine,
+    );
+    let mut e = adhoc.estimate;
+    if guessed && (args.layers.is_none() || args.kv_heads.is_none() || args.head_dim.is_none()) {
+        let from = shape.from.as_deref().map_or_else(
+            || "a power law fitted on real configs (no catalog shape to take)".to_string(),
+            |name| format!("the shape of {name}, the nearest real config in size"),
+        );
+        e.assumptions.push(format!(
+            "architecture not given: {} layers, {} KV heads of {} ({from}{})",
+            spec.layers,
+            spec.kv_heads,
+            spec.head_dim,
+            spec.moe
+                .map(|(e, k)| format!(", {k} of {e} experts per token"))
+                .unwrap_or_default()
+        ));
     }
     match args.format {
         ReportFormat::Json => {
@@ -208,17 +242,23 @@ pub fn estimate_cmd(
                 "schema": "mlcompat.estimate/1",
                 "machine": machine.name,
                 "engine": engine.name,
+                "model": model.map(|m| m.id.clone()),
                 "quant": quant.id,
-                "bits": bits,
+                "quant_run": adhoc.quant,
+                "bits": spec.bits,
                 "fits": e.fits,
+                "fit": adhoc.fit,
                 "memory": e.memory,
                 "decode_tok_s": e.decode_tok_s,
                 "aggregate_tok_s": e.aggregate_tok_s,
                 "prefill_tok_s": e.prefill_tok_s,
+                "prefill_prompt": e.prefill_prompt,
+                "time_to_first_token_s": e.time_to_first_token_s,
                 "bound": e.bound,
-                "verdict": verdict,
-                "reason": reason,
-                "runs_on": runs_on,
+                "capacity": e.capacity,
+                "verdict": adhoc.verdict,
+                "reason": adhoc.reason,
+                "runs_on": adhoc.runs_on,
                 "assumptions": e.assumptions,
             });
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
@@ -228,13 +268,83 @@ pub fn estimate_cmd(
             &machine.name,
             &engine.name,
             &e,
-            verdict,
-            &reason,
+            adhoc.verdict,
+            &adhoc.reason,
             style,
             out,
         )?,
     }
-    Ok(u8::from(verdict == Status::Fail))
+    Ok(u8::from(adhoc.verdict == Status::Fail))
+}
+
+/// `mlcompat list models|engines|quants`: the catalog the estimates draw on.
+pub fn list(matrix: &Matrix, what: ListWhat, out: &mut dyn Write) -> Result<u8, AppError> {
+    let catalog = &matrix.workloads;
+    let rows: Vec<(String, String, String)> = match what {
+        ListWhat::Models => catalog
+            .models
+            .iter()
+            .map(|m| {
+                let size = match m.active_params_b {
+                    Some(a) if a < m.params_b => format!("{:.1} B ({a:.1} B active)", m.params_b),
+                    _ => format!("{:.2} B", m.params_b),
+                };
+                let kind = match m.kind {
+                    ModelKind::Llm => size,
+                    other => format!("{size}, {} (not for estimate)", other.text()),
+                };
+                (m.id.clone(), m.name.clone(), kind)
+            })
+            .collect(),
+        ListWhat::Engines => catalog
+            .engines
+            .iter()
+            .map(|e| {
+                let mut names: Vec<&str> = vec![e.name.as_str()];
+                names.extend(e.aliases.iter().map(String::as_str));
+                let vendors: Vec<String> = e
+                    .backends
+                    .iter()
+                    .map(|b| match &b.memory {
+                        Some(m) => format!("{} ({m})", b.vendor),
+                        None => b.vendor.clone(),
+                    })
+                    .collect();
+                (
+                    e.id.clone(),
+                    names.join(", "),
+                    format!("estimated on {}", vendors.join(", ")),
+                )
+            })
+            .collect(),
+        _ => catalog
+            .quants
+            .iter()
+            .map(|q| {
+                let also = if q.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also {})", q.aliases.join(", "))
+                };
+                (
+                    q.id.clone(),
+                    q.name.clone(),
+                    format!("{} bits per weight{also}", q.bits),
+                )
+            })
+            .collect(),
+    };
+    let id_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let name_w = rows
+        .iter()
+        .map(|r| render::display_width(&r.1))
+        .max()
+        .unwrap_or(0);
+    for (id, name, rest) in rows {
+        let pad = name_w.saturating_sub(render::display_width(&name));
+        writeln!(out, "{id:<id_w$}  {name}{}  {rest}", " ".repeat(pad))?;
+    }
+    Ok(0)
 }
 
 pub fn calibration(matrix: &Matrix, out: &mut dyn Write) -> Result<u8, AppError> {
