@@ -21,19 +21,26 @@ use crate::render::{self, Grid, Style};
 pub fn main(cli: Cli) -> u8 {
     let stdout = io::stdout();
     let style = style_for(&cli, stdout.is_terminal());
-    let mut out = io::BufWriter::new(stdout.lock());
+    // The one choke point for stdout: untrusted text cannot reach the terminal raw.
+    let mut out = crate::terminal::SafeWriter::new(
+        io::BufWriter::new(stdout.lock()),
+        crate::terminal::style_sequences(style),
+    );
     let result = run(&cli, style, &mut out)
         .and_then(|code| out.flush().map(|()| code).map_err(AppError::Output));
     match result {
         Ok(code) => code,
         Err(AppError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(AppError::Output(e)) => {
-            eprintln!("error: writing output: {e}");
+            eprintln!(
+                "error: writing output: {}",
+                crate::terminal::escape(&e.to_string())
+            );
             2
         }
         Err(AppError::Input(e)) => {
             for line in e.to_string().lines() {
-                eprintln!("error: {line}");
+                eprintln!("error: {}", crate::terminal::escape(line));
             }
             e.exit_code()
         }
@@ -173,8 +180,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 BenchDevice::Gpu => crate::bench::Device::Gpu,
                 BenchDevice::Auto => crate::bench::Device::Auto,
             };
-            let report =
-                crate::bench::run(what, device, &ctx, &mut |line| eprintln!("bench: {line}…"));
+            let report = crate::bench::run(what, device, &ctx, &mut |line| {
+                eprintln!("bench: {}…", crate::terminal::escape(line))
+            });
             match args.format {
                 BenchFormat::Json => {
                     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
@@ -234,7 +242,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 None => matrix::embedded()?,
             };
             for w in &matrix.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", crate::terminal::escape(&w.to_string()));
             }
             let rules: usize = matrix.software.iter().map(|s| s.rules.len()).sum();
             writeln!(
