@@ -1,8 +1,11 @@
 # mlcompat --deep: import one module in this child process and report what it says, as one JSON object.
 # argv[1] is the module name. Each module runs in its own process with its own timeout, so a broken or
 # slow package cannot take the doctor down.
-import json
+# Run like python_info.py: the first statement drops '' (the current folder) from sys.path, so a
+# `./torch.py` is never what gets imported.
 import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+import json  # noqa: E402 - after the path is made safe
 
 name = sys.argv[1]
 out = {"module": name}

@@ -305,7 +305,7 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
     std::fs::create_dir_all(site.join("xformers")).expect("writable");
     std::fs::write(
         site.join("xformers/__init__.py"),
-        "import time\ntime.sleep(60)\n",
+        "import time\ntime.sleep(600)\n",
     )
     .expect("writable");
 
@@ -323,8 +323,10 @@ fn deep_imports_catch_abi_errors_and_survive_hangs() {
         ])
         .output()
         .expect("runs");
+    // --deep also runs the CPU bandwidth bench, which takes tens of seconds in a debug build on a busy
+    // machine; the bound only has to catch the 600 s import hang.
     assert!(
-        start.elapsed() < Duration::from_secs(30),
+        start.elapsed() < Duration::from_secs(180),
         "took {:?}",
         start.elapsed()
     );

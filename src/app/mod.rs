@@ -116,8 +116,22 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             command: MatrixCommand::Calibration,
         } => workloads::calibration(&load_matrix(cli)?, out),
         Command::Bench(args) => {
-            let py =
-                crate::probe::python::probe(args.python.as_deref(), Duration::from_secs(5), true);
+            let use_cache = !args.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none();
+            let explicit = args
+                .python
+                .as_deref()
+                .map(crate::probe::python::resolve_explicit)
+                .transpose()
+                .map_err(InputError::Usage)?;
+            // Python is only asked where NVRTC may come from (its nvidia-cuda-nvrtc wheel): not for the
+            // CPU bandwidth bench, which runs no kernel.
+            let cpu_only = args.what == BenchWhat::Bandwidth && args.device == BenchDevice::Cpu;
+            let py_dirs = if cpu_only && !args.compile_only {
+                Vec::new()
+            } else {
+                crate::probe::python::probe(explicit.as_deref(), Duration::from_secs(5), use_cache)
+                    .sys_path
+            };
             if args.compile_only {
                 let arch = args.arch.clone().unwrap_or_default();
                 if args.what != BenchWhat::Fp4 {
@@ -126,7 +140,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                     );
                 }
                 let report =
-                    crate::bench::compile_only(&arch, &py.sys_path).map_err(InputError::Usage)?;
+                    crate::bench::compile_only(&arch, &py_dirs).map_err(InputError::Usage)?;
                 match args.format {
                     BenchFormat::Json => {
                         serde_json::to_writer_pretty(&mut *out, &report)
@@ -160,7 +174,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                         .and_then(|g| g.unified_memory)
                         .unwrap_or(false),
                 memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
-                python_dirs: py.sys_path,
+                python_dirs: py_dirs,
                 peak_bandwidth_gbs: datasheet
                     .as_ref()
                     .and_then(|g| g.bandwidth_gbs)
@@ -288,10 +302,17 @@ fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
             )))
         }
     };
+    // A --python that names nothing is a usage error, not a fact about the machine.
+    let python = flags
+        .python
+        .as_deref()
+        .map(crate::probe::python::resolve_explicit)
+        .transpose()
+        .map_err(InputError::Usage)?;
     Ok(ProbeOptions {
         timeout: seconds("--timeout", flags.timeout)?,
         import_timeout: seconds("--import-timeout", flags.import_timeout)?,
-        python: flags.python.clone(),
+        python,
         deep: flags.deep,
         use_cache: !flags.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none(),
     })

@@ -50,13 +50,10 @@ pub struct DeepProbe {
     pub torch: Option<Torch>,
 }
 
-pub fn probe(python: &Python, timeout: Duration) -> DeepProbe {
-    let Some(interpreter) = python.path.clone() else {
-        return DeepProbe {
-            imports: BTreeMap::new(),
-            torch: None,
-        };
-    };
+/// Imports each installed heavy package with `interpreter` — the one the Python probe chose and ran,
+/// never a path read back from facts or the cache.
+pub fn probe(python: &Python, interpreter: &Path, timeout: Duration) -> DeepProbe {
+    let cwd = std::env::current_dir().unwrap_or_default();
     let wanted: Vec<&str> = MODULES
         .iter()
         .filter(|(_, dist)| python.packages.contains_key(&normalize_package(dist)))
@@ -65,11 +62,12 @@ pub fn probe(python: &Python, timeout: Duration) -> DeepProbe {
     let handles: Vec<_> = wanted
         .into_iter()
         .map(|module| {
-            let interpreter = interpreter.clone();
+            let interpreter = interpreter.to_path_buf();
+            let cwd = cwd.clone();
             thread::spawn(move || {
                 (
                     module.to_string(),
-                    import(Path::new(&interpreter), module, timeout),
+                    import(&interpreter, &cwd, module, timeout),
                 )
             })
         })
@@ -95,13 +93,17 @@ pub fn probe(python: &Python, timeout: Duration) -> DeepProbe {
     DeepProbe { imports, torch }
 }
 
-fn import(python: &Path, module: &str, timeout: Duration) -> Result<ImportResult, String> {
-    let out = exec::run(
-        &python.display().to_string(),
-        &["-c", IMPORT_SCRIPT, module],
-        timeout,
-    )
-    .map_err(|e| e.to_string())?;
+fn import(
+    python: &Path,
+    cwd: &Path,
+    module: &str,
+    timeout: Duration,
+) -> Result<ImportResult, String> {
+    // Isolated from the current folder: `./torch.py` is never what gets imported.
+    let out = crate::probe::python::isolated(python, cwd)
+        .args(["-c", IMPORT_SCRIPT, module])
+        .run(&exec::Budget::new(timeout))
+        .map_err(|e| e.to_string())?;
     parse_import(&out.stdout)
         .ok_or_else(|| format!("import {module}: no result from the child process"))
 }

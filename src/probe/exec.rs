@@ -154,11 +154,14 @@ impl Budget {
     }
 }
 
-/// Finds `program` on PATH (or takes it as a path when it contains a slash).
+/// Finds `program` on PATH (or takes it as a path when it contains a slash), as an absolute path: a
+/// program may run in another folder than mlcompat's.
 pub fn resolve(program: &str) -> Option<PathBuf> {
     if program.contains('/') {
         let path = Path::new(program);
-        return path.is_file().then(|| path.to_path_buf());
+        return path
+            .is_file()
+            .then(|| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     }
     which::which(program).ok()
 }

@@ -22,7 +22,7 @@ use crate::facts::{Arch, Facts, Gpu, Machine, MachineKind, Os, Vendor, FACTS_SCH
 
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
-    /// Limit for each external program.
+    /// Time budget of each probe, for all the external programs it runs together.
     pub timeout: Duration,
     /// Limit for each `--deep` import (torch or vLLM take seconds to import).
     pub import_timeout: Duration,
@@ -154,13 +154,18 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }
     }
     let mut python_dirs: Vec<PathBuf> = Vec::new();
+    let mut python_interpreter: Option<PathBuf> = None;
     match python_part {
         Ok((p, took)) => {
             times.insert("python".into(), ms(took));
             python_dirs = p.sys_path;
+            python_interpreter = p.interpreter;
             facts.python = p.python;
             if let Some(f) = p.failure {
                 failed.insert("python".into(), f);
+            }
+            if let Some(unread) = p.packages_problem {
+                failed.insert("python.packages".into(), unread);
             }
         }
         Err(_) => {
@@ -171,10 +176,11 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }
     }
     match binaries_part {
-        Ok((b, took)) => {
+        Ok(((b, broken), took)) => {
             times.insert("binaries".into(), ms(took));
             facts.docker = binaries::docker(&b);
             facts.binaries = Some(b);
+            failed.extend(broken);
         }
         Err(_) => {
             failed.insert(
@@ -228,16 +234,16 @@ pub fn probe(options: &ProbeOptions) -> Facts {
     }
     if options.deep {
         let t = Instant::now();
-        match &facts.python {
-            Some(py) => {
-                let deep = deep::probe(py, options.import_timeout);
+        match (&facts.python, &python_interpreter) {
+            (Some(py), Some(interpreter)) => {
+                let deep = deep::probe(py, interpreter, options.import_timeout);
                 facts.imports = Some(deep.imports);
                 facts.torch = deep.torch;
                 if facts.torch.is_none() && py.packages.contains_key("torch") {
                     failed.insert("torch".into(), "torch did not import (see imports)".into());
                 }
             }
-            None => {
+            _ => {
                 failed.insert(
                     "imports".into(),
                     "no Python environment to import from".into(),
@@ -272,6 +278,11 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 .or_insert(s.reason);
         }
         times.insert("bench".into(), ms(t.elapsed()));
+    }
+    if options.use_cache {
+        if let Some(problem) = cache::problem() {
+            failed.insert("cache".into(), problem);
+        }
     }
     facts.host = host;
     facts.failed = failed;
