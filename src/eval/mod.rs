@@ -177,6 +177,18 @@ impl RowFacts<'_> {
     }
 }
 
+/// The first of the row's programs found on PATH whose `--version` failed (`failed.binaries.NAME`).
+fn broken_binary(sw: &Software, facts: &Facts) -> Option<String> {
+    let bins = facts.binaries.as_ref()?;
+    sw.detect.binaries.iter().find_map(|name| {
+        bins.get(name)?;
+        let failure = facts.failed.get(&format!("binaries.{name}"))?;
+        Some(format!(
+            "{name} is on PATH but `{name} --version` failed ({failure})"
+        ))
+    })
+}
+
 fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
     let ctx = RowFacts {
         facts,
@@ -224,7 +236,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                 );
             }
             Truth::True => {
-                return row(
+                let mut found = row(
                     rule,
                     rule.status,
                     rule.support,
@@ -232,6 +244,16 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                     ctx.interpolate(&rule.reason),
                     rule.fix.as_deref().map(|f| ctx.interpolate(f)),
                 );
+                // An installed program that hangs or crashes on `--version` is not ✅, whatever the
+                // platform supports.
+                if let Some(why) = broken_binary(sw, facts) {
+                    if found.status == Status::Ok {
+                        found.status = Status::Warn;
+                        found.note = "installed, but broken?".into();
+                    }
+                    found.reason = format!("{why}. {}", found.reason);
+                }
+                return found;
             }
         }
     }
