@@ -13,6 +13,8 @@ pub mod eval;
 pub mod facts;
 pub mod files;
 pub mod fp4;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gpu;
 pub mod matrix;
 pub mod probe;

@@ -92,6 +92,11 @@ impl<W: Write> SafeWriter<W> {
         }
     }
 
+    /// The writer underneath (what has been written so far).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     /// Writes out `pending` as far as it can be decided; with `end`, all of it.
     fn drain(&mut self, end: bool) -> io::Result<()> {
         let bytes = std::mem::take(&mut self.pending);
