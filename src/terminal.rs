@@ -226,6 +226,14 @@ mod tests {
     }
 
     #[test]
+    fn widths_count_what_is_shown() {
+        // A control character is shown as its 6-column escape, so columns still line up.
+        assert_eq!(crate::render::display_width("a\u{1b}b"), 8);
+        assert_eq!(crate::render::display_width("\u{202e}x"), 7);
+        assert_eq!(crate::render::display_width("✅ ok"), 5);
+    }
+
+    #[test]
     fn split_utf8_and_invalid_bytes() {
         let s = "é\u{85}✅".as_bytes();
         for split in 0..s.len() {
