@@ -133,3 +133,7 @@ pub fn terminal(bytes: &[u8]) {
             .any(crate::terminal::is_unsafe));
     }
 }
+
+pub fn yaml_parse_only(text: &str) {
+    let _ = crate::yaml::parse(text);
+}

@@ -38,7 +38,7 @@ pub(crate) fn facts_from_node(node: &Node, problems: &mut Vec<Problem>) -> Optio
     let clean = found.is_empty();
     problems.extend(found);
     let mut facts = facts.filter(|_| clean)?;
-    let out_of_range: Vec<Problem> = check_ranges(&facts)
+    let out_of_range: Vec<Problem> = check_ranges(&mut facts)
         .into_iter()
         .map(|(path, message)| Problem {
             loc: locate(node, &path),
@@ -115,8 +115,12 @@ fn show_number(n: f64) -> String {
 }
 
 /// Every number of `facts` outside its range (or not finite), with its path and what was expected.
-fn check_ranges(facts: &Facts) -> Vec<(Vec<Step>, String)> {
-    let Ok(value) = serde_json::to_value(facts) else {
+fn check_ranges(facts: &mut Facts) -> Vec<(Vec<Step>, String)> {
+    // The Python section holds no numbers but maybe thousands of packages: left out of the walk.
+    let python = facts.python.take();
+    let value = serde_json::to_value(&*facts);
+    facts.python = python;
+    let Ok(value) = value else {
         return vec![];
     };
     let mut out = Vec::new();
@@ -226,7 +230,7 @@ fn facts_from_json(file: &str, text: &str) -> Result<Facts, InputError> {
         }
     }
     let mut facts: Facts = serde_json::from_str(text).map_err(located)?;
-    let out_of_range = check_ranges(&facts);
+    let out_of_range = check_ranges(&mut facts);
     if !out_of_range.is_empty() {
         // JSON is YAML too: the located reader finds each number's line and column.
         let node = yaml::parse(text).ok();
