@@ -269,18 +269,19 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Output, RunError> {
     let mut child = command.spawn().map_err(io)?;
     let stdout = Capture::start(child.stdout.take());
     let stderr = Capture::start(child.stderr.take());
-    let exited = wait_for_exit(&mut child, timeout, start).map_err(io)?;
+    let waited = wait_for_exit(&mut child, timeout, start);
     // Whatever happened, nothing the program started outlives it. Its pid is still held (not reaped yet),
     // so its process group cannot have been reused.
     #[cfg(unix)]
     tree.end(&child);
     #[cfg(not(unix))]
-    if !exited {
+    if !matches!(waited, Ok(true)) {
         let _ = child.kill();
     }
     let status = child.wait();
     #[cfg(unix)]
     tree.reaped(&child);
+    let exited = waited.map_err(io)?;
     let status = status.map_err(io)?;
     let (out, err) = (stdout.finish(), stderr.finish());
     let elapsed = start.elapsed();

@@ -37,7 +37,8 @@ pub struct Candidate {
 }
 
 /// Where interpreters come from, in order of preference: `--python`, `$VIRTUAL_ENV`, `$CONDA_PREFIX`,
-/// `./.venv`, `python3` on PATH. Pure over its inputs so the order is testable.
+/// `./.venv`, `python3` on PATH. Pure over its inputs (it only looks whether a prefix has `bin/python` or
+/// `bin/python3`) so the order is testable.
 pub fn candidates(
     explicit: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
