@@ -789,6 +789,56 @@ fn escape_sequences_never_reach_the_terminal() {
             assert!(text.contains("evil\\u001b]0;pwned\\u0007"), "{text}");
         }
     }
+    // Names in a matrix given with --matrix: a profile's machine and GPU.
+    let matrix = root.path().join("matrix");
+    std::fs::create_dir_all(matrix.join("profiles")).expect("writable");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
+    for file in ["software.yaml", "workloads.yaml"] {
+        std::fs::copy(source.join(file), matrix.join(file)).expect("copy");
+    }
+    let spark = std::fs::read_to_string(source.join("profiles/dgx-spark.yaml")).expect("profile");
+    std::fs::write(
+        matrix.join("profiles/dgx-spark.yaml"),
+        spark
+            .replacen(
+                "name: NVIDIA DGX Spark",
+                "name: \"Spark\\e]0;pwned\\a\\e[2J\\u202e\"",
+                1,
+            )
+            .replacen("name: NVIDIA GB10", "name: \"GB10\\x9b31m\"", 1),
+    )
+    .expect("writable");
+    for entry in std::fs::read_dir(source.join("profiles"))
+        .expect("profiles")
+        .flatten()
+    {
+        let to = matrix.join("profiles").join(entry.file_name());
+        if !to.exists() {
+            std::fs::copy(entry.path(), to).expect("copy");
+        }
+    }
+    let m = matrix.display().to_string();
+    for args in [
+        vec!["--matrix", m.as_str(), "list", "profiles"],
+        vec!["--matrix", m.as_str(), "table"],
+        vec!["--matrix", m.as_str(), "table", "--format", "markdown"],
+        vec!["--matrix", m.as_str(), "doctor", "--profile", "dgx-spark"],
+        vec![
+            "--matrix",
+            m.as_str(),
+            "compare",
+            "dgx-spark",
+            "mac-studio-m3-ultra",
+        ],
+    ] {
+        let out = mlcompat(cache.path()).args(&args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_raw_controls(&format!("{args:?}"), &out.stdout, false);
+    }
     // JSON stays valid and means the same.
     let out = mlcompat(cache.path())
         .args([
