@@ -123,14 +123,15 @@ pub struct MachineArgs {
 /// How this machine is probed.
 #[derive(Debug, Args)]
 pub struct ProbeFlags {
-    /// The Python interpreter to inspect (default: $VIRTUAL_ENV, $CONDA_PREFIX, ./.venv, python3 on PATH).
+    /// The Python interpreter to inspect: a path, a virtual environment folder, or a name on PATH such as
+    /// python3.11 (default: $VIRTUAL_ENV, $CONDA_PREFIX, ./.venv if yours, python3 on PATH).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Also import the heavy packages (torch, flash_attn, vllm, mlx, …), each in a child process with its
     /// own timeout, count CUDA devices, and run the benches (bandwidth, FP4 kernels).
     #[arg(long)]
     pub deep: bool,
-    /// Seconds each probe may take (a program that runs longer is stopped and named as timed out).
+    /// Seconds each probe may take, for all the external programs it runs together.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
     /// Seconds each `--deep` import may take.
@@ -305,6 +306,9 @@ pub struct BenchArgs {
     /// The Python environment whose nvidia-cuda-nvrtc wheel may provide NVRTC.
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Ask the interpreter again instead of using the cache (also: MLCOMPAT_NO_CACHE).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -622,11 +622,11 @@ fn bench_compile_only_reports_native_fp4_per_architecture() {
 fn estimate_rejects_bad_input_with_the_known_values() {
     input_error(
         &["estimate", "--params-b=-70", "--profile", "dgx-spark"],
-        "--params-b must be between 0 and 10000",
+        "--params-b must be between 0.001 and 10000",
     );
     input_error(
         &["estimate", "--params-b", "1e9", "--profile", "dgx-spark"],
-        "--params-b must be between 0 and 10000",
+        "--params-b must be between 0.001 and 10000",
     );
     input_error(
         &[
@@ -662,7 +662,7 @@ fn estimate_rejects_bad_input_with_the_known_values() {
             "--profile",
             "dgx-spark",
         ],
-        "--bits must be between 0 and 64",
+        "--bits must be between 1 and 64",
     );
     input_error(
         &[
@@ -674,7 +674,7 @@ fn estimate_rejects_bad_input_with_the_known_values() {
             "--profile",
             "dgx-spark",
         ],
-        "--active-params-b must be above 0",
+        "--active-params-b must be at least 0.001",
     );
     input_error(
         &[

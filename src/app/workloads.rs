@@ -157,32 +157,50 @@ pub fn estimate_cmd(
         .or(model.and_then(|m| m.active_params_b))
         .unwrap_or(params_b);
     let bits = args.bits.unwrap_or(quant.bits);
-    let sane = |x: f64, lo: f64, hi: f64| x.is_finite() && x > lo && x <= hi;
-    if !sane(params_b, 0.0, 10_000.0) {
+    let sane = |x: f64, lo: f64, hi: f64| x.is_finite() && x >= lo && x <= hi;
+    let num = |x: f64| {
+        if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e9) {
+            format!("{x:e}")
+        } else {
+            format!("{x}")
+        }
+    };
+    // The smallest sizes are real models' (a million parameters, 1-bit weights): below them an estimate
+    // divides by next to nothing.
+    if !sane(params_b, 0.001, 10_000.0) {
         return Err(bad(format!(
-            "--params-b must be between 0 and 10000 (billions), got {params_b}"
+            "--params-b must be between 0.001 and 10000 (billions), got {}",
+            num(params_b)
         )));
     }
-    if !sane(active, 0.0, params_b) {
+    if !sane(active, 0.001, params_b) {
         return Err(bad(format!(
-            "--active-params-b must be above 0 and at most --params-b ({params_b}), got {active}"
+            "--active-params-b must be at least 0.001 and at most --params-b ({}), got {}",
+            num(params_b),
+            num(active)
         )));
     }
-    if !sane(bits, 0.0, 64.0) {
-        return Err(bad(format!("--bits must be between 0 and 64, got {bits}")));
+    if !sane(bits, 1.0, 64.0) {
+        return Err(bad(format!(
+            "--bits must be between 1 and 64, got {}",
+            num(bits)
+        )));
     }
     if args.batch == 0 || args.batch > 100_000 || args.context == 0 || args.context > 10_000_000 {
         return Err(bad(
             "--batch must be 1..=100000 and --context 1..=10000000".into()
         ));
     }
-    for (flag, value) in [
-        ("--layers", args.layers),
-        ("--kv-heads", args.kv_heads),
-        ("--head-dim", args.head_dim),
+    for (flag, value, max) in [
+        ("--layers", args.layers, 10_000),
+        ("--kv-heads", args.kv_heads, 10_000),
+        ("--head-dim", args.head_dim, 100_000),
     ] {
-        if value.is_some_and(|v| v == 0 || v > 100_000) {
-            return Err(bad(format!("{flag} must be 1..=100000")));
+        if value.is_some_and(|v| v == 0 || v > max) {
+            return Err(bad(format!(
+                "{flag} must be between 1 and {max}, got {}",
+                value.unwrap_or_default()
+            )));
         }
     }
     let facts = facts_for(matrix, &args.machine)?;
