@@ -3,10 +3,13 @@
 # own process with its own timeout, so a broken or slow package cannot take the doctor down. Warnings
 # raised while importing and inspecting the module (torch's "sm_121 is not compatible with the current
 # PyTorch installation") are recorded and reported too.
-import importlib
-import json
+# Run like python_info.py: the first statement drops '' (the current folder) from sys.path, so a
+# `./torch.py` is never what gets imported.
 import sys
-import warnings
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+import importlib  # noqa: E402 - after the path is made safe
+import json  # noqa: E402
+import warnings  # noqa: E402
 
 name = sys.argv[1]
 out = {"module": name, "warnings": []}

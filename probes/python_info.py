@@ -1,13 +1,17 @@
 # mlcompat's interpreter probe: run once per interpreter (the answer is cached), prints one JSON object.
 # Standard library only, no imports of installed packages, so it is fast and cannot be broken by them.
-import json
-import os
-import platform
+# Nothing is imported from the folder mlcompat was started in: it runs the interpreter in a neutral folder
+# with PYTHONSAFEPATH=1 (Python 3.11+ then leaves '' off sys.path), and for older Pythons the first
+# statement drops '' before any import. PYTHONPATH and the user's site-packages stay, as pip sees them.
 import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+import json  # noqa: E402 - after the path is made safe
+import os  # noqa: E402
+import platform  # noqa: E402
 
 print(json.dumps({
     "version": platform.python_version(),
-    "implementation": sys.implementation.name,
+    "implementation": sys.implementation.name if hasattr(sys, "implementation") else platform.python_implementation().lower(),
     "machine": platform.machine(),
     "executable": sys.executable,
     "prefix": sys.prefix,

@@ -92,7 +92,8 @@ pub enum Command {
     /// Measure memory bandwidth (CPU triad; GPU add/copy/triad) and run the FP4 test kernels.
     #[command(after_help = OTHER_EXIT)]
     Bench(BenchArgs),
-    /// List the software rows, the reference profiles or the workloads.
+    /// List the software rows, the reference profiles, the workloads, or the models, engines and
+    /// quantizations `estimate` takes.
     #[command(after_help = OTHER_EXIT)]
     List {
         /// What to list.
@@ -162,14 +163,15 @@ pub struct MachineArgs {
 /// How this machine is probed.
 #[derive(Debug, Args)]
 pub struct ProbeFlags {
-    /// The Python interpreter to inspect (default: $VIRTUAL_ENV, $CONDA_PREFIX, ./.venv, python3 on PATH).
+    /// The Python interpreter to inspect: a path, a virtual environment folder, or a name on PATH such as
+    /// python3.11 (default: $VIRTUAL_ENV, $CONDA_PREFIX, ./.venv if yours, python3 on PATH).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Also import the heavy packages (torch, flash_attn, vllm, mlx, …), each in a child process with its
     /// own timeout, count CUDA devices, and run the benches (bandwidth, FP4 kernels).
     #[arg(long)]
     pub deep: bool,
-    /// Seconds each probe may take (a program that runs longer is stopped and named as timed out).
+    /// Seconds each probe may take, for all the external programs it runs together.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
     /// Seconds each `--deep` import may take.
@@ -272,10 +274,11 @@ pub struct EstimateArgs {
     /// Total parameters, billions.
     #[arg(long, value_name = "B", required_unless_present = "model")]
     pub params_b: Option<f64>,
-    /// Take the architecture (and parameters) of a catalog model, e.g. llama-3.3-70b.
+    /// Take the architecture (and parameters) of a catalog language model, e.g. llama-3.3-70b
+    /// (`mlcompat list models`).
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
-    /// Named quantization: f32, f16, bf16, fp8, int8, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, int4, nvfp4, mxfp4.
+    /// Named quantization, as you write it (Q4_K_M, fp8, nvfp4, mlx-4bit; `mlcompat list quants`).
     #[arg(long, default_value = "q4_k_m")]
     pub quant: String,
     /// Bits per weight, overriding the quantization's.
@@ -290,10 +293,11 @@ pub struct EstimateArgs {
     /// Tokens of context per sequence.
     #[arg(long, default_value_t = 8192)]
     pub context: u32,
-    /// The inference engine (see `mlcompat list workloads` for the engines the catalog knows).
+    /// The inference engine, as you write it (llama.cpp, mlx, vllm, sglang, trt-llm, ollama; `mlcompat
+    /// list engines`).
     #[arg(long, default_value = "llama.cpp")]
     pub engine: String,
-    /// Transformer layers (default: the catalog model's, else a typical shape for the size).
+    /// Transformer layers (default: the catalog model's, else the nearest real config's in size).
     #[arg(long)]
     pub layers: Option<u32>,
     /// Key/value heads per layer (grouped-query attention).
@@ -356,6 +360,9 @@ pub struct BenchArgs {
     /// The Python environment whose nvidia-cuda-nvrtc wheel may provide NVRTC.
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Ask the interpreter again instead of using the cache (also: MLCOMPAT_NO_CACHE).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -383,6 +390,9 @@ pub enum ListWhat {
     Software,
     Profiles,
     Workloads,
+    Models,
+    Engines,
+    Quants,
 }
 
 #[derive(Debug, Subcommand)]

@@ -68,31 +68,14 @@ impl From<Vec<FileProblem>> for InputError {
 }
 
 /// Largest input file read (a facts file with thousands of packages is well under 1 MiB).
-pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_INPUT_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
 
-/// Reads a text input file with a size cap and a clear message for each way it can fail.
+/// Reads a text input file (`--facts`, a matrix file) with a clear message for each way it can fail: a
+/// FIFO, a device or a folder is refused without blocking, and nothing past the 16 MiB cap is read.
 pub fn read_input(path: &std::path::Path) -> Result<String, InputError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| InputError::file(&name, io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(InputError::file(&name, "is a directory, expected a file"));
-    }
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(InputError::file(
-            &name,
-            format!("too large ({} bytes, the limit is 16 MiB)", meta.len()),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| InputError::file(&name, io_reason(&e)))?;
-    String::from_utf8(bytes).map_err(|e| {
-        InputError::file(
-            &name,
-            format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })
+    crate::files::read_text(path, MAX_INPUT_BYTES, crate::files::Links::Follow)
+        .map_err(|e| InputError::file(&name, e.to_string()))
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {

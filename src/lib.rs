@@ -11,13 +11,17 @@ pub mod error;
 pub mod estimate;
 pub mod eval;
 pub mod facts;
+pub mod files;
 pub mod fp4;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gpu;
 pub mod matrix;
 pub mod probe;
 pub mod render;
 pub mod report;
 pub mod schema;
+pub mod terminal;
 pub mod verdict;
 pub mod version;
 pub mod yaml;

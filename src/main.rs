@@ -1,8 +1,19 @@
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = mlcompat::cli::Cli::parse();
+    let cli = match mlcompat::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => {
+            // clap echoes the offending argument; it goes through the same escaping as everything else.
+            eprint!("{}", mlcompat::terminal::escape(&e.render().to_string()));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     ExitCode::from(mlcompat::app::main(cli))
 }

@@ -13,8 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::estimate::check::Check;
-use crate::estimate::llm::{Bound, Memory};
+use crate::estimate::llm::{Bound, Capacity, Memory};
 use crate::matrix::{RunsOn, Status};
+use crate::verdict::Fit;
 use crate::version::{PyVersion, ToolVersion};
 
 /// One published schema.
@@ -65,33 +66,43 @@ pub const ESTIMATE_SCHEMA: &str = "mlcompat.estimate/1";
 
 /// What `mlcompat check --format json` prints.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct CheckDocument {
+pub struct CheckDocument<'a> {
     pub schema: &'static str,
     /// The machine's display name.
-    pub machine: String,
-    pub checks: Vec<Check>,
+    pub machine: &'a str,
+    pub checks: &'a [Check],
 }
 
-/// What `mlcompat estimate --format json` prints.
+/// What `mlcompat estimate --format json` prints: the estimate's figures beside what was asked and the
+/// verdict.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct EstimateDocument {
+pub struct EstimateDocument<'a> {
     pub schema: &'static str,
-    pub machine: String,
-    pub engine: String,
-    pub quant: String,
+    pub machine: &'a str,
+    pub engine: &'a str,
+    /// The catalog model, when one was named.
+    pub model: Option<&'a str>,
+    /// The quantization asked for.
+    pub quant: &'a str,
+    /// The quantization the engine runs (another when it has no such format).
+    pub quant_run: &'a str,
     /// Bits per weight used.
     pub bits: f64,
     /// Whether the model fits; null when the machine's memory is unknown.
     pub fits: Option<bool>,
-    pub memory: Memory,
+    pub fit: &'a Fit,
+    pub memory: &'a Memory,
     pub decode_tok_s: Option<f64>,
     pub aggregate_tok_s: Option<f64>,
     pub prefill_tok_s: Option<f64>,
+    pub prefill_prompt: u32,
+    pub time_to_first_token_s: Option<f64>,
     pub bound: Bound,
+    pub capacity: Option<&'a Capacity>,
     pub verdict: Status,
-    pub reason: String,
+    pub reason: &'a str,
     pub runs_on: RunsOn,
-    pub assumptions: Vec<String>,
+    pub assumptions: &'a [String],
 }
 
 /// Finds a schema by `report`, `report/1` or `mlcompat.report/1`.
@@ -121,9 +132,9 @@ pub fn schema_value(info: &SchemaInfo) -> Value {
     let schema = match info.name {
         "report" => generator.into_root_schema_for::<crate::report::Report>(),
         "facts" => generator.into_root_schema_for::<crate::facts::Facts>(),
-        "check" => generator.into_root_schema_for::<CheckDocument>(),
+        "check" => generator.into_root_schema_for::<CheckDocument<'static>>(),
         "compare" => generator.into_root_schema_for::<crate::estimate::Comparison>(),
-        "estimate" => generator.into_root_schema_for::<EstimateDocument>(),
+        "estimate" => generator.into_root_schema_for::<EstimateDocument<'static>>(),
         _ => generator.into_root_schema_for::<crate::render::Grid>(),
     };
     let mut value = schema.to_value();

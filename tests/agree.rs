@@ -14,8 +14,11 @@ fn every_engine_that_runs_can_be_estimated_or_says_why_not() {
     for p in &m.profiles {
         let report = evaluate(&m, &p.facts);
         let machine = mlcompat::estimate::MachineView::of(&p.facts);
+        let bf16 = m.workloads.quant("bf16").unwrap();
         for engine in &m.workloads.engines {
-            if let Ok(here) = verdict::engine_on(engine, &report, &machine) {
+            if let Ok(here) =
+                verdict::engine_on(&m.workloads, engine, bf16, None, &report, &machine)
+            {
                 if let Err(why) = &here.efficiency {
                     gaps.push(format!("{} on {}: {why}", engine.id, p.id));
                 }
@@ -64,13 +67,16 @@ fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
             // The engines check passed over fail here; estimate says ❌ for each.
             for id in &w.engines {
                 let engine = catalog.engine(id).unwrap();
+                let quant = catalog.quant(&w.quant).unwrap();
                 let spec = mlcompat::estimate::check::spec_for(
+                    catalog,
                     catalog.model(&w.model).unwrap(),
-                    catalog.quant(&w.quant).unwrap().bits,
-                    catalog.quant(&w.quant).unwrap().compute,
+                    quant.bits,
                     w,
                 );
-                let adhoc = mlcompat::estimate::adhoc::estimate(catalog, engine, &spec, &ra, &ma);
+                let adhoc = mlcompat::estimate::adhoc::estimate(
+                    catalog, engine, quant, None, &spec, &ra, &ma,
+                );
                 let row = ra.rows.iter().find(|r| r.id == engine.software).unwrap();
                 if row.status == Status::Fail {
                     assert_eq!(adhoc.verdict, Status::Fail, "{} {} {}", pa.id, w.id, id);
@@ -87,6 +93,21 @@ fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
                         adhoc.estimate.decode_tok_s, check.speed,
                         "{} {}",
                         pa.id, w.id
+                    );
+                    // The same prefill and the same serving capacity.
+                    assert_eq!(adhoc.estimate.prefill_tok_s, check.prefill_tok_s);
+                    assert_eq!(
+                        adhoc.estimate.capacity.as_ref().map(|c| c.max_sequences),
+                        check.capacity.as_ref().map(|c| c.max_sequences),
+                        "{} {}",
+                        pa.id,
+                        w.id
+                    );
+                    assert_eq!(adhoc.fit.state, check.fit.as_ref().unwrap().state);
+                    // compare shows the same capacity as check.
+                    assert_eq!(
+                        duel.a.capacity.as_ref().map(|c| c.max_sequences),
+                        check.capacity.as_ref().map(|c| c.max_sequences)
                     );
                 }
                 if w.kind == mlcompat::matrix::workloads::Kind::Chat
@@ -140,8 +161,12 @@ fn doctor_rows_and_engine_choices_agree() {
                     .iter()
                     .find(|r| r.id == engine.software)
                     .unwrap();
+                // Skipped for its row, for want of an efficiency figure, or because it cannot run the
+                // workload's quantization on this hardware (TensorRT-LLM's FP8 before Ada).
                 assert!(
-                    row.status == Status::Fail || skipped.contains("cannot estimate"),
+                    row.status == Status::Fail
+                        || skipped.contains("cannot estimate")
+                        || skipped.contains(" only on "),
                     "{} {}: {skipped} but the doctor says {:?}",
                     p.id,
                     w.id,
@@ -175,12 +200,20 @@ fn the_contradictions_seen_are_gone() {
     let (spark, spark_view) = on("dgx-spark");
     let mlx_lm = catalog.engine("mlx-lm").unwrap();
     let spec = mlcompat::estimate::check::spec_for(
+        catalog,
         catalog.model("llama-3.1-8b").unwrap(),
         16.0,
-        mlcompat::matrix::workloads::Compute::F16,
         catalog.workload("chat-8b-fp16").unwrap(),
     );
-    let adhoc = mlcompat::estimate::adhoc::estimate(catalog, mlx_lm, &spec, &spark, &spark_view);
+    let adhoc = mlcompat::estimate::adhoc::estimate(
+        catalog,
+        mlx_lm,
+        catalog.quant("f16").unwrap(),
+        None,
+        &spec,
+        &spark,
+        &spark_view,
+    );
     assert!(adhoc.estimate.decode_tok_s.is_some(), "{}", adhoc.reason);
     let (halo, _) = on("strix-halo");
     let mlx = halo.rows.iter().find(|r| r.id == "mlx").unwrap();

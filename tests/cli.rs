@@ -622,11 +622,11 @@ fn bench_compile_only_reports_native_fp4_per_architecture() {
 fn estimate_rejects_bad_input_with_the_known_values() {
     input_error(
         &["estimate", "--params-b=-70", "--profile", "dgx-spark"],
-        "--params-b must be between 0 and 10000",
+        "--params-b must be between 0.001 and 10000",
     );
     input_error(
         &["estimate", "--params-b", "1e9", "--profile", "dgx-spark"],
-        "--params-b must be between 0 and 10000",
+        "--params-b must be between 0.001 and 10000",
     );
     input_error(
         &[
@@ -662,7 +662,7 @@ fn estimate_rejects_bad_input_with_the_known_values() {
             "--profile",
             "dgx-spark",
         ],
-        "--bits must be between 0 and 64",
+        "--bits must be between 1 and 64",
     );
     input_error(
         &[
@@ -674,7 +674,7 @@ fn estimate_rejects_bad_input_with_the_known_values() {
             "--profile",
             "dgx-spark",
         ],
-        "--active-params-b must be above 0",
+        "--active-params-b must be at least 0.001",
     );
     input_error(
         &[
@@ -730,12 +730,12 @@ fn estimate_json_schema() {
     assert!(decode > 1.0 && decode < 273.0 / 42.0, "{decode}");
     assert_eq!(e["bound"], "memory-bandwidth");
     assert!(e["assumptions"].as_array().is_some_and(|a| a.len() > 3));
-    // 405 B at FP16 does not fit in 128 GB.
+    // 70 B at FP16 does not fit in 128 GB.
     let out = mlcompat()
         .args([
             "estimate",
             "--params-b",
-            "405",
+            "70",
             "--quant",
             "f16",
             "--profile",
@@ -747,15 +747,13 @@ fn estimate_json_schema() {
         .expect("runs");
     let e: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
-        (
-            e["fits"].clone(),
-            e["verdict"].clone(),
-            e["decode_tok_s"].clone()
-        ),
-        (
-            serde_json::json!(false),
-            serde_json::json!("fail"),
-            serde_json::Value::Null
-        )
+        (e["fits"].clone(), e["verdict"].clone()),
+        (serde_json::json!(false), serde_json::json!("fail"))
     );
+    // It still has a speed, and says what it takes to fit (issue 11).
+    assert!(e["decode_tok_s"].as_f64().is_some_and(|d| d > 0.0));
+    assert_eq!(e["fit"]["state"], "does-not-fit");
+    assert!(e["fit"]["remedies"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
 }

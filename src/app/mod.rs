@@ -23,24 +23,31 @@ pub fn main(cli: Cli) -> u8 {
     let stdout = io::stdout();
     let style = style_for(&cli, stdout.is_terminal());
     let buffered = io::BufWriter::new(stdout.lock());
-    let mut out: Box<dyn Write> = if style.ascii {
+    let inner: Box<dyn Write> = if style.ascii {
         Box::new(render::AsciiWriter::new(buffered))
     } else {
         Box::new(buffered)
     };
+    // The one choke point for stdout: untrusted text cannot reach the terminal raw; under --ascii what
+    // remains is transliterated to ASCII.
+    let mut out = crate::terminal::SafeWriter::new(inner, crate::terminal::style_sequences(style));
     let result = run(&cli, style, &mut out)
         .and_then(|code| out.flush().map(|()| code).map_err(AppError::Output));
     match result {
         Ok(code) => code,
         Err(AppError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(AppError::Output(e)) => {
-            eprintln!("error: writing output: {e}");
+            eprintln!(
+                "error: writing output: {}",
+                crate::terminal::escape(&e.to_string())
+            );
             2
         }
         Err(AppError::Input(e)) => {
             for line in e.to_string().lines() {
+                let line = crate::terminal::escape(line);
                 if style.ascii {
-                    eprintln!("error: {}", render::to_ascii(line));
+                    eprintln!("error: {}", render::to_ascii(&line));
                 } else {
                     eprintln!("error: {line}");
                 }
@@ -134,8 +141,22 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             command: MatrixCommand::Audit(args),
         } => audit(cli, args, out),
         Command::Bench(args) => {
-            let py =
-                crate::probe::python::probe(args.python.as_deref(), Duration::from_secs(5), true);
+            let use_cache = !args.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none();
+            let explicit = args
+                .python
+                .as_deref()
+                .map(crate::probe::python::resolve_explicit)
+                .transpose()
+                .map_err(InputError::Usage)?;
+            // Python is only asked where NVRTC may come from (its nvidia-cuda-nvrtc wheel): not for the
+            // CPU bandwidth bench, which runs no kernel.
+            let cpu_only = args.what == BenchWhat::Bandwidth && args.device == BenchDevice::Cpu;
+            let py_dirs = if cpu_only && !args.compile_only {
+                Vec::new()
+            } else {
+                crate::probe::python::probe(explicit.as_deref(), Duration::from_secs(5), use_cache)
+                    .sys_path
+            };
             if args.compile_only {
                 let arch = args.arch.clone().unwrap_or_default();
                 if args.what != BenchWhat::Fp4 {
@@ -144,7 +165,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                     );
                 }
                 let report =
-                    crate::bench::compile_only(&arch, &py.sys_path).map_err(InputError::Usage)?;
+                    crate::bench::compile_only(&arch, &py_dirs).map_err(InputError::Usage)?;
                 match args.format {
                     BenchFormat::Json => {
                         serde_json::to_writer_pretty(&mut *out, &report)
@@ -178,7 +199,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                         .and_then(|g| g.unified_memory)
                         .unwrap_or(false),
                 memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
-                python_dirs: py.sys_path,
+                python_dirs: py_dirs,
                 peak_bandwidth_gbs: datasheet
                     .as_ref()
                     .and_then(|g| g.bandwidth_gbs)
@@ -198,8 +219,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 BenchDevice::Gpu => crate::bench::Device::Gpu,
                 BenchDevice::Auto => crate::bench::Device::Auto,
             };
-            let report =
-                crate::bench::run(what, device, &ctx, &mut |line| eprintln!("bench: {line}…"));
+            let report = crate::bench::run(what, device, &ctx, &mut |line| {
+                eprintln!("bench: {}…", crate::terminal::escape(line))
+            });
             match args.format {
                 BenchFormat::Json => {
                     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
@@ -212,6 +234,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::List { what } => {
             let matrix = load_matrix(cli)?;
             match what {
+                ListWhat::Models | ListWhat::Engines | ListWhat::Quants => {
+                    return workloads::list(&matrix, *what, out);
+                }
                 ListWhat::Software => {
                     for sw in &matrix.software {
                         writeln!(
@@ -259,7 +284,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 None => matrix::embedded()?,
             };
             for w in &matrix.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", crate::terminal::escape(&w.to_string()));
             }
             let rules: usize = matrix.software.iter().map(|s| s.rules.len()).sum();
             writeln!(
@@ -383,10 +408,17 @@ fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
             )))
         }
     };
+    // A --python that names nothing is a usage error, not a fact about the machine.
+    let python = flags
+        .python
+        .as_deref()
+        .map(crate::probe::python::resolve_explicit)
+        .transpose()
+        .map_err(InputError::Usage)?;
     Ok(ProbeOptions {
         timeout: seconds("--timeout", flags.timeout)?,
         import_timeout: seconds("--import-timeout", flags.import_timeout)?,
-        python: flags.python.clone(),
+        python,
         deep: flags.deep,
         use_cache: !flags.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none(),
         imports: Vec::new(),

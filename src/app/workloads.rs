@@ -3,15 +3,16 @@
 use std::io::{self, Write};
 
 use super::{facts_for, AppError};
-use crate::cli::{CheckArgs, CompareArgs, CompareFormat, EstimateArgs, ReportFormat};
+use crate::cli::{CheckArgs, CompareArgs, CompareFormat, EstimateArgs, ListWhat, ReportFormat};
 use crate::error::InputError;
 use crate::estimate::check::architecture;
 use crate::estimate::llm::LlmSpec;
-use crate::estimate::{self, MachineView};
+use crate::estimate::{self, shape, MachineView};
 use crate::eval::evaluate;
-use crate::matrix::workloads::{Workload, Workloads};
+use crate::matrix::workloads::{ModelKind, Workload, Workloads};
 use crate::matrix::{Matrix, Status};
 use crate::render::{self, Style};
+use crate::schema::{CheckDocument, EstimateDocument, CHECK_SCHEMA, ESTIMATE_SCHEMA};
 
 /// The workloads every comparison starts from.
 pub const CORE_WORKLOADS: &[&str] = &[
@@ -61,7 +62,11 @@ pub fn check(
         .collect();
     match args.format {
         ReportFormat::Json => {
-            let doc = serde_json::json!({ "schema": "mlcompat.check/1", "machine": machine.name, "checks": checks });
+            let doc = CheckDocument {
+                schema: CHECK_SCHEMA,
+                machine: &machine.name,
+                checks: &checks,
+            };
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
         }
@@ -106,34 +111,49 @@ pub fn estimate_cmd(
 ) -> Result<u8, AppError> {
     let catalog = &matrix.workloads;
     let bad = |m: String| AppError::Input(InputError::Usage(m));
-    let quant = catalog.quant(&args.quant).ok_or_else(|| {
+    let quant = catalog.find_quant(&args.quant).ok_or_else(|| {
         let known: Vec<&str> = catalog.quants.iter().map(|q| q.id.as_str()).collect();
         bad(format!(
-            "unknown quantization `{}` (known: {})",
+            "unknown quantization `{}` (known: {}; `mlcompat list quants`)",
             args.quant,
             known.join(", ")
         ))
     })?;
-    let engine = catalog
-        .engines
-        .iter()
-        .find(|e| e.id == args.engine || e.name.eq_ignore_ascii_case(&args.engine))
-        .ok_or_else(|| {
-            let known: Vec<&str> = catalog.engines.iter().map(|e| e.id.as_str()).collect();
-            bad(format!(
-                "unknown engine `{}` (known: {})",
-                args.engine,
-                known.join(", ")
-            ))
-        })?;
+    let engine = catalog.find_engine(&args.engine).ok_or_else(|| {
+        let known: Vec<&str> = catalog.engines.iter().map(|e| e.id.as_str()).collect();
+        bad(format!(
+            "unknown engine `{}` (known: {}; `mlcompat list engines`)",
+            args.engine,
+            known.join(", ")
+        ))
+    })?;
+    let language_models = || {
+        catalog
+            .models
+            .iter()
+            .filter(|m| m.kind == ModelKind::Llm)
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let model = match &args.model {
-        Some(id) => Some(catalog.model(id).ok_or_else(|| {
-            let known: Vec<&str> = catalog.models.iter().map(|m| m.id.as_str()).collect();
-            bad(format!(
-                "unknown model `{id}` (known: {})",
-                known.join(", ")
-            ))
-        })?),
+        Some(id) => {
+            let m = catalog.find_model(id).ok_or_else(|| {
+                bad(format!(
+                    "unknown model `{id}` (language models: {}; `mlcompat list models`)",
+                    language_models()
+                ))
+            })?;
+            if m.kind != ModelKind::Llm {
+                return Err(bad(format!(
+                    "`{}` is {}: `estimate` sizes language models (known: {}); `mlcompat check` covers the other workloads",
+                    m.id,
+                    m.kind.text(),
+                    language_models()
+                )));
+            }
+            Some(m)
+        }
         None => None,
     };
     let params_b = args.params_b.or(model.map(|m| m.params_b)).unwrap_or(0.0);
@@ -142,45 +162,62 @@ pub fn estimate_cmd(
         .or(model.and_then(|m| m.active_params_b))
         .unwrap_or(params_b);
     let bits = args.bits.unwrap_or(quant.bits);
-    let sane = |x: f64, lo: f64, hi: f64| x.is_finite() && x > lo && x <= hi;
-    if !sane(params_b, 0.0, 10_000.0) {
+    let sane = |x: f64, lo: f64, hi: f64| x.is_finite() && x >= lo && x <= hi;
+    let num = |x: f64| {
+        if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e9) {
+            format!("{x:e}")
+        } else {
+            format!("{x}")
+        }
+    };
+    // The smallest sizes are real models' (a million parameters, 1-bit weights): below them an estimate
+    // divides by next to nothing.
+    if !sane(params_b, 0.001, 10_000.0) {
         return Err(bad(format!(
-            "--params-b must be between 0 and 10000 (billions), got {params_b}"
+            "--params-b must be between 0.001 and 10000 (billions), got {}",
+            num(params_b)
         )));
     }
-    if !sane(active, 0.0, params_b) {
+    if !sane(active, 0.001, params_b) {
         return Err(bad(format!(
-            "--active-params-b must be above 0 and at most --params-b ({params_b}), got {active}"
+            "--active-params-b must be at least 0.001 and at most --params-b ({}), got {}",
+            num(params_b),
+            num(active)
         )));
     }
-    if !sane(bits, 0.0, 64.0) {
-        return Err(bad(format!("--bits must be between 0 and 64, got {bits}")));
+    if !sane(bits, 1.0, 64.0) {
+        return Err(bad(format!(
+            "--bits must be between 1 and 64, got {}",
+            num(bits)
+        )));
     }
     if args.batch == 0 || args.batch > 100_000 || args.context == 0 || args.context > 10_000_000 {
         return Err(bad(
             "--batch must be 1..=100000 and --context 1..=10000000".into()
         ));
     }
+    for (flag, value, max) in [
+        ("--layers", args.layers, 10_000),
+        ("--kv-heads", args.kv_heads, 10_000),
+        ("--head-dim", args.head_dim, 100_000),
+    ] {
+        if value.is_some_and(|v| v == 0 || v > max) {
+            return Err(bad(format!(
+                "{flag} must be between 1 and {max}, got {}",
+                value.unwrap_or_default()
+            )));
+        }
+    }
     let facts = facts_for(matrix, &args.machine)?;
     let machine = MachineView::of(&facts);
     let software = evaluate(matrix, &facts);
-    let shape = model.map(architecture).unwrap_or_else(|| {
-        let m = crate::matrix::workloads::Model {
-            id: String::new(),
-            name: String::new(),
-            params_b,
-            active_params_b: None,
-            layers: None,
-            kv_heads: None,
-            head_dim: None,
-            dense_params_b: None,
-            dense_active_params_b: None,
-            dense_bits: None,
-            notes: None,
-            source: String::new(),
-        };
-        architecture(&m)
-    });
+    let moe = active < params_b;
+    let (shape, guessed) = match model {
+        Some(m) => (architecture(catalog, m), false),
+        None => (shape::guess(catalog, params_b, moe), true),
+    };
+    let layers = args.layers.unwrap_or(shape.layers);
+    let head_dim = args.head_dim.unwrap_or(shape.head_dim);
     let spec = LlmSpec {
         params_b,
         active_params_b: active,
@@ -188,39 +225,65 @@ pub fn estimate_cmd(
         dense_active_params_b: model.and_then(|m| m.dense_active_params_b).unwrap_or(0.0),
         dense_bits: model.and_then(|m| m.dense_bits).unwrap_or(16.0),
         bits,
-        compute: quant.compute,
-        layers: args.layers.unwrap_or(shape.0),
-        kv_heads: args.kv_heads.unwrap_or(shape.1),
-        head_dim: args.head_dim.unwrap_or(shape.2),
+        layers,
+        kv_heads: args.kv_heads.unwrap_or(shape.kv_heads),
+        head_dim,
+        heads: if args.layers.is_some() || args.head_dim.is_some() {
+            shape::heads_for(params_b, layers, head_dim)
+        } else {
+            shape.heads
+        },
+        moe: if moe { shape.moe } else { None },
+        sliding_window: shape.sliding_window,
+        full_attention_every: shape.full_attention_every,
         context: args.context,
         users: args.batch,
         kv_bits: 16.0,
     };
-    let adhoc = crate::estimate::adhoc::estimate(catalog, engine, &spec, &software, &machine);
-    let (mut e, verdict, reason, runs_on) =
-        (adhoc.estimate, adhoc.verdict, adhoc.reason, adhoc.runs_on);
-    if model.is_none() && (args.layers.is_none() || args.kv_heads.is_none()) {
-        e.assumptions.push(format!("architecture not given: {} layers, {} KV heads of {} (typical of a {params_b} B dense transformer)", spec.layers, spec.kv_heads, spec.head_dim));
+    let adhoc = crate::estimate::adhoc::estimate(
+        catalog, engine, quant, args.bits, &spec, &software, &machine,
+    );
+    let mut e = adhoc.estimate;
+    if guessed && (args.layers.is_none() || args.kv_heads.is_none() || args.head_dim.is_none()) {
+        let from = shape.from.as_deref().map_or_else(
+            || "a power law fitted on real configs (no catalog shape to take)".to_string(),
+            |name| format!("the shape of {name}, the nearest real config in size"),
+        );
+        e.assumptions.push(format!(
+            "architecture not given: {} layers, {} KV heads of {} ({from}{})",
+            spec.layers,
+            spec.kv_heads,
+            spec.head_dim,
+            spec.moe
+                .map(|(e, k)| format!(", {k} of {e} experts per token"))
+                .unwrap_or_default()
+        ));
     }
     match args.format {
         ReportFormat::Json => {
-            let doc = serde_json::json!({
-                "schema": "mlcompat.estimate/1",
-                "machine": machine.name,
-                "engine": engine.name,
-                "quant": quant.id,
-                "bits": bits,
-                "fits": e.fits,
-                "memory": e.memory,
-                "decode_tok_s": e.decode_tok_s,
-                "aggregate_tok_s": e.aggregate_tok_s,
-                "prefill_tok_s": e.prefill_tok_s,
-                "bound": e.bound,
-                "verdict": verdict,
-                "reason": reason,
-                "runs_on": runs_on,
-                "assumptions": e.assumptions,
-            });
+            let doc = EstimateDocument {
+                schema: ESTIMATE_SCHEMA,
+                machine: &machine.name,
+                engine: &engine.name,
+                model: model.map(|m| m.id.as_str()),
+                quant: &quant.id,
+                quant_run: &adhoc.quant,
+                bits: spec.bits,
+                fits: e.fits,
+                fit: &adhoc.fit,
+                memory: &e.memory,
+                decode_tok_s: e.decode_tok_s,
+                aggregate_tok_s: e.aggregate_tok_s,
+                prefill_tok_s: e.prefill_tok_s,
+                prefill_prompt: e.prefill_prompt,
+                time_to_first_token_s: e.time_to_first_token_s,
+                bound: e.bound,
+                capacity: e.capacity.as_ref(),
+                verdict: adhoc.verdict,
+                reason: &adhoc.reason,
+                runs_on: adhoc.runs_on,
+                assumptions: &e.assumptions,
+            };
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
         }
@@ -228,13 +291,83 @@ pub fn estimate_cmd(
             &machine.name,
             &engine.name,
             &e,
-            verdict,
-            &reason,
+            adhoc.verdict,
+            &adhoc.reason,
             style,
             out,
         )?,
     }
-    Ok(u8::from(verdict == Status::Fail))
+    Ok(u8::from(adhoc.verdict == Status::Fail))
+}
+
+/// `mlcompat list models|engines|quants`: the catalog the estimates draw on.
+pub fn list(matrix: &Matrix, what: ListWhat, out: &mut dyn Write) -> Result<u8, AppError> {
+    let catalog = &matrix.workloads;
+    let rows: Vec<(String, String, String)> = match what {
+        ListWhat::Models => catalog
+            .models
+            .iter()
+            .map(|m| {
+                let size = match m.active_params_b {
+                    Some(a) if a < m.params_b => format!("{:.1} B ({a:.1} B active)", m.params_b),
+                    _ => format!("{:.2} B", m.params_b),
+                };
+                let kind = match m.kind {
+                    ModelKind::Llm => size,
+                    other => format!("{size}, {} (not for estimate)", other.text()),
+                };
+                (m.id.clone(), m.name.clone(), kind)
+            })
+            .collect(),
+        ListWhat::Engines => catalog
+            .engines
+            .iter()
+            .map(|e| {
+                let mut names: Vec<&str> = vec![e.name.as_str()];
+                names.extend(e.aliases.iter().map(String::as_str));
+                let vendors: Vec<String> = e
+                    .backends
+                    .iter()
+                    .map(|b| match &b.memory {
+                        Some(m) => format!("{} ({m})", b.vendor),
+                        None => b.vendor.clone(),
+                    })
+                    .collect();
+                (
+                    e.id.clone(),
+                    names.join(", "),
+                    format!("estimated on {}", vendors.join(", ")),
+                )
+            })
+            .collect(),
+        _ => catalog
+            .quants
+            .iter()
+            .map(|q| {
+                let also = if q.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also {})", q.aliases.join(", "))
+                };
+                (
+                    q.id.clone(),
+                    q.name.clone(),
+                    format!("{} bits per weight{also}", q.bits),
+                )
+            })
+            .collect(),
+    };
+    let id_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let name_w = rows
+        .iter()
+        .map(|r| render::display_width(&r.1))
+        .max()
+        .unwrap_or(0);
+    for (id, name, rest) in rows {
+        let pad = name_w.saturating_sub(render::display_width(&name));
+        writeln!(out, "{id:<id_w$}  {name}{}  {rest}", " ".repeat(pad))?;
+    }
+    Ok(0)
 }
 
 pub fn calibration(matrix: &Matrix, out: &mut dyn Write) -> Result<u8, AppError> {

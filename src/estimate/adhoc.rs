@@ -1,43 +1,62 @@
 //! `mlcompat estimate`: one model on one engine on one machine. The engine's software row decides
-//! whether it runs here, on which side of the machine and with which efficiency; the verdict follows the
-//! same thresholds and rules as `check` and `compare` (`verdict`).
+//! whether it runs here, on which side of the machine and with which efficiency; the quantization's
+//! kernel path whether it runs that format on this hardware; the verdict follows the same thresholds and
+//! rules as `check` and `compare` (`verdict`). Speed is estimated whether or not the model fits; the
+//! verdict says what it takes to fit.
 
 use serde::Serialize;
 
 use super::llm::{self, LlmEstimate, LlmSpec};
 use super::machine::MachineView;
-use crate::matrix::workloads::{Engine, Workloads};
+use crate::matrix::workloads::{Engine, Quant, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::Report;
-use crate::verdict::{self, Thresholds};
+use crate::verdict::{self, Fit, FitState, Thresholds};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Adhoc {
     pub estimate: LlmEstimate,
     pub verdict: Status,
-    /// Why the verdict is not plain: the engine does not run here, runs on the CPU, needs care, or its
-    /// speed cannot be estimated.
+    /// Why the verdict is not plain: the engine does not run here, runs on the CPU, needs care, its
+    /// speed cannot be estimated, or the model does not fit (and what it takes).
     pub reason: String,
     pub runs_on: RunsOn,
+    pub fit: Fit,
+    /// The quantization the engine runs (another than asked when it has no such format).
+    pub quant: String,
 }
 
+/// `bits` overrides the quantization's bits per weight.
 pub fn estimate(
     catalog: &Workloads,
     engine: &Engine,
+    quant: &Quant,
+    bits: Option<f64>,
     spec: &LlmSpec,
     report: &Report,
     machine: &MachineView,
 ) -> Adhoc {
-    let here = verdict::engine_on(engine, report, machine);
+    let here = verdict::engine_on(catalog, engine, quant, bits, report, machine);
     let (view, runs_on) = match &here {
         Ok(h) => (h.view, h.runs_on),
         Err(_) => (machine, RunsOn::Gpu),
     };
-    let mut e = match here.as_ref().map(|h| &h.efficiency) {
-        Ok(Ok(eff)) => llm::estimate(spec, view, eff),
-        _ => llm::memory_only(spec, view),
+    let (mut e, spec, quant_run) = match here.as_ref().map(|h| &h.efficiency) {
+        Ok(Ok(eff)) => {
+            let spec = LlmSpec {
+                bits: eff.path.bits,
+                ..spec.clone()
+            };
+            (
+                llm::estimate(&spec, view, eff),
+                spec,
+                eff.path.quant.clone(),
+            )
+        }
+        _ => (llm::memory_only(spec, view), spec.clone(), quant.id.clone()),
     };
     e.assumptions.splice(0..0, view.assumptions.iter().cloned());
+    let fit = verdict::llm_fit(catalog, &spec, 0.0, Some(engine), view);
     let thresholds = Thresholds {
         good: catalog.interactive.good,
         usable: catalog.interactive.usable,
@@ -47,25 +66,42 @@ pub fn estimate(
         Ok(h) => (true, h.row_status),
         Err(_) => (false, Status::Fail),
     };
-    let verdict = verdict::workload_status(runs, e.fits, e.decode_tok_s, &thresholds, row_status);
+    let verdict =
+        verdict::workload_status(runs, fit.state, e.decode_tok_s, &thresholds, row_status);
     let note = |h: &verdict::EngineHere| h.row_note.clone().unwrap_or_default();
-    let reason = match &here {
-        Err(why) => format!("{why} (see `mlcompat doctor`)"),
+    let mut reasons = Vec::new();
+    match &here {
+        Err(why) => {
+            let row_fails = report
+                .rows
+                .iter()
+                .any(|r| r.id == engine.software && r.status == Status::Fail);
+            reasons.push(if row_fails {
+                format!("{why} (see `mlcompat doctor`)")
+            } else {
+                why.clone()
+            });
+        }
         Ok(h) => match &h.efficiency {
-            Err(why) => why.clone(),
+            Err(why) => reasons.push(why.clone()),
             Ok(_) if runs_on == RunsOn::Cpu => {
-                format!("{} runs on the CPU here ({})", engine.name, note(h))
+                reasons.push(verdict::on_cpu_reason(engine, machine, &note(h)))
             }
             Ok(_) if h.row_status == Status::Warn => {
-                format!("{} needs care here: {}", engine.name, note(h))
+                reasons.push(format!("{} needs care here: {}", engine.name, note(h)))
             }
-            Ok(_) => String::new(),
+            Ok(_) => {}
         },
-    };
+    }
+    if runs && matches!(fit.state, FitState::DoesNotFit | FitState::NeedsSetup) {
+        reasons.push(fit.text());
+    }
     Adhoc {
         estimate: e,
         verdict,
-        reason,
+        reason: reasons.join("; "),
         runs_on,
+        fit,
+        quant: quant_run,
     }
 }

@@ -5,12 +5,13 @@
 
 use serde::Serialize;
 
-use super::llm::{self, Bound, EngineEff, LlmEstimate, LlmSpec};
+use super::llm::{self, Bound, Capacity, EngineEff, LlmSpec};
 use super::machine::MachineView;
+use super::shape;
 use crate::matrix::workloads::{Compute, Kind, Model, Workload, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::Report;
-use crate::verdict::{self, EngineHere, Pace, Thresholds};
+use crate::verdict::{self, EngineHere, Fit, FitState, Pace, Thresholds};
 
 /// Bytes per trainable parameter with Adam in mixed precision: BF16 weight and gradient (4), FP32 master
 /// copy (4), two FP32 moments (8).
@@ -37,7 +38,13 @@ pub struct Check {
     pub good: f64,
     pub usable: f64,
     pub prefill_tok_s: Option<f64>,
+    /// Seconds to the first token for a prompt filling the context.
+    pub time_to_first_token_s: Option<f64>,
     pub bound: Bound,
+    /// Whether it fits, by how much it misses, and what it takes to fit.
+    pub fit: Option<Fit>,
+    /// Language models: how many sequences fit and how fast they decode together.
+    pub capacity: Option<Capacity>,
     /// The GPU, or the CPU where the engine's row says it computes there.
     pub runs_on: RunsOn,
     pub reason: String,
@@ -49,26 +56,6 @@ pub struct Check {
 /// Evaluates `w` on the machine described by `report` (its software verdicts) and `machine`.
 pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &MachineView) -> Check {
     let mut skipped = Vec::new();
-    // The engine to use here: among those that run, one whose row is ✅ before one that needs care,
-    // one that can be estimated before one that cannot, then the workload's own order.
-    let mut runs: Vec<EngineHere> = Vec::new();
-    for id in &w.engines {
-        let Some(engine) = catalog.engine(id) else {
-            continue;
-        };
-        match verdict::engine_on(engine, report, machine) {
-            Ok(here) => runs.push(here),
-            Err(why) => skipped.push(why),
-        }
-    }
-    runs.sort_by_key(|h| (h.efficiency.is_err(), h.row_status));
-    let mut runs = runs.into_iter();
-    let chosen = runs.next();
-    for h in runs {
-        if let Err(why) = &h.efficiency {
-            skipped.push(format!("{}: {why}", h.engine.name));
-        }
-    }
     let (unit, higher) = match w.kind {
         Kind::Lora | Kind::Train => ("hours", false),
         Kind::Image => ("images/min", true),
@@ -91,16 +78,40 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
         good: w.good,
         usable: w.usable,
         prefill_tok_s: None,
+        time_to_first_token_s: None,
         bound: Bound::Unknown,
+        fit: None,
+        capacity: None,
         runs_on: RunsOn::Gpu,
         reason: String::new(),
-        skipped_engines: skipped,
+        skipped_engines: Vec::new(),
         assumptions: machine.assumptions.clone(),
     };
     let (Some(model), Some(quant)) = (catalog.model(&w.model), catalog.quant(&w.quant)) else {
         out.reason = "the workload names a model or quantization the catalog lacks".into();
         return out;
     };
+    // The engine to use here: among those that run the quantization here, one whose row is ✅ before one
+    // that needs care, one that can be estimated before one that cannot, then the workload's own order.
+    let mut runs: Vec<EngineHere> = Vec::new();
+    for id in &w.engines {
+        let Some(engine) = catalog.engine(id) else {
+            continue;
+        };
+        match verdict::engine_on(catalog, engine, quant, None, report, machine) {
+            Ok(here) => runs.push(here),
+            Err(why) => skipped.push(why),
+        }
+    }
+    runs.sort_by_key(|h| (h.efficiency.is_err(), h.row_status));
+    let mut runs = runs.into_iter();
+    let chosen = runs.next();
+    for h in runs {
+        if let Err(why) = &h.efficiency {
+            skipped.push(format!("{}: {why}", h.engine.name));
+        }
+    }
+    out.skipped_engines = skipped;
     let Some(here) = chosen else {
         out.reason = format!(
             "no engine for this workload runs here ({})",
@@ -112,28 +123,32 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
     out.installed = here.installed.clone();
     out.runs_on = here.runs_on;
     let engine_status = here.row_status;
+    let whole = machine;
     let machine = here.view;
     if here.runs_on == RunsOn::Cpu {
         out.available_gb = machine.available_gb;
         out.assumptions = machine.assumptions.clone();
-        out.assumptions.push(format!(
-            "{} runs on the CPU here ({})",
-            here.engine.name,
-            here.row_note.as_deref().unwrap_or_default()
+        out.assumptions.push(verdict::on_cpu_reason(
+            here.engine,
+            whole,
+            here.row_note.as_deref().unwrap_or_default(),
         ));
     }
-    let spec = spec_for(model, quant.bits, quant.compute, w);
+    let spec = spec_for(catalog, model, quant.bits, w);
+    let language = matches!(w.kind, Kind::Chat | Kind::Serve | Kind::Speech);
+    let parts_gb = parts_gb(catalog, w);
     let eff = match &here.efficiency {
         Ok(eff) => eff.clone(),
         Err(why) => {
             // It runs, but the matrix has no figure to estimate its speed with: memory only.
-            let mem = if matches!(w.kind, Kind::Chat | Kind::Serve | Kind::Speech) {
-                llm::memory(&spec, machine.available_gb).required_gb
+            let fit = if language {
+                verdict::llm_fit(catalog, &spec, parts_gb, Some(here.engine), machine)
             } else {
-                model.params_b * quant.bits / 8.0 + llm::RUNTIME_GB
+                Fit::plain(model.params_b * quant.bits / 8.0 + llm::RUNTIME_GB, machine)
             };
-            out.required_gb = Some(mem);
-            out.fits = machine.available_gb.map(|a| mem <= a);
+            out.required_gb = Some(fit.required_gb);
+            out.fits = fit.fits_now();
+            out.fit = Some(fit);
             out.reason = why.clone();
             verdict(&mut out, engine_status);
             return out;
@@ -141,14 +156,27 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
     };
     match w.kind {
         Kind::Chat | Kind::Serve | Kind::Speech => {
+            let spec = LlmSpec {
+                bits: eff.path.bits,
+                ..spec
+            };
             let mut e = llm::estimate(&spec, machine, &eff);
-            if w.kind == Kind::Speech {
-                add_parts(catalog, w, machine, &mut e);
+            for id in &w.realtime_parts {
+                if let Some(part) = catalog.model(id) {
+                    e.assumptions.push(format!(
+                        "{} alongside in FP16: {:.1} GB",
+                        part.name,
+                        part.params_b * 2.0
+                    ));
+                }
             }
-            out.fits = e.fits;
-            out.required_gb = Some(e.memory.required_gb);
+            let fit = verdict::llm_fit(catalog, &spec, parts_gb, Some(here.engine), machine);
+            out.fits = fit.fits_now();
+            out.required_gb = Some(fit.required_gb);
+            out.fit = Some(fit);
             out.speed = e.decode_tok_s;
             out.prefill_tok_s = e.prefill_tok_s;
+            out.time_to_first_token_s = e.time_to_first_token_s;
             out.bound = e.bound;
             out.assumptions.extend(e.assumptions);
             if w.kind == Kind::Serve {
@@ -157,15 +185,26 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
                         .push(format!("{a:.0} tok/s for all {} users together", w.users));
                 }
             }
+            out.capacity = e.capacity.map(|c| {
+                // Capacity is counted beside whatever else must stay resident.
+                let spare = machine.available_gb.map(|a| a - parts_gb);
+                match spare {
+                    Some(s) if parts_gb > 0.0 => Capacity {
+                        max_sequences: llm::max_sequences(&spec, s),
+                        ..c
+                    },
+                    _ => c,
+                }
+            });
         }
-        Kind::Lora | Kind::Train => train(model, quant.bits, w, machine, &eff, &mut out),
+        Kind::Lora | Kind::Train => train(catalog, model, quant.bits, w, machine, &eff, &mut out),
         Kind::Image => image(model, quant.bits, w, machine, &eff, &mut out),
         Kind::Hpc => {
             let mem = llm::memory(&LlmSpec { context: 0, ..spec }, machine.available_gb);
-            out.required_gb = Some(mem.weights_gb + llm::RUNTIME_GB);
-            out.fits = machine
-                .available_gb
-                .map(|a| mem.weights_gb + llm::RUNTIME_GB <= a);
+            let fit = Fit::plain(mem.weights_gb + llm::RUNTIME_GB, machine);
+            out.required_gb = Some(fit.required_gb);
+            out.fits = fit.fits_now();
+            out.fit = Some(fit);
             out.speed = machine.bandwidth_gbs.map(|b| b * eff.bandwidth_eff);
             out.bound = Bound::MemoryBandwidth;
             out.assumptions.push(format!(
@@ -176,11 +215,18 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
         }
     }
     verdict(&mut out, engine_status);
+    if let (Kind::Serve, Some(c)) = (w.kind, &out.capacity) {
+        out.reason.push_str(&format!(
+            "; {} users of up to {} sequences of {} tokens",
+            w.users, c.max_sequences, c.context
+        ));
+    }
     out
 }
 
-pub fn spec_for(model: &Model, bits: f64, compute: Compute, w: &Workload) -> LlmSpec {
-    let (layers, kv_heads, head_dim) = architecture(model);
+/// The workload's model as the estimator sees it: the catalog's shape, else the family-typical one.
+pub fn spec_for(catalog: &Workloads, model: &Model, bits: f64, w: &Workload) -> LlmSpec {
+    let shape = architecture(catalog, model);
     LlmSpec {
         params_b: model.params_b,
         active_params_b: model.active_b(),
@@ -188,27 +234,28 @@ pub fn spec_for(model: &Model, bits: f64, compute: Compute, w: &Workload) -> Llm
         dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
         dense_bits: model.dense_bits.unwrap_or(16.0),
         bits,
-        compute,
-        layers,
-        kv_heads,
-        head_dim,
+        layers: shape.layers,
+        kv_heads: shape.kv_heads,
+        head_dim: shape.head_dim,
+        heads: shape.heads,
+        moe: model.moe().or(shape.moe),
+        sliding_window: shape.sliding_window,
+        full_attention_every: shape.full_attention_every,
         context: w.context.unwrap_or(4096),
         users: w.users,
         kv_bits: 16.0,
     }
 }
 
-/// Layers, KV heads and head size from the catalog, else from the usual shape of a dense transformer
-/// (params ≈ 12 · layers · hidden², 8 KV heads of 128).
-pub fn architecture(model: &Model) -> (u32, u32, u32) {
-    let layers = model
-        .layers
-        .unwrap_or_else(|| (4.4 * model.params_b.max(0.01).powf(0.45)).round().max(1.0) as u32);
-    (
-        layers,
-        model.kv_heads.unwrap_or(8),
-        model.head_dim.unwrap_or(128),
-    )
+/// A catalog model's shape; where its config is incomplete, the family-typical one for its size.
+pub fn architecture(catalog: &Workloads, model: &Model) -> shape::Shape {
+    shape::of_model(model).unwrap_or_else(|| {
+        let mut s = shape::guess(catalog, model.params_b, model.moe().is_some());
+        s.layers = model.layers.unwrap_or(s.layers);
+        s.kv_heads = model.kv_heads.unwrap_or(s.kv_heads);
+        s.head_dim = model.head_dim.unwrap_or(s.head_dim);
+        s
+    })
 }
 
 /// Hidden size from params ≈ 12 · layers · hidden² (attention 4h² + MLP 8h² per layer).
@@ -216,24 +263,17 @@ fn hidden(model: &Model, layers: u32) -> f64 {
     (model.params_b * 1e9 / (12.0 * f64::from(layers))).sqrt()
 }
 
-/// Speech: the LLM plus every real-time part (speech-to-text, text-to-speech) must fit at once.
-fn add_parts(catalog: &Workloads, w: &Workload, machine: &MachineView, e: &mut LlmEstimate) {
-    for id in &w.realtime_parts {
-        if let Some(part) = catalog.model(id) {
-            let gb = part.params_b * 2.0;
-            e.memory.required_gb += gb;
-            e.assumptions
-                .push(format!("{} alongside in FP16: {gb:.1} GB", part.name));
-        }
-    }
-    e.fits = machine.available_gb.map(|a| e.memory.required_gb <= a);
-    if e.fits == Some(false) {
-        e.decode_tok_s = None;
-        e.bound = Bound::DoesNotFit;
-    }
+/// Speech: every real-time part (speech-to-text, text-to-speech) stays resident beside the LLM, in FP16.
+fn parts_gb(catalog: &Workloads, w: &Workload) -> f64 {
+    w.realtime_parts
+        .iter()
+        .filter_map(|id| catalog.model(id))
+        .map(|p| p.params_b * 2.0)
+        .sum()
 }
 
 fn train(
+    catalog: &Workloads,
     model: &Model,
     bits: f64,
     w: &Workload,
@@ -241,7 +281,7 @@ fn train(
     eff: &EngineEff,
     out: &mut Check,
 ) {
-    let (layers, _, _) = architecture(model);
+    let layers = architecture(catalog, model).layers;
     let h = hidden(model, layers);
     let (seq, batch) = (
         f64::from(w.seq_len.unwrap_or(2048)),
@@ -264,8 +304,10 @@ fn train(
     let activations_gb =
         batch * seq * h * f64::from(layers) * 2.0 / 1e9 + batch * seq * h * 2.0 * 16.0 / 1e9;
     let required = weights_gb + states_gb + activations_gb + llm::RUNTIME_GB;
+    let fit = Fit::plain(required, machine);
     out.required_gb = Some(required);
-    out.fits = machine.available_gb.map(|a| required <= a);
+    out.fits = fit.fits_now();
+    out.fit = Some(fit);
     out.assumptions.push(format!(
         "{}: {:.1} GB frozen weights, {:.0} M trainable params × {TRAIN_BYTES_PER_PARAM} bytes (Adam, mixed precision), {:.1} GB checkpointed activations (hidden ≈ {h:.0})",
         if lora { "LoRA" } else { "full training" },
@@ -273,10 +315,6 @@ fn train(
         trainable / 1e6,
         activations_gb
     ));
-    if out.fits == Some(false) {
-        out.bound = Bound::DoesNotFit;
-        return;
-    }
     let flops_per_token = if lora { 4.0 } else { 6.0 } * model.params_b * 1e9;
     out.assumptions.push(format!(
         "{} FLOPs per parameter per token ({}), {:.0} M tokens",
@@ -288,7 +326,7 @@ fn train(
         },
         tokens / 1e6
     ));
-    let Some((tflops, how)) = machine.tflops(Compute::F16, false, false) else {
+    let Some((tflops, how)) = machine.rate(Compute::F16) else {
         out.reason = "no compute figure for this machine".into();
         return;
     };
@@ -314,17 +352,15 @@ fn image(
 ) {
     // Weights plus the latents, attention and VAE decode at the workload's resolution (≈ 3 GB at 1024²).
     let required = model.params_b * bits / 8.0 + 3.0 + llm::RUNTIME_GB;
+    let fit = Fit::plain(required, machine);
     out.required_gb = Some(required);
-    out.fits = machine.available_gb.map(|a| required <= a);
-    if out.fits == Some(false) {
-        out.bound = Bound::DoesNotFit;
-        return;
-    }
+    out.fits = fit.fits_now();
+    out.fit = Some(fit);
     let (steps, per_step) = (
         f64::from(w.steps.unwrap_or(30)),
         w.tflop_per_step.unwrap_or(0.0),
     );
-    let Some((tflops, how)) = machine.tflops(Compute::F16, false, false) else {
+    let Some((tflops, how)) = machine.rate(Compute::F16) else {
         out.reason = "no compute figure for this machine".into();
         return;
     };
@@ -340,11 +376,8 @@ fn image(
 
 fn verdict(out: &mut Check, engine_status: Status) {
     let engine = out.engine.clone().unwrap_or_default();
-    let mem = match (out.required_gb, out.available_gb) {
-        (Some(r), Some(a)) => format!("needs {r:.0} GB of {a:.0} GB"),
-        (Some(r), None) => format!("needs {r:.0} GB (available memory unknown)"),
-        _ => String::new(),
-    };
+    let fit_state = out.fit.as_ref().map_or(FitState::Unknown, |f| f.state);
+    let mem = out.fit.as_ref().map(Fit::text).unwrap_or_default();
     let thresholds = Thresholds {
         good: out.good,
         usable: out.usable,
@@ -352,16 +385,37 @@ fn verdict(out: &mut Check, engine_status: Status) {
     };
     out.verdict = verdict::workload_status(
         out.engine.is_some(),
-        out.fits,
+        fit_state,
         out.speed,
         &thresholds,
         engine_status,
     );
-    if out.fits == Some(false) {
-        out.reason = format!("does not fit: {mem}");
+    let speed_words = out.speed.map(|s| {
+        let shown = format!("{} {}", round(s), out.unit);
+        match thresholds.pace(s) {
+            Pace::Good => format!("{shown} with {engine}, {}-bound", out.bound.text()),
+            Pace::Usable => format!(
+                "slow: {shown} with {engine} (good is {} {}), {}-bound",
+                round(out.good),
+                out.unit,
+                out.bound.text()
+            ),
+            Pace::TooSlow => format!(
+                "too slow to be usable: {shown} with {engine} (usable from {} {}), {}-bound",
+                round(out.usable),
+                out.unit,
+                out.bound.text()
+            ),
+        }
+    });
+    if matches!(fit_state, FitState::DoesNotFit | FitState::NeedsSetup) {
+        out.reason = match speed_words {
+            Some(words) => format!("{mem}; once it fits: {words}"),
+            None => mem,
+        };
         return;
     }
-    let Some(speed) = out.speed else {
+    let Some(words) = speed_words else {
         if out.reason.is_empty() {
             out.reason = format!(
                 "fits ({mem}); speed cannot be estimated: a bandwidth or compute figure is missing"
@@ -371,21 +425,7 @@ fn verdict(out: &mut Check, engine_status: Status) {
         }
         return;
     };
-    let shown = format!("{} {}", round(speed), out.unit);
-    let bound = out.bound.text();
-    out.reason = match thresholds.pace(speed) {
-        Pace::Good => format!("{shown} with {engine}, {bound}-bound; {mem}"),
-        Pace::Usable => format!(
-            "slow: {shown} with {engine} (good is {} {}), {bound}-bound; {mem}",
-            round(out.good),
-            out.unit
-        ),
-        Pace::TooSlow => format!(
-            "too slow to be usable: {shown} with {engine} (usable from {} {}), {bound}-bound; {mem}",
-            round(out.usable),
-            out.unit
-        ),
-    };
+    out.reason = format!("{words}; {mem}");
     if engine_status == Status::Warn {
         out.reason.push_str(&format!("; {engine} needs setup here"));
     }

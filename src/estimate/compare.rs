@@ -64,8 +64,8 @@ pub fn compare(
         },
         SpecRow {
             spec: "BF16/FP16 dense",
-            a: opt(ma.tflops(Compute::F16, false, false).map(|t| t.0), "TFLOPS"),
-            b: opt(mb.tflops(Compute::F16, false, false).map(|t| t.0), "TFLOPS"),
+            a: opt(ma.rate(Compute::F16).map(|t| t.0), "TFLOPS"),
+            b: opt(mb.rate(Compute::F16).map(|t| t.0), "TFLOPS"),
         },
         SpecRow {
             spec: "FP8 dense",
@@ -177,10 +177,8 @@ fn judge(
         ),
         (Bound::Compute, Bound::Compute) => format!(
             "compute-bound: {} vs {} TFLOPS dense",
-            ma.tflops(Compute::F16, false, false)
-                .map_or("?".into(), |t| round(t.0)),
-            mb.tflops(Compute::F16, false, false)
-                .map_or("?".into(), |t| round(t.0))
+            ma.rate(Compute::F16).map_or("?".into(), |t| round(t.0)),
+            mb.rate(Compute::F16).map_or("?".into(), |t| round(t.0))
         ),
         (x, y) => format!("{}-bound vs {}-bound", x.text(), y.text()),
     };

@@ -1,21 +1,40 @@
-//! The physics of running a model: memory it needs, and how fast it decodes and prefills.
+//! The physics of running a language model: the memory it needs, how fast it decodes one or many
+//! sequences, how fast it prefills a prompt, and how many sequences a machine can serve at once.
 //!
-//! Decode streams the weights it uses (all of them, or a mixture of experts' active ones) plus the KV
-//! cache once per generated token, so it is bound by memory bandwidth: time per step = bytes read ÷
-//! (bandwidth × the engine's measured efficiency), plus a fixed per-token overhead that dominates small
-//! models on fast GPUs. Prefill and training are bound by compute: 2 FLOPs per active parameter per token
-//! (6 for a full training step, 4 for LoRA, whose frozen weights need no weight gradients), at the
-//! precision the engine computes in, dense figures only.
+//! Decode streams the weights it uses (all of them, or the experts a step's tokens route to) plus every
+//! sequence's KV cache once per step, so it is bound by memory bandwidth: step time = bytes read ÷
+//! (bandwidth × the engine's measured efficiency), or the step's matrix math when a large batch makes
+//! that longer, plus a fixed per-step overhead that dominates small models on fast GPUs. Prefill is
+//! bound by compute, along the kernel path the engine takes for the quantization (`path`): 2 FLOPs per
+//! active parameter per token at that path's precision and efficiency; a mixture of experts multiplies
+//! small per-expert matrices, which reach less of the peak the fewer tokens each expert sees; attention
+//! adds 4 FLOPs per query head dimension per token already in the context, so long prompts slow down.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::machine::MachineView;
+use super::path::KernelPath;
 use crate::matrix::workloads::Compute;
 
 /// Fixed runtime memory: CUDA/Metal context, buffers, graphs.
 pub const RUNTIME_GB: f64 = 1.0;
 /// Scratch space for activations and buffers, as a share of the weights.
 pub const SCRATCH_SHARE: f64 = 0.02;
+/// Small matrices reach less of the peak: a GEMM over `t` tokens runs at (t / 512)^0.24 of the efficiency
+/// measured at 512 (the chunk the dense efficiencies were fitted at), and the experts of a mixture at
+/// 0.097 · t^0.24 of it, `t` being the tokens each expert sees. Fitted on Qwen3-30B-A3B prefill on a DGX
+/// Spark at 32, 128 and 1,024 tokens per expert (0.22, 0.31, 0.50; docs/calibration.md#mixture-of-experts-gemms). A CPU loses nothing this way.
+pub const SMALL_GEMM_EXPONENT: f64 = 0.24;
+pub const MOE_GEMM_AT_ONE_TOKEN: f64 = 0.097;
+const DENSE_GEMM_REFERENCE_TOKENS: f64 = 512.0;
+/// Prefill chunk when an engine does not say (llama.cpp's default n_ubatch).
+pub const DEFAULT_PREFILL_CHUNK: u32 = 512;
+/// The user counts capacity reports decode speed at (and the maximum, when below 64).
+pub const CAPACITY_LEVELS: &[u32] = &[1, 4, 16, 64];
+/// Sequences no engine schedules at once by default (vLLM's max_num_seqs is 256 to 1024).
+pub const MAX_SEQUENCES: u32 = 1024;
 
 #[derive(Debug, Clone)]
 pub struct LlmSpec {
@@ -26,41 +45,94 @@ pub struct LlmSpec {
     pub dense_active_params_b: f64,
     pub dense_bits: f64,
     pub bits: f64,
-    pub compute: Compute,
     pub layers: u32,
     pub kv_heads: u32,
     pub head_dim: u32,
+    /// Query heads.
+    pub heads: u32,
+    /// A mixture of experts: (experts per layer, experts per token).
+    pub moe: Option<(u32, u32)>,
+    pub sliding_window: Option<u32>,
+    pub full_attention_every: Option<u32>,
+    /// Tokens of context per sequence.
     pub context: u32,
     pub users: u32,
     /// KV cache precision in bits (16: FP16/BF16 cache, the engines' default).
     pub kv_bits: f64,
 }
 
+impl LlmSpec {
+    /// Layers that attend to the whole context, and layers limited to the sliding window.
+    fn layer_split(&self) -> (f64, f64) {
+        let layers = f64::from(self.layers);
+        match (self.sliding_window, self.full_attention_every) {
+            (None, _) => (layers, 0.0),
+            (Some(_), None) => (0.0, layers),
+            (Some(_), Some(n)) => {
+                let full = (layers / f64::from(n)).floor().max(1.0);
+                (full, layers - full)
+            }
+        }
+    }
+
+    /// Tokens each layer attends to at position `tokens`, summed over layers.
+    fn attended(&self, tokens: f64) -> f64 {
+        let (full, windowed) = self.layer_split();
+        let window = self
+            .sliding_window
+            .map_or(tokens, |w| tokens.min(f64::from(w)));
+        full * tokens + windowed * window
+    }
+
+    /// Bytes of KV cache one sequence holds at `tokens` tokens.
+    pub fn kv_bytes(&self, tokens: f64) -> f64 {
+        2.0 * f64::from(self.kv_heads) * f64::from(self.head_dim) * self.kv_bits / 8.0
+            * self.attended(tokens)
+    }
+
+    /// A mixture of experts' parameters (billions): all experts, and the rest each token reads.
+    fn expert_split(&self) -> Option<(f64, f64, f64)> {
+        let (e, k) = self.moe?;
+        let share = f64::from(k) / f64::from(e);
+        let experts = ((self.params_b - self.active_params_b) / (1.0 - share)).max(0.0);
+        let shared = (self.active_params_b - experts * share).max(0.0);
+        Some((experts, shared, share))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineEff {
     pub name: String,
     pub bandwidth_eff: f64,
+    /// Share of the dense peak for matrix math outside the quantization's own path (training, images).
     pub compute_eff: f64,
+    pub attention_eff: f64,
     pub overhead_ms: f64,
     pub batching: bool,
-    pub fp4_cores: bool,
-    pub fp8_cores: bool,
+    pub prefill_chunk: u32,
+    /// How it serves several users at once, in words.
+    pub concurrency: Option<String>,
+    /// The path the model's quantization takes here.
+    pub path: KernelPath,
 }
 
 impl EngineEff {
-    /// An engine's efficiencies on one backend (kind of machine).
+    /// An engine's efficiencies on one backend, for a quantization's kernel path.
     pub fn new(
         engine: &crate::matrix::workloads::Engine,
         backend: &crate::matrix::workloads::Backend,
+        path: KernelPath,
     ) -> EngineEff {
         EngineEff {
             name: engine.name.clone(),
             bandwidth_eff: backend.bandwidth_eff,
             compute_eff: backend.compute_eff,
+            attention_eff: backend.attention_eff.unwrap_or(backend.compute_eff),
             overhead_ms: backend.overhead_ms,
             batching: engine.batching,
-            fp4_cores: engine.fp4_tensor_cores,
-            fp8_cores: engine.fp8_tensor_cores,
+            prefill_chunk: engine.prefill_chunk.unwrap_or(DEFAULT_PREFILL_CHUNK),
+            concurrency: engine.concurrency.clone(),
+            path,
         }
     }
 }
@@ -71,7 +143,6 @@ pub enum Bound {
     MemoryBandwidth,
     Compute,
     PerTokenOverhead,
-    DoesNotFit,
     Unknown,
 }
 
@@ -81,7 +152,6 @@ impl Bound {
             Bound::MemoryBandwidth => "memory bandwidth",
             Bound::Compute => "compute",
             Bound::PerTokenOverhead => "per-token overhead",
-            Bound::DoesNotFit => "does not fit",
             Bound::Unknown => "unknown",
         }
     }
@@ -96,6 +166,22 @@ pub struct Memory {
     pub runtime_gb: f64,
 }
 
+/// How many sequences fit at once and how fast they decode together.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Capacity {
+    /// Sequences of `context` tokens whose KV cache fits beside the weights (paged: no padding).
+    pub max_sequences: u32,
+    pub context: u32,
+    /// Decode tok/s each user sees, by number of concurrent users (JSON keys are the user counts).
+    pub per_user_tok_s: BTreeMap<u32, f64>,
+    pub aggregate_tok_s: BTreeMap<u32, f64>,
+    /// The KV cache one sequence of `context` tokens holds, GB.
+    pub kv_per_sequence_gb: f64,
+    /// Counted with the Metal limit raised as far as macOS allows (it does not fit below it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub metal_limit_raised: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LlmEstimate {
     pub fits: Option<bool>,
@@ -105,23 +191,18 @@ pub struct LlmEstimate {
     /// All users together.
     pub aggregate_tok_s: Option<f64>,
     pub prefill_tok_s: Option<f64>,
+    /// The prompt `prefill_tok_s` is for, and how long it takes to reach the first token, seconds.
+    pub prefill_prompt: u32,
+    pub time_to_first_token_s: Option<f64>,
     pub bound: Bound,
     pub bytes_per_token: f64,
+    pub capacity: Option<Capacity>,
     pub assumptions: Vec<String>,
-}
-
-/// KV cache bytes per token of context: keys and values, every layer, every KV head.
-pub fn kv_bytes_per_token(spec: &LlmSpec) -> f64 {
-    2.0 * f64::from(spec.layers)
-        * f64::from(spec.kv_heads)
-        * f64::from(spec.head_dim)
-        * spec.kv_bits
-        / 8.0
 }
 
 /// Billions of bytes for `params` billion parameters, `dense` of them at `dense_bits`, the rest at `bits`.
 fn weight_gb(params: f64, dense: f64, bits: f64, dense_bits: f64) -> f64 {
-    (params - dense) * bits / 8.0 + dense * dense_bits / 8.0
+    (params - dense).max(0.0) * bits / 8.0 + dense * dense_bits / 8.0
 }
 
 pub fn memory(spec: &LlmSpec, available_gb: Option<f64>) -> Memory {
@@ -131,8 +212,7 @@ pub fn memory(spec: &LlmSpec, available_gb: Option<f64>) -> Memory {
         spec.bits,
         spec.dense_bits,
     );
-    let kv_cache_gb =
-        kv_bytes_per_token(spec) * f64::from(spec.context) * f64::from(spec.users) / 1e9;
+    let kv_cache_gb = spec.kv_bytes(f64::from(spec.context)) * f64::from(spec.users) / 1e9;
     let runtime_gb = RUNTIME_GB + SCRATCH_SHARE * weights_gb;
     Memory {
         required_gb: weights_gb + kv_cache_gb + runtime_gb,
@@ -141,6 +221,194 @@ pub fn memory(spec: &LlmSpec, available_gb: Option<f64>) -> Memory {
         kv_cache_gb,
         runtime_gb,
     }
+}
+
+/// Bytes of weights one step reads when `tokens` tokens (a batch's, or a prefill chunk's) route through
+/// the model: a mixture of experts reads the experts any of them uses.
+fn weights_read(spec: &LlmSpec, tokens: f64) -> f64 {
+    let gb = |params: f64, dense: f64| weight_gb(params, dense, spec.bits, spec.dense_bits);
+    match spec.expert_split() {
+        Some((experts, shared, share)) => {
+            let touched = 1.0 - (1.0 - share).powf(tokens.max(1.0));
+            // Keep the higher-precision part (gpt-oss attention and embeddings) with the shared weights.
+            let dense_shared = spec.dense_active_params_b.min(shared);
+            (gb(shared, dense_shared) + experts * touched * spec.bits / 8.0) * 1e9
+        }
+        None => gb(spec.active_params_b, spec.dense_active_params_b) * 1e9,
+    }
+}
+
+/// Efficiency factor of a dense GEMM over `tokens` rows, relative to the fitted one.
+fn dense_gemm_factor(tokens: f64) -> f64 {
+    (tokens / DENSE_GEMM_REFERENCE_TOKENS)
+        .powf(SMALL_GEMM_EXPONENT)
+        .min(1.0)
+}
+
+/// Efficiency factor of a mixture's expert GEMMs when each expert sees `tokens_per_expert` tokens.
+pub fn moe_gemm_factor(tokens_per_expert: f64) -> f64 {
+    (MOE_GEMM_AT_ONE_TOKEN * tokens_per_expert.max(1.0).powf(SMALL_GEMM_EXPONENT)).min(1.0)
+}
+
+/// Seconds of matrix math for `tokens` tokens through the linear layers, on the kernel path. The
+/// small-matrix factors are a GPU's (tiles left idle); a CPU's vector units do not lose that way.
+fn gemm_seconds(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    tokens: f64,
+) -> Option<f64> {
+    let peak = engine.path.peak_tflops? * 1e12 * engine.path.gemm_eff;
+    let flops = |params_b: f64| 2.0 * params_b * 1e9 * tokens;
+    let gpu = machine.backend != "cpu";
+    let dense = if gpu { dense_gemm_factor(tokens) } else { 1.0 };
+    Some(match spec.expert_split() {
+        Some((experts, shared, share)) => {
+            // Each expert sees tokens × k / E of them.
+            let moe = if gpu {
+                moe_gemm_factor(tokens * share)
+            } else {
+                1.0
+            };
+            flops(shared) / (peak * dense) + flops(experts * share) / (peak * moe)
+        }
+        None => flops(spec.active_params_b) / (peak * dense),
+    })
+}
+
+/// One decode step of `batch` sequences with `kv_tokens` tokens each in the cache: seconds, and what
+/// bounds it.
+pub fn decode_step(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    batch: u32,
+    kv_tokens: f64,
+) -> Option<(f64, Bound)> {
+    let bandwidth = machine.bandwidth_gbs? * 1e9 * engine.bandwidth_eff;
+    let b = f64::from(batch.max(1));
+    let bytes = weights_read(spec, b) + b * spec.kv_bytes(kv_tokens);
+    let t_mem = bytes / bandwidth;
+    let t_compute = gemm_seconds(spec, machine, engine, b).unwrap_or(0.0);
+    let t_overhead = engine.overhead_ms / 1000.0;
+    let work = t_mem.max(t_compute);
+    let bound = if t_overhead > work {
+        Bound::PerTokenOverhead
+    } else if t_compute > t_mem {
+        Bound::Compute
+    } else {
+        Bound::MemoryBandwidth
+    };
+    Some((work + t_overhead, bound))
+}
+
+/// Prefill speed, tok/s, for a prompt of `prompt` tokens after `depth` tokens already in the cache, in
+/// chunks of `chunk` tokens.
+pub fn prefill(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    prompt: u32,
+    depth: u32,
+    chunk: u32,
+) -> Option<f64> {
+    let chunk = f64::from(chunk.min(prompt.max(1)).max(1));
+    let gemm = gemm_seconds(spec, machine, engine, chunk)? / chunk;
+    // Attention: 2 FLOPs each for QKᵀ and AV per query dimension per attended token, at the middle of
+    // the prompt on average, on the FP16 tensor path flash attention uses.
+    let position = f64::from(depth) + f64::from(prompt) / 2.0;
+    let attn_flops =
+        4.0 * f64::from(spec.heads) * f64::from(spec.head_dim) * spec.attended(position);
+    let attn = machine
+        .rate(Compute::F16)
+        .map_or(0.0, |(t, _)| attn_flops / (t * 1e12 * engine.attention_eff));
+    // Each chunk streams the weights its tokens route to once.
+    let stream = machine.bandwidth_gbs.map_or(0.0, |bw| {
+        weights_read(spec, chunk) / (bw * 1e9 * engine.bandwidth_eff) / chunk
+    });
+    Some(1.0 / (gemm + attn).max(stream))
+}
+
+/// Decode speeds at `users` concurrent sequences of `context` tokens: (per user, all together, bound).
+pub fn decode_at(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    users: u32,
+) -> Option<(f64, f64, Bound)> {
+    // Mid-conversation: on average half the context is in the cache.
+    let kv_tokens = f64::from(spec.context) / 2.0;
+    let users_f = f64::from(users.max(1));
+    if engine.batching {
+        let (step, bound) = decode_step(spec, machine, engine, users, kv_tokens)?;
+        Some((1.0 / step, users_f / step, bound))
+    } else {
+        let (step, bound) = decode_step(spec, machine, engine, 1, kv_tokens)?;
+        Some((1.0 / (step * users_f), 1.0 / step, bound))
+    }
+}
+
+/// Sequences of the spec's context that fit in `available_gb` beside the weights, capped at
+/// [`MAX_SEQUENCES`].
+pub fn max_sequences(spec: &LlmSpec, available_gb: f64) -> u32 {
+    let one = memory(
+        &LlmSpec {
+            users: 1,
+            ..spec.clone()
+        },
+        None,
+    );
+    let fixed = one.weights_gb + one.runtime_gb;
+    let per = one.kv_cache_gb;
+    if available_gb < fixed + per {
+        return 0;
+    }
+    if per <= 0.0 {
+        return MAX_SEQUENCES;
+    }
+    (((available_gb - fixed) / per).floor() as u32).min(MAX_SEQUENCES)
+}
+
+/// Serving capacity on this machine: how many sequences fit, and per-user and aggregate decode at 1, 4,
+/// 16 and 64 users (and the maximum, when fewer) up to that limit.
+pub fn capacity(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Option<Capacity> {
+    let mut available = machine.available_gb?;
+    // On a Mac whose Metal limit is too low for even one sequence, count what raising it gives.
+    let mut raised = false;
+    if let Some(ceiling) = machine.metal_ceiling_gb {
+        if max_sequences(spec, available) == 0 && ceiling > available {
+            available = ceiling;
+            raised = true;
+        }
+    }
+    let max = max_sequences(spec, available);
+    let mut levels: Vec<u32> = CAPACITY_LEVELS
+        .iter()
+        .copied()
+        .filter(|&u| u <= max)
+        .collect();
+    // The users asked about, and the maximum when it is below the last level.
+    for extra in [spec.users, max] {
+        if extra > 0 && extra <= max && !levels.contains(&extra) && extra < 64 {
+            levels.push(extra);
+        }
+    }
+    levels.sort_unstable();
+    let mut per_user = BTreeMap::new();
+    let mut aggregate = BTreeMap::new();
+    for users in levels {
+        let (p, a, _) = decode_at(spec, machine, engine, users)?;
+        per_user.insert(users, p);
+        aggregate.insert(users, a);
+    }
+    Some(Capacity {
+        max_sequences: max,
+        context: spec.context,
+        per_user_tok_s: per_user,
+        aggregate_tok_s: aggregate,
+        kv_per_sequence_gb: spec.kv_bytes(f64::from(spec.context)) / 1e9,
+        metal_limit_raised: raised,
+    })
 }
 
 /// Memory alone, for an engine whose speed cannot be estimated (or that does not run here).
@@ -152,13 +420,19 @@ pub fn memory_only(spec: &LlmSpec, machine: &MachineView) -> LlmEstimate {
         decode_tok_s: None,
         aggregate_tok_s: None,
         prefill_tok_s: None,
+        prefill_prompt: spec.context,
+        time_to_first_token_s: None,
         bound: Bound::Unknown,
         bytes_per_token: 0.0,
+        capacity: None,
         assumptions: Vec::new(),
     }
 }
 
+/// Memory, decode at the spec's users, prefill of a prompt filling the context, and serving capacity.
+/// Speed is estimated whether or not the model fits: what it takes to fit is the verdict's to say.
 pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> LlmEstimate {
+    let path = &engine.path;
     let mut notes = vec![
         if spec.dense_params_b > 0.0 {
             format!(
@@ -175,54 +449,56 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
             "KV cache FP16: 2 × {} layers × {} KV heads × {} dims per token, {} tokens × {} users",
             spec.layers, spec.kv_heads, spec.head_dim, spec.context, spec.users
         ),
-        format!(
-            "runtime {RUNTIME_GB} GB + {:.0}% of weights for buffers",
-            SCRATCH_SHARE * 100.0
-        ),
     ];
+    if let Some(w) = spec.sliding_window {
+        let (full, windowed) = spec.layer_split();
+        notes.push(format!(
+            "{windowed:.0} of {} layers attend to the last {w} tokens only ({full:.0} to the whole context): their KV cache stops growing there",
+            spec.layers
+        ));
+    }
+    notes.push(format!(
+        "runtime {RUNTIME_GB} GB + {:.0}% of weights for buffers",
+        SCRATCH_SHARE * 100.0
+    ));
+    notes.extend(path.notes.iter().cloned());
     let mem = memory(spec, machine.available_gb);
     let fits = mem.available_gb.map(|a| mem.required_gb <= a);
-    // Decode at mid-conversation: on average half the context is in the cache.
-    let kv_read = kv_bytes_per_token(spec) * f64::from(spec.context) / 2.0;
-    let weight_read = weight_gb(
-        spec.active_params_b,
-        spec.dense_active_params_b,
-        spec.bits,
-        spec.dense_bits,
-    ) * 1e9;
-    let bytes_per_token = weight_read + kv_read;
+    let kv_tokens = f64::from(spec.context) / 2.0;
+    let bytes_per_token = weights_read(spec, 1.0) + spec.kv_bytes(kv_tokens);
     notes.push(format!(
         "each token reads {:.2} GB: active weights + half the context's KV cache",
         bytes_per_token / 1e9
     ));
-    if spec.active_params_b < spec.params_b {
+    if let Some((e, k)) = spec.moe {
+        notes.push(format!(
+            "mixture of experts: {k} of {e} experts per token, {:.1} B of {:.1} B parameters active; a batch reads every expert any of its tokens uses",
+            spec.active_params_b, spec.params_b
+        ));
+    } else if spec.active_params_b < spec.params_b {
         notes.push(format!(
             "mixture of experts: {:.1} B of {:.1} B parameters active per token",
             spec.active_params_b, spec.params_b
         ));
     }
-    let flops = machine.tflops(spec.compute, engine.fp4_cores, engine.fp8_cores);
-    if let Some((t, how)) = flops {
+    if let Some(peak) = path.peak_tflops {
         notes.push(format!(
-            "compute: {t:.0} TFLOPS dense ({how}) × {:.0}% ({})",
-            engine.compute_eff * 100.0,
-            engine.name
+            "prefill matrix math: {peak:.0} TFLOPS dense ({}) × {:.0}% ({}), attention at the FP16 rate × {:.0}%",
+            path.unit,
+            path.gemm_eff * 100.0,
+            engine.name,
+            engine.attention_eff * 100.0
         ));
     }
-    if fits == Some(false) {
-        return LlmEstimate {
-            fits,
-            memory: mem,
-            decode_tok_s: None,
-            aggregate_tok_s: None,
-            prefill_tok_s: None,
-            bound: Bound::DoesNotFit,
-            bytes_per_token,
-            assumptions: notes,
-        };
+    let prompt = spec.context;
+    let prefill_tok_s = prefill(spec, machine, engine, prompt, 0, engine.prefill_chunk);
+    if let Some(p) = prefill_tok_s {
+        notes.push(format!(
+            "prefill of a prompt of {prompt} tokens in chunks of {} tokens: {:.1} s to the first token",
+            engine.prefill_chunk.min(prompt),
+            f64::from(prompt) / p
+        ));
     }
-    let prefill_tok_s =
-        flops.map(|(t, _)| t * 1e12 * engine.compute_eff / (2.0 * spec.active_params_b * 1e9));
     let Some(bandwidth) = machine.bandwidth_gbs else {
         notes.push("no memory bandwidth figure: decode speed unknown".into());
         return LlmEstimate {
@@ -231,8 +507,11 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
             decode_tok_s: None,
             aggregate_tok_s: None,
             prefill_tok_s,
+            prefill_prompt: prompt,
+            time_to_first_token_s: prefill_tok_s.map(|p| f64::from(prompt) / p),
             bound: Bound::Unknown,
             bytes_per_token,
+            capacity: None,
             assumptions: notes,
         };
     };
@@ -246,44 +525,32 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
         engine.bandwidth_eff * 100.0,
         engine.name
     ));
-    let in_step = if engine.batching { spec.users } else { 1 };
-    let t_mem =
-        (weight_read + kv_read * f64::from(in_step)) / (bandwidth * 1e9 * engine.bandwidth_eff);
-    let t_compute = flops.map_or(0.0, |(t, _)| {
-        2.0 * spec.active_params_b * 1e9 * f64::from(in_step) / (t * 1e12 * engine.compute_eff)
-    });
-    let t_overhead = engine.overhead_ms / 1000.0;
-    let step = t_mem.max(t_compute) + t_overhead;
     notes.push(format!(
-        "{:.1} ms fixed overhead per token ({})",
+        "{:.1} ms fixed overhead per step ({})",
         engine.overhead_ms, engine.name
     ));
-    let (per_user, aggregate) = if engine.batching {
-        (1.0 / step, f64::from(spec.users) / step)
-    } else {
-        if spec.users > 1 {
-            notes.push(format!(
-                "{} serves one sequence at a time: {} users share it",
-                engine.name, spec.users
-            ));
-        }
-        (1.0 / (step * f64::from(spec.users)), 1.0 / step)
-    };
-    let bound = if t_overhead > t_mem.max(t_compute) {
-        Bound::PerTokenOverhead
-    } else if t_compute > t_mem {
-        Bound::Compute
-    } else {
-        Bound::MemoryBandwidth
-    };
+    if !engine.batching && spec.users > 1 {
+        notes.push(format!(
+            "{} serves one sequence at a time: {} users share it",
+            engine.name, spec.users
+        ));
+    }
+    let decode = decode_at(spec, machine, engine, spec.users);
+    let capacity = capacity(spec, machine, engine);
+    if let (Some(_), Some(how)) = (&capacity, &engine.concurrency) {
+        notes.push(format!("concurrent users: {how}"));
+    }
     LlmEstimate {
         fits,
         memory: mem,
-        decode_tok_s: Some(per_user),
-        aggregate_tok_s: Some(aggregate),
+        decode_tok_s: decode.map(|d| d.0),
+        aggregate_tok_s: decode.map(|d| d.1),
         prefill_tok_s,
-        bound,
+        prefill_prompt: prompt,
+        time_to_first_token_s: prefill_tok_s.map(|p| f64::from(prompt) / p),
+        bound: decode.map_or(Bound::Unknown, |d| d.2),
         bytes_per_token,
+        capacity,
         assumptions: notes,
     }
 }
@@ -301,7 +568,12 @@ mod tests {
             bandwidth_measured: false,
             fp4_native: false,
             fp8_native: true,
+            hbm: false,
+            gpu: None,
+            memory_gb: Some(available),
+            metal_ceiling_gb: None,
             tflops_f16: Some(100.0),
+            tflops_int8: Some(400.0),
             tflops_fp8: Some(200.0),
             tflops_fp4: None,
             tflops_f32: Some(50.0),
@@ -313,15 +585,29 @@ mod tests {
         }
     }
 
+    fn path(peak: f64) -> KernelPath {
+        KernelPath {
+            quant: "f16".into(),
+            bits: 16.0,
+            gemm: Compute::F16,
+            gemm_eff: 1.0,
+            peak_tflops: Some(peak),
+            unit: "FP16/BF16".into(),
+            notes: vec![],
+        }
+    }
+
     fn engine(batching: bool) -> EngineEff {
         EngineEff {
             name: "e".into(),
             bandwidth_eff: 1.0,
             compute_eff: 1.0,
+            attention_eff: 1.0,
             overhead_ms: 0.0,
             batching,
-            fp4_cores: false,
-            fp8_cores: false,
+            prefill_chunk: 512,
+            concurrency: None,
+            path: path(100.0),
         }
     }
 
@@ -333,10 +619,13 @@ mod tests {
             dense_active_params_b: 0.0,
             dense_bits: 16.0,
             bits,
-            compute: Compute::F16,
             layers: 32,
             kv_heads: 8,
             head_dim: 128,
+            heads: 32,
+            moe: None,
+            sliding_window: None,
+            full_attention_every: None,
             context: 8192,
             users,
             kv_bits: 16.0,
@@ -347,7 +636,7 @@ mod tests {
     fn hand_computed_8b_fp16() {
         // 8 B × 2 bytes = 16 GB of weights; KV: 2 × 32 × 8 × 128 × 2 B = 131072 B per token.
         let spec = llama8b(16.0, 1);
-        assert_eq!(kv_bytes_per_token(&spec), 131_072.0);
+        assert_eq!(spec.kv_bytes(1.0), 131_072.0);
         let e = estimate(&spec, &machine(273.0, 115.0), &engine(false));
         assert!((e.memory.weights_gb - 16.0).abs() < 1e-9);
         assert!((e.memory.kv_cache_gb - 1.073741824).abs() < 1e-9);
@@ -355,8 +644,29 @@ mod tests {
         let decode = e.decode_tok_s.unwrap();
         assert!((decode - 273.0 / 16.536870912).abs() < 1e-6, "{decode}");
         assert_eq!(e.bound, Bound::MemoryBandwidth);
-        // Prefill: 100 TFLOPS / 16 GFLOP per token = 6250 tok/s.
-        assert!((e.prefill_tok_s.unwrap() - 6250.0).abs() < 1e-6);
+        // Prefill of one 512-token chunk, no context yet: 100 TFLOPS / 16 GFLOP per token = 6250 tok/s,
+        // slowed by attention: 4 × 32 heads × 128 × 32 layers × 256 tokens on average = 134 MFLOP.
+        let p = prefill(&spec, &machine(273.0, 115.0), &engine(false), 512, 0, 512).unwrap();
+        let want = 1.0 / (16e9 / 100e12 + 4.0 * 32.0 * 128.0 * 32.0 * 256.0 / 100e12);
+        assert!((p - want).abs() < 1e-6, "{p} vs {want}");
+    }
+
+    #[test]
+    fn attention_slows_long_prompts_and_sliding_windows_cap_it() {
+        let m = machine(273.0, 115.0);
+        let spec = llama8b(16.0, 1);
+        let short = prefill(&spec, &m, &engine(false), 512, 0, 512).unwrap();
+        let long = prefill(&spec, &m, &engine(false), 32_768, 0, 512).unwrap();
+        assert!(long < short * 0.8, "{long} vs {short}");
+        let windowed = LlmSpec {
+            sliding_window: Some(1024),
+            full_attention_every: Some(6),
+            ..spec.clone()
+        };
+        let long_windowed = prefill(&windowed, &m, &engine(false), 32_768, 0, 512).unwrap();
+        assert!(long_windowed > long);
+        // 5 of 6 layers keep 1,024 tokens: the cache at 32 k tokens is far below the full one.
+        assert!(windowed.kv_bytes(32_768.0) < spec.kv_bytes(32_768.0) * 0.3);
     }
 
     #[test]
@@ -369,10 +679,13 @@ mod tests {
             dense_active_params_b: 1.55,
             dense_bits: 8.5,
             bits: 4.25,
-            compute: Compute::Fp4,
             layers: 36,
             kv_heads: 8,
             head_dim: 64,
+            heads: 64,
+            moe: Some((128, 4)),
+            sliding_window: Some(128),
+            full_attention_every: Some(2),
             context: 2,
             users: 1,
             kv_bits: 16.0,
@@ -380,19 +693,22 @@ mod tests {
         let e = estimate(&spec, &machine(273.0, 115.0), &engine(false));
         let want = 3.58 * 4.25 / 8.0 + 1.55 * 8.5 / 8.0;
         assert!(
-            (e.bytes_per_token / 1e9 - want).abs() < 1e-3,
+            (e.bytes_per_token / 1e9 - want).abs() < 0.02,
             "{}",
             e.bytes_per_token
         );
         assert!((e.memory.weights_gb - (114.7 * 4.25 / 8.0 + 2.13 * 8.5 / 8.0)).abs() < 1e-9);
+        // A batch of 64 sequences touches most of the 128 experts: far more bytes than one token.
+        assert!(weights_read(&spec, 64.0) > 10.0 * weights_read(&spec, 1.0));
+        assert!(weights_read(&spec, 10_000.0) / 1e9 < e.memory.weights_gb);
     }
 
     #[test]
-    fn too_big_never_fits_and_has_no_speed() {
+    fn too_big_still_has_a_speed() {
         let e = estimate(&llama8b(16.0, 1), &machine(1000.0, 12.0), &engine(false));
         assert_eq!(e.fits, Some(false));
-        assert_eq!(e.bound, Bound::DoesNotFit);
-        assert!(e.decode_tok_s.is_none());
+        assert!(e.decode_tok_s.is_some());
+        assert_eq!(e.capacity.as_ref().map(|c| c.max_sequences), Some(0));
     }
 
     #[test]
@@ -400,6 +716,21 @@ mod tests {
         let solo = estimate(&llama8b(16.0, 20), &machine(3350.0, 76.0), &engine(false));
         let batched = estimate(&llama8b(16.0, 20), &machine(3350.0, 76.0), &engine(true));
         assert!(batched.aggregate_tok_s.unwrap() > 5.0 * solo.aggregate_tok_s.unwrap());
+    }
+
+    #[test]
+    fn capacity_counts_sequences_and_decodes_up_to_them() {
+        // 76 GB: 16 GB weights + 1.32 GB runtime leave 58.7 GB = 54 sequences of 8,192 tokens (1.07 GB).
+        let spec = llama8b(16.0, 1);
+        let c = capacity(&spec, &machine(3350.0, 76.0), &engine(true)).unwrap();
+        assert_eq!(c.max_sequences, 54);
+        assert_eq!(
+            c.per_user_tok_s.keys().copied().collect::<Vec<_>>(),
+            vec![1, 4, 16, 54]
+        );
+        // More users: each slower, all together faster.
+        let (p1, p16) = (c.per_user_tok_s[&1], c.per_user_tok_s[&16]);
+        assert!(p16 < p1 && c.aggregate_tok_s[&16] > 8.0 * c.aggregate_tok_s[&1]);
     }
 
     #[test]
@@ -424,21 +755,17 @@ mod tests {
                                         "{params}B at {bits} bits fits in {avail} GB?"
                                     );
                                 }
-                                if let Some(d) = e.decode_tok_s {
-                                    assert!(
-                                        d <= bw * 1e9 / e.bytes_per_token + 1e-9,
-                                        "decode {d} beats bandwidth"
-                                    );
-                                    let faster = estimate(
-                                        &spec,
-                                        &machine(bw * 2.0, avail),
-                                        &engine(batching),
-                                    );
-                                    assert!(
-                                        faster.decode_tok_s.unwrap() >= d - 1e-9,
-                                        "doubling bandwidth slowed decode"
-                                    );
-                                }
+                                let d = e.decode_tok_s.expect("a speed, fit or not");
+                                assert!(
+                                    d <= bw * 1e9 / e.bytes_per_token + 1e-9,
+                                    "decode {d} beats bandwidth"
+                                );
+                                let faster =
+                                    estimate(&spec, &machine(bw * 2.0, avail), &engine(batching));
+                                assert!(
+                                    faster.decode_tok_s.unwrap() >= d - 1e-9,
+                                    "doubling bandwidth slowed decode"
+                                );
                             }
                         }
                     }

@@ -15,6 +15,10 @@ const UNIFIED_USABLE: f64 = 0.90;
 const APPLE_DEFAULT_WORKING_SET: f64 = 0.75;
 /// Share of host memory a CPU-only run can use.
 const HOST_USABLE: f64 = 0.85;
+/// The highest Metal limit worth setting: macOS keeps max(20% of RAM, 5 GiB) for itself — the rule of
+/// exo's configure_mlx.sh (`wired_limit_mb = max(80% RAM, RAM - 5 GiB)`), which MLX users run.
+const METAL_OS_SHARE: f64 = 0.20;
+const METAL_OS_MIN_GB: f64 = 5.0 * 1.073_741_824;
 /// When a CPU's peak is not recorded: a core's FP32 FLOPs per cycle with two 256-bit FMA units (AVX2 or
 /// two 128-bit NEON pipes doubled), at an all-core clock of 3 GHz — an assumption, said as such.
 const CPU_FLOPS_PER_CYCLE: f64 = 32.0;
@@ -30,7 +34,17 @@ pub struct MachineView {
     pub bandwidth_measured: bool,
     pub fp4_native: bool,
     pub fp8_native: bool,
+    /// HBM on the package (A100, H100/H200, B200): engines tuned for GDDR reach less of it at batch 1.
+    pub hbm: bool,
+    /// The GPU in words, with its compute capability where there is one (for messages).
+    pub gpu: Option<String>,
+    /// Physical memory the GPU side draws on (unified: all of it).
+    pub memory_gb: Option<f64>,
+    /// Apple: the highest Metal working-set limit worth setting (`iogpu.wired_limit_mb`); `available_gb`
+    /// is the limit in force.
+    pub metal_ceiling_gb: Option<f64>,
     pub tflops_f16: Option<f64>,
+    pub tflops_int8: Option<f64>,
     pub tflops_fp8: Option<f64>,
     pub tflops_fp4: Option<f64>,
     pub tflops_f32: Option<f64>,
@@ -46,6 +60,18 @@ pub struct MachineView {
     pub cpu: Option<Box<MachineView>>,
 }
 
+/// An engine backend (a vendor, or `cpu`) in words, for messages.
+pub fn backend_words(backend: &str) -> String {
+    match backend {
+        "cpu" => "CPUs".into(),
+        "nvidia" => "NVIDIA GPUs".into(),
+        "apple" => "Apple silicon GPUs".into(),
+        "amd" => "AMD GPUs".into(),
+        "intel" => "Intel GPUs".into(),
+        other => format!("{other} machines"),
+    }
+}
+
 impl MachineView {
     /// The side of the machine software computes on.
     pub fn side(&self, runs_on: RunsOn) -> &MachineView {
@@ -57,14 +83,7 @@ impl MachineView {
 
     /// The backend in words, for messages.
     pub fn backend_name(&self) -> String {
-        match self.backend.as_str() {
-            "cpu" => "CPUs".into(),
-            "nvidia" => "NVIDIA GPUs".into(),
-            "apple" => "Apple silicon GPUs".into(),
-            "amd" => "AMD GPUs".into(),
-            "intel" => "Intel GPUs".into(),
-            other => format!("{other} machines"),
-        }
+        backend_words(&self.backend)
     }
 
     /// The machine's CPU: host memory, the bandwidth its cores reach, their FP32 peak.
@@ -113,7 +132,12 @@ impl MachineView {
             bandwidth_measured: measured.is_some(),
             fp4_native: false,
             fp8_native: false,
+            hbm: false,
+            gpu: None,
+            memory_gb: host_gb,
+            metal_ceiling_gb: None,
             tflops_f16: f32,
+            tflops_int8: None,
             tflops_fp8: None,
             tflops_fp4: None,
             tflops_f32: f32,
@@ -207,6 +231,41 @@ impl MachineView {
         if let (None, Some(f4), true) = (fp8, fp4_dense, fp8_native) {
             fp8 = Some(f4 / fp8_div);
         }
+        let major = gpu_ref.compute_capability.as_ref().map(|cc| cc.major());
+        let nvidia = gpu_ref.vendor == Vendor::Nvidia;
+        // INT8 tensor cores: every NVIDIA GPU from Turing on. Where only FP4 is published (GB10, Thor,
+        // RTX PRO 6000), Blackwell's ratio applies: dense INT8 = FP4 / 2 (RTX 5090: 838 and 1676, B200:
+        // 4500 and 9000).
+        let int8 = match (tflops.int8_dense, fp4_dense) {
+            (Some(i), _) if nvidia => Some(i),
+            (None, Some(f4)) if nvidia && major.is_some_and(|m| m >= 10) => {
+                notes.push(format!(
+                    "dense INT8 not published: taken as FP4 / 2 = {:.0} TOPS, Blackwell's ratio",
+                    f4 / 2.0
+                ));
+                Some(f4 / 2.0)
+            }
+            _ => None,
+        };
+        // HBM parts are compute capability 8.0 (A100, A30), 9.0 (H100, H200, GH200) and 10.x (B200,
+        // B300); every other CUDA part uses GDDR or LPDDR (NVIDIA's CUDA GPU list and datasheets).
+        let hbm = nvidia
+            && gpu_ref.compute_capability.as_ref().is_some_and(|cc| {
+                (cc.major(), cc.minor()) == (8, 0) || cc.major() == 9 || cc.major() == 10
+            });
+        let physical_gb = if unified {
+            gpu_ref.memory_gb.or(host_gb)
+        } else {
+            gpu_ref.memory_gb
+        };
+        let metal_ceiling_gb = (gpu_ref.vendor == Vendor::Apple)
+            .then_some(physical_gb)
+            .flatten()
+            .map(|m| (m * (1.0 - METAL_OS_SHARE)).max(m - METAL_OS_MIN_GB));
+        let gpu_words = match &gpu_ref.compute_capability {
+            Some(cc) => format!("{} (CC {})", gpu_ref.name, cc),
+            None => gpu_ref.name.clone(),
+        };
         let f32 = tflops.fp32.or(facts.host.cpu_fp32_tflops);
         let f16 = f16.or_else(|| {
             let f = f32?;
@@ -223,7 +282,12 @@ impl MachineView {
             bandwidth_measured: measured.is_some(),
             fp4_native,
             fp8_native,
+            hbm,
+            gpu: Some(gpu_words),
+            memory_gb: physical_gb,
+            metal_ceiling_gb,
             tflops_f16: f16,
+            tflops_int8: int8,
             tflops_fp8: if fp8_native { fp8 } else { None },
             tflops_fp4: if fp4_native { fp4_dense } else { None },
             tflops_f32: f32,
@@ -235,25 +299,24 @@ impl MachineView {
         }
     }
 
-    /// Dense TFLOPS for matrix math at `compute`, given what the engine can use; with the precision used.
-    pub fn tflops(
-        &self,
-        compute: Compute,
-        fp4_cores: bool,
-        fp8_cores: bool,
-    ) -> Option<(f64, &'static str)> {
+    /// Dense TFLOPS the hardware computes natively at `compute`, with the unit that does it; `None` where
+    /// it has no such unit (FP8 before Ada, FP4 before Blackwell, INT8 outside NVIDIA).
+    pub fn rate(&self, compute: Compute) -> Option<(f64, &'static str)> {
         match compute {
-            Compute::Fp4 if fp4_cores && self.fp4_native => {
-                self.tflops_fp4.map(|t| (t, "FP4 tensor cores"))
-            }
-            Compute::Fp4 | Compute::Fp8 if fp8_cores && self.fp8_native => {
-                self.tflops_fp8.map(|t| (t, "FP8 tensor cores"))
-            }
+            Compute::Fp4 if self.fp4_native => self.tflops_fp4.map(|t| (t, "FP4 tensor cores")),
+            Compute::Fp8 if self.fp8_native => self.tflops_fp8.map(|t| (t, "FP8 tensor cores")),
+            Compute::Int8 => self.tflops_int8.map(|t| (t, "INT8 tensor cores")),
             Compute::F32 => self
                 .tflops_f32
                 .or(self.tflops_f16.map(|t| t / 2.0))
                 .map(|t| (t, "FP32")),
-            _ => self.tflops_f16.map(|t| (t, "FP16/BF16")),
+            Compute::F16 => self.tflops_f16.map(|t| (t, "FP16/BF16")),
+            Compute::Fp4 | Compute::Fp8 => None,
         }
+    }
+
+    /// The GPU in words for messages ("NVIDIA GeForce RTX 3090 (CC 8.6)"), or the machine's name.
+    pub fn gpu_words(&self) -> &str {
+        self.gpu.as_deref().unwrap_or(&self.name)
     }
 }

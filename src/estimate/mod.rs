@@ -6,6 +6,8 @@ pub mod check;
 pub mod compare;
 pub mod llm;
 pub mod machine;
+pub mod path;
+pub mod shape;
 
 pub use check::{check, Check};
 pub use compare::{compare, Comparison};

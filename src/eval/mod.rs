@@ -276,6 +276,18 @@ fn judges_installation(rule: &Rule) -> bool {
         .is_some_and(|c| c.facts().iter().any(|k| k.is_environment()))
 }
 
+/// The first of the row's programs found on PATH whose `--version` failed (`failed.binaries.NAME`).
+fn broken_binary(sw: &Software, facts: &Facts) -> Option<String> {
+    let bins = facts.binaries.as_ref()?;
+    sw.detect.binaries.iter().find_map(|name| {
+        bins.get(name)?;
+        let failure = facts.failed.get(&format!("binaries.{name}"))?;
+        Some(format!(
+            "{name} is on PATH but `{name} --version` failed ({failure})"
+        ))
+    })
+}
+
 fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
     let ctx = RowFacts {
         facts,
@@ -347,6 +359,15 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                 row.reason = ctx.interpolate(&rule.reason);
                 row.fix = rule.fix.as_deref().map(|f| ctx.interpolate(f));
                 row.fix_matters_when_ok = judges_installation(rule);
+                // An installed program that hangs or crashes on `--version` is not ✅, whatever the
+                // platform supports.
+                if let Some(why) = broken_binary(sw, facts) {
+                    if row.status == Status::Ok {
+                        row.status = Status::Warn;
+                        row.note = "installed, but broken?".into();
+                    }
+                    row.reason = format!("{why}. {}", row.reason);
+                }
                 break;
             }
         }

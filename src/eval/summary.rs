@@ -82,8 +82,19 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
             .version
             .as_ref()
             .map_or_else(|| "Python".to_string(), |v| format!("Python {v}"));
-        if let Some(path) = &p.path {
-            text.push_str(&format!(" ({path})"));
+        // Which interpreter and why: a ./.venv from the current folder is never a silent choice.
+        let by = p.chosen_by.as_deref().map(|by| match by {
+            "PATH" => "python3 on PATH",
+            "./.venv" => "./.venv in the current folder",
+            "VIRTUAL_ENV" => "$VIRTUAL_ENV",
+            "CONDA_PREFIX" => "$CONDA_PREFIX",
+            other => other,
+        });
+        match (&p.path, by) {
+            (Some(path), Some(by)) => text.push_str(&format!(" ({path}, from {by})")),
+            (Some(path), None) => text.push_str(&format!(" ({path})")),
+            (None, Some(by)) => text.push_str(&format!(" (from {by})")),
+            (None, None) => {}
         }
         text.push_str(&format!(", {} packages", p.packages.len()));
         text
@@ -120,6 +131,13 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         .iter()
         .filter(|(_, v)| driver.as_deref() != Some(v.as_str()))
         .map(|(k, v)| format!("{k}: {v}"))
+        .chain(
+            facts
+                .python
+                .iter()
+                .flat_map(|p| &p.notes)
+                .map(|n| format!("python: {n}")),
+        )
         .collect();
     MachineSummary {
         id,

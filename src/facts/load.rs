@@ -38,8 +38,153 @@ pub(crate) fn facts_from_node(node: &Node, problems: &mut Vec<Problem>) -> Optio
     let clean = found.is_empty();
     problems.extend(found);
     let mut facts = facts.filter(|_| clean)?;
+    let out_of_range: Vec<Problem> = check_ranges(&mut facts)
+        .into_iter()
+        .map(|(path, message)| Problem {
+            loc: locate(node, &path),
+            message,
+        })
+        .collect();
+    if !out_of_range.is_empty() {
+        problems.extend(out_of_range);
+        return None;
+    }
     facts.normalize();
     Some(facts)
+}
+
+/// A step into a document: a mapping key or a list index.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn dotted(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Where `path` is in a located document.
+fn locate(node: &Node, path: &[Step]) -> Option<yaml::Loc> {
+    let mut at = node;
+    for step in path {
+        at = match step {
+            Step::Key(k) => at.get(k)?,
+            Step::Index(i) => at.as_seq()?.get(*i)?,
+        };
+    }
+    Some(at.loc)
+}
+
+/// The range a number may take, by its key (and the key of the mapping holding it): `(min, min
+/// allowed?, max, unit)`. Wide enough for a rack-scale system, narrow enough that no estimate divides by
+/// zero, goes negative or overflows.
+fn range_for(key: &str, parent: &str) -> Option<(f64, bool, f64, &'static str)> {
+    Some(match key {
+        _ if parent == "tflops" || key.ends_with("_tflops") => (0.0, false, 1e8, " TFLOPS"),
+        "memory_gb" | "metal_limit_gb" => (0.0, false, 1e6, " GB"),
+        _ if key.ends_with("bandwidth_gbs") => (0.0, false, 1e7, " GB/s"),
+        "tdp_w" | "power_limit_w" => (0.0, false, 1e6, " W"),
+        "price_usd" => (0.0, true, 1e9, " USD"),
+        "cpu_cores" | "gpu_cores" => (1.0, true, 1e6, ""),
+        "max_sm_clock_mhz" | "max_memory_clock_mhz" => (0.0, false, 1e6, " MHz"),
+        "memory_bus_width_bits" => (0.0, false, 1e5, " bits"),
+        _ if parent == "probe_times_ms" => (0.0, true, 1e9, " ms"),
+        _ => return None,
+    })
+}
+
+fn show_number(n: f64) -> String {
+    if n != 0.0 && (n.abs() >= 1e9 || n.abs() < 1e-4) {
+        format!("{n:e}")
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Every number of `facts` outside its range (or not finite), with its path and what was expected.
+fn check_ranges(facts: &mut Facts) -> Vec<(Vec<Step>, String)> {
+    // The Python section holds no numbers but maybe thousands of packages: left out of the walk.
+    let python = facts.python.take();
+    let value = serde_json::to_value(&*facts);
+    facts.python = python;
+    let Ok(value) = value else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    walk(&value, &mut Vec::new(), "", &mut out);
+    out
+}
+
+fn walk(
+    value: &serde_json::Value,
+    path: &mut Vec<Step>,
+    parent: &str,
+    out: &mut Vec<(Vec<Step>, String)>,
+) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let here = match path.last() {
+                Some(Step::Key(k)) => k.clone(),
+                _ => String::new(),
+            };
+            for (k, v) in map {
+                path.push(Step::Key(k.clone()));
+                walk(v, path, &here, out);
+                path.pop();
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.push(Step::Index(i));
+                walk(v, path, parent, out);
+                path.pop();
+            }
+        }
+        // serde_json writes NaN and infinities as null: a number field holding null came from one.
+        serde_json::Value::Null if !path.is_empty() => {
+            out.push((
+                path.clone(),
+                format!("`{}` is not a finite number", dotted(path)),
+            ));
+        }
+        serde_json::Value::Number(n) => {
+            let Some(x) = n.as_f64() else { return };
+            let key = match path.last() {
+                Some(Step::Key(k)) => k.as_str(),
+                _ => "",
+            };
+            if let Some((min, min_ok, max, unit)) = range_for(key, parent) {
+                let low = if min_ok { x < min } else { x <= min };
+                if low || x > max {
+                    let lower = if min_ok { "at least" } else { "more than" };
+                    out.push((
+                        path.clone(),
+                        format!(
+                            "`{}` is {}: expected {lower} {} and at most {}{unit}",
+                            dotted(path),
+                            show_number(x),
+                            show_number(min),
+                            show_number(max)
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Parses a facts file: JSON when it starts with `{`, YAML otherwise.
@@ -85,6 +230,21 @@ fn facts_from_json(file: &str, text: &str) -> Result<Facts, InputError> {
         }
     }
     let mut facts: Facts = serde_json::from_str(text).map_err(located)?;
+    let out_of_range = check_ranges(&mut facts);
+    if !out_of_range.is_empty() {
+        // JSON is YAML too: the located reader finds each number's line and column.
+        let node = yaml::parse(text).ok();
+        return Err(InputError::Files(
+            out_of_range
+                .into_iter()
+                .map(|(path, message)| FileProblem {
+                    file: file.to_string(),
+                    loc: node.as_ref().and_then(|n| locate(n, &path)),
+                    message,
+                })
+                .collect(),
+        ));
+    }
     facts.normalize();
     Ok(facts)
 }
@@ -116,6 +276,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.nvidia.unwrap().driver.unwrap().to_string(), "580.95.05");
+    }
+
+    #[test]
+    fn numbers_out_of_range_name_their_place() {
+        let e = err("schema: mlcompat.facts/1\nhost:\n  memory_gb: -80\n");
+        assert_eq!(
+            e,
+            "box.json:3:14: `host.memory_gb` is -80: expected more than 0 and at most 1000000 GB"
+        );
+        let e = err("schema: mlcompat.facts/1\ngpus:\n  - {vendor: nvidia, name: X, bandwidth_gbs: 0, memory_gb: nan}\n");
+        assert!(
+            e.contains("3:46: `gpus[0].bandwidth_gbs` is 0: expected more than 0")
+                && e.contains("3:60: `gpus[0].memory_gb` is not a finite number"),
+            "{e}"
+        );
+        let e = err("{\"schema\": \"mlcompat.facts/1\",\n \"host\": {\"memory_gb\": 1e308}}");
+        assert_eq!(
+            e,
+            "box.json:2:24: `host.memory_gb` is 1e308: expected more than 0 and at most 1000000 GB"
+        );
+        let e = err("schema: mlcompat.facts/1\ngpus: [{vendor: nvidia, name: X, tflops: {fp4_dense: -1}}]\n");
+        assert!(e.contains("`gpus[0].tflops.fp4_dense` is -1"), "{e}");
+        assert!(facts_from_text(
+            "ok.yaml",
+            "schema: mlcompat.facts/1\nhost: {memory_gb: 128, cpu_cores: 20}\nmachine: {id: a, name: b, price_usd: 0}\n"
+        )
+        .is_ok());
     }
 
     #[test]

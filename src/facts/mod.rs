@@ -363,6 +363,10 @@ pub struct Python {
     /// Other environments found and not evaluated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub others: Vec<String>,
+    /// How the choice was made, in words: candidates passed over and why (`VIRTUAL_ENV=/x: no interpreter
+    /// at /x/bin/python`, a `./.venv` owned by someone else), the version a pyenv shim selects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Installed distributions, name (PEP 503 normalized) → version.
     #[serde(default)]
     pub packages: BTreeMap<String, PyVersion>,

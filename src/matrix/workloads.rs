@@ -58,7 +58,42 @@ pub struct Quant {
     pub name: String,
     pub bits: f64,
     pub compute: Compute,
+    /// Other names people type for it (`Q4_K_M` and `q4-k-m` match `q4_k_m` without one).
+    #[serde(default)]
+    pub aliases: Vec<String>,
     pub source: String,
+}
+
+/// What a model is: `estimate` sizes language models only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// A decoder that generates tokens over a KV cache.
+    #[default]
+    Llm,
+    /// An encoder that turns text into vectors (prefill only).
+    Embedding,
+    /// Speech-to-text.
+    Speech,
+    /// Text-to-speech.
+    Tts,
+    /// Image generation.
+    Image,
+    /// Not a neural network: a working set of numbers.
+    Simulation,
+}
+
+impl ModelKind {
+    pub fn text(self) -> &'static str {
+        match self {
+            ModelKind::Llm => "a language model",
+            ModelKind::Embedding => "an embedding model",
+            ModelKind::Speech => "a speech-to-text model",
+            ModelKind::Tts => "a text-to-speech model",
+            ModelKind::Image => "an image model",
+            ModelKind::Simulation => "a simulation working set",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,6 +112,23 @@ pub struct Model {
     pub dense_active_params_b: Option<f64>,
     pub dense_bits: Option<f64>,
     #[serde(default)]
+    pub kind: ModelKind,
+    /// Query heads (attention FLOPs grow with heads × head size × context).
+    pub heads: Option<u32>,
+    /// A mixture of experts: experts per layer, and how many each token uses.
+    pub experts: Option<u32>,
+    pub experts_per_token: Option<u32>,
+    /// Layers that attend to the last `sliding_window` tokens only; with `full_attention_every: N`, one
+    /// layer in N attends to everything (gpt-oss: 2, Gemma 3: 6), without it every layer slides.
+    pub sliding_window: Option<u32>,
+    pub full_attention_every: Option<u32>,
+    /// Whether the architecture guess may take this shape for a model given by size only (false for
+    /// shapes current families no longer use, such as multi-head attention without grouped KV heads).
+    #[serde(default = "yes")]
+    pub guess: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
     pub notes: Option<String>,
     pub source: String,
 }
@@ -85,6 +137,18 @@ impl Model {
     pub fn active_b(&self) -> f64 {
         self.active_params_b.unwrap_or(self.params_b)
     }
+
+    /// A mixture of experts: (experts per layer, experts per token).
+    pub fn moe(&self) -> Option<(u32, u32)> {
+        match (self.experts, self.experts_per_token) {
+            (Some(e), Some(k)) if k > 0 && k < e => Some((e, k)),
+            _ => None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,10 +156,29 @@ impl Model {
 pub struct Backend {
     /// `nvidia`, `apple`, `amd`, `intel` or `cpu`.
     pub vendor: String,
+    /// `hbm`: applies only to GPUs with HBM (data-center parts), before the vendor's general entry.
+    pub memory: Option<String>,
     pub bandwidth_eff: f64,
     pub compute_eff: f64,
     pub overhead_ms: f64,
+    /// Attention's share of the dense peak in prefill (default: `compute_eff`).
+    pub attention_eff: Option<f64>,
+    /// Formats whose matrix math runs on another path than the quantization's own precision (llama.cpp's
+    /// int8 MMQ kernels for GGUF quants on NVIDIA), with that path's efficiency.
+    #[serde(default)]
+    pub kernels: Vec<Kernel>,
     pub source: String,
+}
+
+/// A kernel path: these quantizations multiply at `compute` precision, reaching `eff` of its dense peak.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kernel {
+    pub quants: Vec<String>,
+    pub compute: Compute,
+    pub eff: f64,
+    /// What the path is, in words (shown in the assumptions).
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,12 +194,44 @@ pub struct Engine {
     pub fp4_tensor_cores: bool,
     #[serde(default)]
     pub fp8_tensor_cores: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Tokens per prefill step (llama.cpp's n_ubatch, vLLM's max_num_batched_tokens): the GEMM size, and
+    /// with a mixture of experts the tokens each expert sees.
+    pub prefill_chunk: Option<u32>,
+    /// The quantizations it loads as they are (empty: all). One it does not load runs as `instead` says,
+    /// or not at all.
+    #[serde(default)]
+    pub loads: Vec<String>,
+    #[serde(default)]
+    pub instead: BTreeMap<String, String>,
+    /// Quantizations it runs only on GPUs that compute them natively (TensorRT-LLM's FP8 and NVFP4);
+    /// elsewhere an engine dequantizes them to BF16.
+    #[serde(default)]
+    pub needs_tensor_cores: Vec<String>,
+    /// Where `loads`, `instead` and `needs_tensor_cores` come from.
+    pub formats_source: Option<String>,
+    /// How it serves several users at once, in words (shown with the serving capacity).
+    pub concurrency: Option<String>,
     pub backends: Vec<Backend>,
 }
 
 impl Engine {
+    /// The efficiencies for a machine: an entry for its memory kind (`hbm`) first, then its vendor's.
     pub fn backend(&self, vendor: &str) -> Option<&Backend> {
-        self.backends.iter().find(|b| b.vendor == vendor)
+        self.backend_for(vendor, false)
+    }
+
+    pub fn backend_for(&self, vendor: &str, hbm: bool) -> Option<&Backend> {
+        let of_vendor = || self.backends.iter().filter(move |b| b.vendor == vendor);
+        of_vendor()
+            .find(|b| hbm && b.memory.as_deref() == Some("hbm"))
+            .or_else(|| of_vendor().find(|b| b.memory.is_none()))
+    }
+
+    /// Whether it loads `quant` as it is.
+    pub fn loads(&self, quant: &str) -> bool {
+        self.loads.is_empty() || self.loads.iter().any(|q| q == quant)
     }
 }
 
@@ -160,12 +275,59 @@ pub struct Workload {
     pub source: Option<String>,
 }
 
+/// Ids, names and aliases of one list must stay distinct once typed loosely (`name_key`).
+fn distinct_names<'a>(
+    what: &str,
+    items: impl Iterator<Item = (&'a str, Option<&'a str>, &'a Vec<String>, Loc)>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (id, name, aliases, loc) in items {
+        let mut keys: Vec<String> = std::iter::once(id)
+            .chain(name)
+            .chain(aliases.iter().map(String::as_str))
+            .map(name_key)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            match seen.get(key.as_str()) {
+                Some(other) if *other != id => problems.push(Problem::at(
+                    loc,
+                    format!("{what} `{id}`: the name `{key}` also names `{other}`"),
+                )),
+                _ => {
+                    seen.insert(key, id);
+                }
+            }
+        }
+    }
+}
+
 fn strip<T>(v: Vec<(T, Loc)>) -> Vec<T> {
     v.into_iter().map(|(x, _)| x).collect()
 }
 
 fn one() -> u32 {
     1
+}
+
+/// Which half of the calibration a row belongs to: the efficiencies were fitted on `fit` rows only;
+/// `held-out` rows come from sources no figure was fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Set {
+    Fit,
+    HeldOut,
+}
+
+impl Set {
+    pub fn text(self) -> &'static str {
+        match self {
+            Set::Fit => "fit",
+            Set::HeldOut => "held-out",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,11 +337,50 @@ pub struct Calibration {
     pub engine: String,
     pub model: String,
     pub quant: String,
+    pub set: Set,
+    /// Bits per weight of the file measured, where its size says (GGUF mixes vary by model).
+    pub bits: Option<f64>,
+    /// Tokens already in the cache before the test (llama-bench `-d`).
+    pub depth: Option<u32>,
+    /// Tokens generated in the decode test (tg128: 128); the cache holds `depth` + half of them on average.
     pub context: Option<u32>,
+    /// Prompt tokens of the prefill test (pp512: 512).
+    pub prompt: Option<u32>,
+    /// Tokens per prefill step in the test (llama-bench `-ub`), if not the engine's default.
+    pub ubatch: Option<u32>,
+    /// Concurrent sequences in the decode test (default 1).
+    pub users: Option<u32>,
+    /// Decode speed of one sequence.
     pub decode_tok_s: Option<f64>,
+    /// Decode speed of all `users` sequences together (batched benchmarks).
+    pub aggregate_tok_s: Option<f64>,
     pub prefill_tok_s: Option<f64>,
     pub notes: Option<String>,
     pub source: String,
+}
+
+impl Calibration {
+    /// The source's address: rows that share it are one source, and must share a set.
+    pub fn source_url(&self) -> &str {
+        self.source.split_whitespace().next().unwrap_or_default()
+    }
+}
+
+/// A name as people type it: lower case, letters and digits only (`Q4_K_M`, `q4-k-m` → `q4km`;
+/// `llama.cpp`, `llama-cpp`, `llamacpp` → `llamacpp`).
+pub fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn matches_name(typed: &str, id: &str, name: Option<&str>, aliases: &[String]) -> bool {
+    let key = name_key(typed);
+    !key.is_empty()
+        && (name_key(id) == key
+            || name.is_some_and(|n| name_key(n) == key)
+            || aliases.iter().any(|a| name_key(a) == key))
 }
 
 impl Workloads {
@@ -191,6 +392,30 @@ impl Workloads {
     }
     pub fn engine(&self, id: &str) -> Option<&Engine> {
         self.engines.iter().find(|e| e.id == id)
+    }
+    /// A quantization by id or alias, as typed (case, `-`, `_` and `.` do not matter).
+    pub fn find_quant(&self, typed: &str) -> Option<&Quant> {
+        self.quant(typed).or_else(|| {
+            self.quants
+                .iter()
+                .find(|q| matches_name(typed, &q.id, None, &q.aliases))
+        })
+    }
+    /// An engine by id, name or alias, as typed (`mlx`, `llama-cpp`, `llamacpp`, `trt-llm`, `vLLM`).
+    pub fn find_engine(&self, typed: &str) -> Option<&Engine> {
+        self.engine(typed).or_else(|| {
+            self.engines
+                .iter()
+                .find(|e| matches_name(typed, &e.id, Some(&e.name), &e.aliases))
+        })
+    }
+    /// A model by id or alias, as typed.
+    pub fn find_model(&self, typed: &str) -> Option<&Model> {
+        self.model(typed).or_else(|| {
+            self.models
+                .iter()
+                .find(|m| matches_name(typed, &m.id, None, &m.aliases))
+        })
     }
     pub fn workload(&self, id: &str) -> Option<&Workload> {
         self.workloads.iter().find(|w| w.id == id)
@@ -313,6 +538,13 @@ pub(crate) fn load(
             ));
         }
     }
+    distinct_names(
+        "quant",
+        quants
+            .iter()
+            .map(|(q, l)| (q.id.as_str(), None, &q.aliases, *l)),
+        problems,
+    );
     for (m, loc) in &models {
         unique("model", &m.id, *loc, problems);
         let positive = m.params_b.is_finite() && m.params_b > 0.0;
@@ -322,7 +554,46 @@ pub(crate) fn load(
                 format!("model `{}`: need 0 < active_params_b <= params_b", m.id),
             ));
         }
+        let zero = [m.layers, m.kv_heads, m.head_dim, m.heads, m.sliding_window].contains(&Some(0));
+        if zero || m.full_attention_every.is_some_and(|n| n < 2) {
+            problems.push(Problem::at(
+                *loc,
+                format!("model `{}`: layers, heads, head_dim and sliding_window must be above 0, full_attention_every at least 2", m.id),
+            ));
+        }
+        if (m.experts.is_some() || m.experts_per_token.is_some()) && m.moe().is_none() {
+            problems.push(Problem::at(
+                *loc,
+                format!(
+                    "model `{}`: a mixture of experts needs experts > experts_per_token > 0",
+                    m.id
+                ),
+            ));
+        }
+        if m.moe().is_some() && m.active_params_b.is_none() {
+            problems.push(Problem::at(
+                *loc,
+                format!(
+                    "model `{}`: a mixture of experts needs active_params_b",
+                    m.id
+                ),
+            ));
+        }
     }
+    distinct_names(
+        "model",
+        models
+            .iter()
+            .map(|(m, l)| (m.id.as_str(), None, &m.aliases, *l)),
+        problems,
+    );
+    distinct_names(
+        "engine",
+        engines
+            .iter()
+            .map(|(e, l)| (e.id.as_str(), Some(e.name.as_str()), &e.aliases, *l)),
+        problems,
+    );
     for (e, loc) in &engines {
         unique("engine", &e.id, *loc, problems);
         known(software, "software row", &e.software, *loc, problems);
@@ -337,7 +608,13 @@ pub(crate) fn load(
                 ));
             }
             let fraction = |x: f64| x > 0.0 && x <= 1.0;
-            if !fraction(b.bandwidth_eff) || !fraction(b.compute_eff) || b.overhead_ms < 0.0 {
+            let kernels_ok = b.kernels.iter().all(|k| fraction(k.eff));
+            if !fraction(b.bandwidth_eff)
+                || !fraction(b.compute_eff)
+                || !b.attention_eff.is_none_or(fraction)
+                || !kernels_ok
+                || b.overhead_ms < 0.0
+            {
                 problems.push(Problem::at(
                     *loc,
                     format!(
@@ -346,6 +623,40 @@ pub(crate) fn load(
                     ),
                 ));
             }
+            if b.memory.as_deref().is_some_and(|m| m != "hbm") {
+                problems.push(Problem::at(
+                    *loc,
+                    format!("engine `{}` ({}): memory can only be `hbm`", e.id, b.vendor),
+                ));
+            }
+            for k in &b.kernels {
+                for q in &k.quants {
+                    known(&quant_ids, "quant", q, *loc, problems);
+                }
+            }
+        }
+        for q in e
+            .loads
+            .iter()
+            .chain(e.instead.keys())
+            .chain(e.instead.values())
+            .chain(&e.needs_tensor_cores)
+        {
+            known(&quant_ids, "quant", q, *loc, problems);
+        }
+        for (from, to) in &e.instead {
+            if e.loads(from) || !e.loads(to) {
+                problems.push(Problem::at(
+                    *loc,
+                    format!("engine `{}`: instead of `{from}` it must run a format it loads (`{to}` is not one), and `{from}` must not be one", e.id),
+                ));
+            }
+        }
+        if e.prefill_chunk == Some(0) {
+            problems.push(Problem::at(
+                *loc,
+                format!("engine `{}`: prefill_chunk must be above 0", e.id),
+            ));
         }
     }
     for (w, loc) in &workloads {
@@ -386,11 +697,44 @@ pub(crate) fn load(
             _ => {}
         }
     }
+    let mut sets: BTreeMap<&str, (Set, Loc)> = BTreeMap::new();
     for (c, loc) in &calibration {
         known(profiles, "profile", &c.profile, *loc, problems);
         known(&engine_ids, "engine", &c.engine, *loc, problems);
         known(&model_ids, "model", &c.model, *loc, problems);
         known(&quant_ids, "quant", &c.quant, *loc, problems);
+        let measured = [c.decode_tok_s, c.aggregate_tok_s, c.prefill_tok_s];
+        if measured.iter().all(Option::is_none)
+            || measured
+                .iter()
+                .flatten()
+                .any(|v| !(v.is_finite() && *v > 0.0))
+            || (c.decode_tok_s.is_some() && c.aggregate_tok_s.is_some())
+            || c.users == Some(0)
+            || c.ubatch == Some(0)
+            || c.bits.is_some_and(|b| !(b > 0.0 && b <= 64.0))
+        {
+            problems.push(Problem::at(
+                *loc,
+                "calibration row: needs a positive decode_tok_s or aggregate_tok_s (not both) and/or prefill_tok_s; users and ubatch above 0; bits in (0, 64]",
+            ));
+        }
+        // The split is by source: every row of one source is fitted on, or none is.
+        match sets.get(c.source_url()) {
+            Some((set, first)) if *set != c.set => problems.push(Problem::at(
+                *loc,
+                format!(
+                    "calibration row is `{}` but the same source is `{}` at line {}: a source is fitted on or held out as a whole",
+                    c.set.text(),
+                    set.text(),
+                    first.line
+                ),
+            )),
+            Some(_) => {}
+            None => {
+                sets.insert(c.source_url(), (c.set, *loc));
+            }
+        }
     }
     Workloads {
         interactive,
@@ -399,5 +743,47 @@ pub(crate) fn load(
         engines: strip(engines),
         workloads: strip(workloads),
         calibration: strip(calibration),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "schema: mlcompat.workloads/1\ninteractive: {good: 20, usable: 8, source: s}\nquants:\n  - {id: f16, name: FP16, bits: 16, compute: f16, aliases: [fp16], source: s}\n  - {id: q8_0, name: Q8_0, bits: 8.5, compute: f16, source: s}\n  - {id: fp8, name: FP8, bits: 8, compute: fp8, source: s}\nworkloads: []\n";
+
+    fn problems_of(rest: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        load(&format!("{HEAD}{rest}"), &["sw"], &["p"], &mut problems);
+        problems.into_iter().map(|p| p.message).collect()
+    }
+
+    #[test]
+    fn the_new_fields_are_checked() {
+        let all = problems_of(
+            "models:\n  - {id: m, name: M, params_b: 30, experts: 8, experts_per_token: 8, layers: 0, source: s}\n  - {id: n, name: N, params_b: 30, experts: 8, experts_per_token: 2, source: s}\nengines:\n  - id: e\n    name: E\n    software: sw\n    aliases: [FP16]\n    loads: [q8_0]\n    instead: {fp8: f16, q9: q8_0}\n    backends:\n      - {vendor: nvidia, memory: gddr, bandwidth_eff: 0.8, compute_eff: 0.5, overhead_ms: 1, kernels: [{quants: [q8_0], compute: int8, eff: 1.5, name: k}], source: s}\n  - {id: f, name: F, software: sw, aliases: [e], backends: []}\ncalibration:\n  - {profile: p, engine: e, model: n, quant: f16, set: fit, decode_tok_s: 10, source: 'https://a x'}\n  - {profile: p, engine: e, model: n, quant: f16, set: held-out, decode_tok_s: 10, aggregate_tok_s: 20, source: 'https://a y'}\n",
+        )
+        .join("\n");
+        for needle in [
+            "needs experts > experts_per_token > 0",
+            "must be above 0",
+            "needs active_params_b",
+            "memory can only be `hbm`",
+            "efficiencies must be in (0, 1]",
+            "unknown quant `q9`",
+            "instead of `fp8` it must run a format it loads",
+            "the name `e` also names `e`",
+            "a source is fitted on or held out as a whole",
+            "not both",
+        ] {
+            assert!(all.contains(needle), "{needle} not in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn names_as_people_type_them() {
+        assert_eq!(name_key("Q4_K_M"), "q4km");
+        assert_eq!(name_key("llama.cpp"), name_key("llama-cpp"));
+        assert_eq!(name_key("TRT-LLM"), "trtllm");
     }
 }

@@ -33,8 +33,18 @@ pub fn probe(
     // system_profiler takes a large part of a second; the GPU's core count never changes, so its answer is
     // cached like a tool's version (keyed by the program file).
     let gpu_cores = exec::resolve("system_profiler")
-        .and_then(|p| cache::run_cached(&p, &["SPDisplaysDataType"], timeout, use_cache).ok())
-        .and_then(|o| parse_gpu_cores(&o));
+        .and_then(|p| {
+            cache::run_parsed(
+                "gpu-cores",
+                &p,
+                &["SPDisplaysDataType"],
+                &exec::Budget::new(timeout),
+                use_cache,
+                parse_gpu_cores,
+            )
+            .ok()
+        })
+        .flatten();
     let metal_limit_gb = metal_limit_gb(wired, memory_gb);
     let mut gpu = Gpu::new(
         Vendor::Apple,

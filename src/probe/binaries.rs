@@ -28,9 +28,14 @@ const PROGRAMS: &[(&str, Option<&str>)] = &[
     ("mlx_lm.generate", None),
 ];
 
-/// Finds each program on PATH and reads versions in parallel, each bounded by `timeout` (and cached by
-/// the program file's identity, so a repeated doctor starts nothing).
-pub fn probe(timeout: Duration, use_cache: bool) -> BTreeMap<String, Binary> {
+/// Finds each program on PATH and reads versions in parallel, all within one `timeout` budget (and cached
+/// by the program file's identity, so a repeated doctor starts nothing). A program that hangs, crashes or
+/// fails on `--version` is still listed, and the failure is returned by name (`binaries.NAME`) for `failed`.
+pub fn probe(
+    timeout: Duration,
+    use_cache: bool,
+) -> (BTreeMap<String, Binary>, BTreeMap<String, String>) {
+    let budget = exec::Budget::new(timeout);
     let found: Vec<(&str, Option<&str>, PathBuf)> = PROGRAMS
         .iter()
         .filter_map(|(name, args)| exec::resolve(name).map(|p| (*name, *args, p)))
@@ -39,10 +44,17 @@ pub fn probe(timeout: Duration, use_cache: bool) -> BTreeMap<String, Binary> {
         .into_iter()
         .map(|(name, args, path)| {
             thread::spawn(move || {
-                let output =
-                    args.and_then(|a| cache::run_cached(&path, &[a], timeout, use_cache).ok());
-                let version = output.as_deref().and_then(|out| parse_version(name, out));
-                let target = output.as_deref().and_then(parse_build_target);
+                // The version and the build target from the same output; the cache keeps both.
+                let answer = args.map(|a| {
+                    cache::run_parsed("version-target", &path, &[a], &budget, use_cache, |out| {
+                        (parse_version(name, out), parse_build_target(out))
+                    })
+                });
+                let ((version, target), failure) = match answer {
+                    Some(Ok(parsed)) => (parsed, None),
+                    Some(Err(e)) => ((None, None), Some(e.to_string())),
+                    None => ((None, None), None),
+                };
                 let arch = target
                     .as_deref()
                     .and_then(arch_of_target)
@@ -55,11 +67,20 @@ pub fn probe(timeout: Duration, use_cache: bool) -> BTreeMap<String, Binary> {
                         arch,
                         target,
                     },
+                    failure,
                 )
             })
         })
         .collect();
-    handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    let mut binaries = BTreeMap::new();
+    let mut failed = BTreeMap::new();
+    for (name, binary, failure) in handles.into_iter().filter_map(|h| h.join().ok()) {
+        if let Some(failure) = failure {
+            failed.insert(format!("binaries.{name}"), failure);
+        }
+        binaries.insert(name, binary);
+    }
+    (binaries, failed)
 }
 
 /// The first version-looking token of a tool's `--version` output; llama.cpp prints a build number.
@@ -199,7 +220,7 @@ pub fn docker(binaries: &BTreeMap<String, Binary>) -> Option<Docker> {
     }
     let mut docker = Docker::default();
     for path in configs {
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Some(text) = crate::files::read_system(&path) {
             let (runtimes, default) = parse_daemon_json(&text);
             docker.runtimes.extend(runtimes);
             docker.default_runtime = docker.default_runtime.or(default);

@@ -43,16 +43,20 @@ pub struct DeepProbe {
     pub torch: Option<Torch>,
 }
 
-/// Imports each module of `modules` (distribution, module) whose distribution is installed.
-pub fn probe(python: &Python, modules: &[(String, String)], timeout: Duration) -> DeepProbe {
+/// Imports each module of `modules` (distribution, module) whose distribution is installed, with
+/// `interpreter` — the one the Python probe chose and ran, never a path read back from facts or the cache.
+pub fn probe(
+    python: &Python,
+    interpreter: &Path,
+    modules: &[(String, String)],
+    timeout: Duration,
+) -> DeepProbe {
     let mut deep = DeepProbe {
         imports: BTreeMap::new(),
         warnings: BTreeMap::new(),
         torch: None,
     };
-    let Some(interpreter) = python.path.clone() else {
-        return deep;
-    };
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut wanted: Vec<&String> = modules
         .iter()
         .filter(|(dist, _)| python.packages.contains_key(&normalize_package(dist)))
@@ -71,7 +75,7 @@ pub fn probe(python: &Python, modules: &[(String, String)], timeout: Duration) -
             s.spawn(|| loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop());
                 let Some(module) = next else { break };
-                let result = import(Path::new(&interpreter), &module, timeout);
+                let result = import(interpreter, &cwd, &module, timeout);
                 if let Ok(mut r) = results.lock() {
                     r.push((module, result));
                 }
@@ -100,15 +104,15 @@ pub fn probe(python: &Python, modules: &[(String, String)], timeout: Duration) -
 
 fn import(
     python: &Path,
+    cwd: &Path,
     module: &str,
     timeout: Duration,
 ) -> Result<(ImportResult, String), String> {
-    let out = exec::run(
-        &python.display().to_string(),
-        &["-c", IMPORT_SCRIPT, module],
-        timeout,
-    )
-    .map_err(|e| e.to_string())?;
+    // Isolated from the current folder: `./torch.py` is never what gets imported.
+    let out = crate::probe::python::isolated(python, cwd)
+        .args(["-c", IMPORT_SCRIPT, module])
+        .run(&exec::Budget::new(timeout))
+        .map_err(|e| e.to_string())?;
     parse_import(&out.stdout)
         .map(|r| (r, out.stderr))
         .ok_or_else(|| format!("import {module}: no result from the child process"))

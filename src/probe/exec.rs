@@ -1,18 +1,25 @@
 //! The one place that starts programs. Each run: the binary resolved on PATH (no shell), stdin closed,
-//! `LC_ALL=C`, stdout and stderr captured up to a cap, a timeout after which the child's whole process
-//! group is killed. Every way it can go wrong is a value that says what happened.
+//! `LC_ALL=C`, stdout and stderr captured up to a cap, a time budget shared by all the programs one probe
+//! runs. When the program exits — or its budget runs out — nothing it started survives it (see
+//! [`descendants`]), and everything it printed up to then is kept, even when a background child it left
+//! behind still held the pipe. Every way it can go wrong is a value that says what happened.
 
+#[cfg(unix)]
+mod descendants;
+
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Output kept per stream; probes read version lines and small JSON documents.
 const OUTPUT_CAP: usize = 4 * 1024 * 1024;
-/// How long to wait for the output pipes after the child is gone (a grandchild may hold them open).
+/// How long to wait for the output pipes once everything the program started is gone (only a process
+/// mlcompat may not signal, such as a set-user-ID one, can still hold them).
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone)]
@@ -27,13 +34,17 @@ pub enum RunError {
     NotFound {
         program: String,
     },
+    /// The probe's budget ran out while the program ran (`after`: how long this program had).
     TimedOut {
         program: String,
         after: Duration,
+        budget: Duration,
     },
     Failed {
         program: String,
         code: Option<i32>,
+        /// The signal that ended it, when one did (a crash, or a kill from outside).
+        signal: Option<i32>,
         stderr_tail: String,
     },
     NotUtf8 {
@@ -49,17 +60,38 @@ impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::NotFound { program } => write!(f, "{program} not found on PATH"),
-            RunError::TimedOut { program, after } => {
-                write!(f, "{program} timed out after {}", seconds(*after))
+            RunError::TimedOut {
+                program,
+                after,
+                budget,
+            } => {
+                if after.is_zero() {
+                    write!(
+                        f,
+                        "{program} not run: the probe's {} budget was spent",
+                        seconds(*budget)
+                    )
+                } else if *after + Duration::from_millis(50) >= *budget {
+                    write!(f, "{program} timed out after {}", seconds(*budget))
+                } else {
+                    write!(
+                        f,
+                        "{program} timed out after {} (the probe's {} budget ran out)",
+                        seconds(*after),
+                        seconds(*budget)
+                    )
+                }
             }
             RunError::Failed {
                 program,
                 code,
+                signal,
                 stderr_tail,
             } => {
-                match code {
-                    Some(c) => write!(f, "{program} exited with status {c}")?,
-                    None => write!(f, "{program} was killed by a signal")?,
+                match (code, signal) {
+                    (Some(c), _) => write!(f, "{program} exited with status {c}")?,
+                    (None, Some(s)) => write!(f, "{program} was killed by {}", signal_name(*s))?,
+                    (None, None) => write!(f, "{program} was killed by a signal")?,
                 }
                 if !stderr_tail.is_empty() {
                     write!(f, ": {stderr_tail}")?;
@@ -74,6 +106,21 @@ impl fmt::Display for RunError {
     }
 }
 
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => return format!("signal {signal}"),
+    };
+    format!("signal {signal} ({name})")
+}
+
 fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 1.0 && (s - s.round()).abs() < 0.05 {
@@ -83,13 +130,130 @@ fn seconds(d: Duration) -> String {
     }
 }
 
-/// Finds `program` on PATH (or takes it as a path when it contains a slash).
+/// The time one probe may spend on all the programs it runs (`--timeout`), counted from its creation.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    start: Instant,
+    limit: Duration,
+}
+
+impl Budget {
+    pub fn new(limit: Duration) -> Budget {
+        Budget {
+            start: Instant::now(),
+            limit,
+        }
+    }
+
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    pub fn left(&self) -> Duration {
+        self.limit.saturating_sub(self.start.elapsed())
+    }
+}
+
+/// Finds `program` on PATH (or takes it as a path when it contains a slash), as an absolute path: a
+/// program may run in another folder than mlcompat's.
 pub fn resolve(program: &str) -> Option<PathBuf> {
     if program.contains('/') {
         let path = Path::new(program);
-        return path.is_file().then(|| path.to_path_buf());
+        return path
+            .is_file()
+            .then(|| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     }
     which::which(program).ok()
+}
+
+/// A program to run: argv, and optionally a working folder and extra environment variables.
+#[derive(Debug, Clone)]
+pub struct Cmd {
+    program: String,
+    args: Vec<OsString>,
+    cwd: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl Cmd {
+    pub fn new(program: impl Into<String>) -> Cmd {
+        Cmd {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    /// Runs the program in `dir` instead of the current folder.
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Cmd {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
+        self.env
+            .push((key.as_ref().to_os_string(), value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Runs it within what is left of `budget`; `Ok` when it exits 0.
+    pub fn run(&self, budget: &Budget) -> Result<Output, RunError> {
+        let done = run_cmd(self, budget)?;
+        let name = self.name();
+        if !done.status.success() {
+            return Err(RunError::Failed {
+                program: name,
+                code: done.status.code(),
+                signal: exit_signal(&done.status),
+                stderr_tail: tail(&String::from_utf8_lossy(&done.stderr), 300),
+            });
+        }
+        let stdout =
+            String::from_utf8(done.stdout).map_err(|_| RunError::NotUtf8 { program: name })?;
+        Ok(Output {
+            stdout,
+            stderr: String::from_utf8_lossy(&done.stderr).into_owned(),
+            elapsed: done.elapsed,
+        })
+    }
+
+    /// Runs it within what is left of `budget` and returns what it printed and how it ended, whatever
+    /// its exit status: a failing program's message may be on either stream (nvidia-smi prints "Failed
+    /// to initialize NVML" on stdout and exits 18). Only a missing program, a timeout or an I/O failure
+    /// are errors.
+    pub fn run_to_end(&self, budget: &Budget) -> Result<Completed, RunError> {
+        let done = run_cmd(self, budget)?;
+        Ok(Completed {
+            code: done.status.code(),
+            stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&done.stderr).into_owned(),
+            elapsed: done.elapsed,
+        })
+    }
+
+    fn name(&self) -> String {
+        self.program
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.program)
+            .to_string()
+    }
+}
+
+/// Runs `program args…` and returns its output when it exits 0 within `timeout`.
+pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<Output, RunError> {
+    Cmd::new(program).args(args).run(&Budget::new(timeout))
 }
 
 /// A program that ran to its end, whatever its exit status.
@@ -97,41 +261,34 @@ pub fn resolve(program: &str) -> Option<PathBuf> {
 pub struct Completed {
     /// The exit code; `None` when a signal ended it.
     pub code: Option<i32>,
-    /// Both streams, lossily decoded: a failing program's message may be on either (nvidia-smi prints
-    /// "Failed to initialize NVML" on stdout and exits 18).
+    /// Both streams, lossily decoded.
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
 }
 
-/// Runs `program args…` and returns its output when it exits 0 within `timeout`.
-pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<Output, RunError> {
-    let name = program.rsplit('/').next().unwrap_or(program).to_string();
-    let done = run_to_end(program, args, timeout)?;
-    if done.code != Some(0) {
-        return Err(RunError::Failed {
-            program: name,
-            code: done.code,
-            stderr_tail: tail(&done.stderr, 300),
-        });
-    }
-    if done.stdout.contains(char::REPLACEMENT_CHARACTER) {
-        return Err(RunError::NotUtf8 { program: name });
-    }
-    Ok(Output {
-        stdout: done.stdout,
-        stderr: done.stderr,
-        elapsed: done.elapsed,
-    })
+/// What a run that ended (not timed out) left behind.
+struct Ended {
+    status: ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    elapsed: Duration,
 }
 
-/// Runs `program args…` and returns what it printed and how it ended; only a missing program, a
-/// timeout or an I/O failure are errors.
-pub fn run_to_end(program: &str, args: &[&str], timeout: Duration) -> Result<Completed, RunError> {
+fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
+    let program = cmd.program.as_str();
     let name = program.rsplit('/').next().unwrap_or(program).to_string();
     let path = resolve(program).ok_or_else(|| RunError::NotFound {
         program: name.clone(),
     })?;
+    let timeout = budget.left();
+    if timeout.is_zero() {
+        return Err(RunError::TimedOut {
+            program: name,
+            after: Duration::ZERO,
+            budget: budget.limit(),
+        });
+    }
     let io = |e: std::io::Error| RunError::Io {
         program: name.clone(),
         message: e.to_string(),
@@ -142,93 +299,143 @@ pub fn run_to_end(program: &str, args: &[&str], timeout: Duration) -> Result<Com
     )]
     let mut command = Command::new(&path);
     command
-        .args(args)
+        .args(&cmd.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env("LC_ALL", "C")
         .env("PYTHONDONTWRITEBYTECODE", "1");
+    for (k, v) in &cmd.env {
+        command.env(k, v);
+    }
+    if let Some(dir) = &cmd.cwd {
+        command.current_dir(dir);
+    }
     #[cfg(unix)]
-    {
+    let tree = {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
-    }
-    let start = Instant::now();
-    let mut child = command.spawn().map_err(io)?;
-    let stdout = reader(child.stdout.take());
-    let stderr = reader(child.stderr.take());
-    let status = wait(&mut child, timeout, start);
-    let collect = |rx: mpsc::Receiver<Vec<u8>>| rx.recv_timeout(DRAIN_GRACE).unwrap_or_default();
-    let (out, err) = (collect(stdout), collect(stderr));
-    let elapsed = start.elapsed();
-    let status = match status {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            return Err(RunError::TimedOut {
-                program: name,
-                after: timeout,
-            })
-        }
-        Err(e) => return Err(io(e)),
+        let tree = descendants::Tree::new();
+        command.env(descendants::MARK_VAR, tree.mark());
+        tree
     };
-    Ok(Completed {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err).into_owned(),
+    let start = Instant::now();
+    #[cfg(unix)]
+    let mut child = tree.spawn(&mut command).map_err(io)?;
+    #[cfg(not(unix))]
+    let mut child = command.spawn().map_err(io)?;
+    let stdout = Capture::start(child.stdout.take());
+    let stderr = Capture::start(child.stderr.take());
+    let waited = wait_for_exit(&mut child, timeout, start);
+    // Whatever happened, nothing the program started outlives it. Its pid is still held (not reaped yet),
+    // so its process group cannot have been reused.
+    #[cfg(unix)]
+    tree.end(&child);
+    #[cfg(not(unix))]
+    if !matches!(waited, Ok(true)) {
+        let _ = child.kill();
+    }
+    let status = child.wait();
+    #[cfg(unix)]
+    tree.reaped(&child);
+    let exited = waited.map_err(io)?;
+    let status = status.map_err(io)?;
+    let (out, err) = (stdout.finish(), stderr.finish());
+    let elapsed = start.elapsed();
+    if !exited {
+        return Err(RunError::TimedOut {
+            program: name,
+            after: timeout,
+            budget: budget.limit(),
+        });
+    }
+    Ok(Ended {
+        status,
+        stdout: out,
+        stderr: err,
         elapsed,
     })
 }
 
-/// Waits for the child; on timeout kills its process group and returns `None`.
-fn wait(
-    child: &mut Child,
-    timeout: Duration,
-    start: Instant,
-) -> std::io::Result<Option<std::process::ExitStatus>> {
+#[cfg(unix)]
+fn exit_signal(status: &ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal()
+}
+
+#[cfg(not(unix))]
+fn exit_signal(_: &ExitStatus) -> Option<i32> {
+    None
+}
+
+/// Waits until the child exits (true) or `timeout` passes (false). On Unix the child is left unreaped,
+/// so its pid and process group stay reserved while what it started is ended.
+fn wait_for_exit(child: &mut Child, timeout: Duration, start: Instant) -> std::io::Result<bool> {
     let mut pause = Duration::from_micros(200);
     loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
+        if has_exited(child)? {
+            return Ok(true);
         }
         if start.elapsed() >= timeout {
-            kill_group(child);
-            let _ = child.wait();
-            return Ok(None);
+            return Ok(false);
         }
         thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(20));
     }
 }
 
-fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    if let Ok(pid) = i32::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative pid signals the process group we created with process_group(0).
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
+#[cfg(unix)]
+fn has_exited(child: &mut Child) -> std::io::Result<bool> {
+    use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
+    let pid = Pid::from_child(child);
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    Ok(waitid(WaitId::Pid(pid), options)?.is_some())
 }
 
-/// Reads a pipe on a thread, keeping the first `OUTPUT_CAP` bytes and draining the rest.
-fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut kept = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let mut buf = [0u8; 16 * 1024];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
+#[cfg(not(unix))]
+fn has_exited(child: &mut Child) -> std::io::Result<bool> {
+    Ok(child.try_wait()?.is_some())
+}
+
+/// One output pipe read on a thread into a shared buffer: what arrived is kept even if the pipe is
+/// never closed.
+struct Capture {
+    kept: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Capture {
+    fn start<R: Read + Send + 'static>(pipe: Option<R>) -> Capture {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let (tx, done) = mpsc::channel();
+        let shared = Arc::clone(&kept);
+        thread::spawn(move || {
+            if let Some(mut pipe) = pipe {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut kept) = shared.lock() {
+                        let room = OUTPUT_CAP.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buf[..n.min(room)]);
+                    }
                 }
-                let room = OUTPUT_CAP.saturating_sub(kept.len());
-                kept.extend_from_slice(&buf[..n.min(room)]);
             }
-        }
-        let _ = tx.send(kept);
-    });
-    rx
+            let _ = tx.send(());
+        });
+        Capture { kept, done }
+    }
+
+    /// Everything read by end of file, or within the grace period if something still holds the pipe.
+    fn finish(self) -> Vec<u8> {
+        let _ = self.done.recv_timeout(DRAIN_GRACE);
+        let taken = match self.kept.lock() {
+            Ok(mut kept) => std::mem::take(&mut *kept),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        taken
+    }
 }
 
 fn tail(text: &str, max: usize) -> String {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::facts::{Arch, Host, Os};
+use crate::files::read_system;
 use crate::probe::exec;
 
 pub fn probe(timeout: Duration, failures: &mut Vec<(String, String)>) -> Host {
@@ -27,24 +28,22 @@ pub fn probe(timeout: Duration, failures: &mut Vec<(String, String)>) -> Host {
 
 fn linux(host: &mut Host) {
     host.os = Some(Os::Linux);
-    if let Ok(text) = std::fs::read_to_string("/etc/os-release") {
+    if let Some(text) = read_system("/etc/os-release") {
         let release = parse_os_release(&text);
         host.os_version = release.version.and_then(|v| v.parse().ok());
         host.os_name = release.pretty_name;
     }
-    host.kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .ok()
-        .map(|s| s.trim().to_string());
+    host.kernel = read_system("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string());
     host.wsl = Some(is_wsl(
         host.kernel.as_deref().unwrap_or_default(),
         std::path::Path::new(WSL_LIB_DIR).is_dir(),
     ));
-    if let Ok(text) = std::fs::read_to_string("/proc/cpuinfo") {
+    if let Some(text) = read_system("/proc/cpuinfo") {
         let cpu = parse_cpuinfo(&text);
         host.cpu_model = cpu.model;
         host.cpu_cores = cpu.logical_cores;
     }
-    if let Ok(text) = std::fs::read_to_string("/proc/meminfo") {
+    if let Some(text) = read_system("/proc/meminfo") {
         host.memory_gb = parse_meminfo_total_gb(&text);
     }
     host.glibc = glibc_version().and_then(|v| v.parse().ok());
@@ -79,7 +78,12 @@ fn glibc_version() -> Option<String> {
 
 fn macos(host: &mut Host, timeout: Duration, failures: &mut Vec<(String, String)>) {
     host.os = Some(Os::Macos);
-    match exec::run("sw_vers", &["-productVersion"], timeout) {
+    // One budget for both programs (`--timeout` is per probe).
+    let budget = exec::Budget::new(timeout);
+    match exec::Cmd::new("sw_vers")
+        .args(["-productVersion"])
+        .run(&budget)
+    {
         Ok(out) => {
             let version = out.stdout.trim().to_string();
             host.os_version = version.parse().ok();
@@ -87,11 +91,10 @@ fn macos(host: &mut Host, timeout: Duration, failures: &mut Vec<(String, String)
         }
         Err(e) => failures.push(("host".into(), e.to_string())),
     }
-    match exec::run(
-        "sysctl",
-        &["-n", "hw.memsize", "machdep.cpu.brand_string", "hw.ncpu"],
-        timeout,
-    ) {
+    match exec::Cmd::new("sysctl")
+        .args(["-n", "hw.memsize", "machdep.cpu.brand_string", "hw.ncpu"])
+        .run(&budget)
+    {
         Ok(out) => {
             let (memory, model, cores) = parse_sysctl_values(&out.stdout);
             host.memory_gb = memory;

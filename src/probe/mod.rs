@@ -23,7 +23,7 @@ use crate::facts::{Arch, Facts, Gpu, Machine, MachineKind, Os, Vendor, FACTS_SCH
 
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
-    /// Limit for each external program.
+    /// Time budget of each probe, for all the external programs it runs together.
     pub timeout: Duration,
     /// Limit for each `--deep` import (torch or vLLM take seconds to import).
     pub import_timeout: Duration,
@@ -159,13 +159,18 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }
     }
     let mut python_dirs: Vec<PathBuf> = Vec::new();
+    let mut python_interpreter: Option<PathBuf> = None;
     match python_part {
         Ok((p, took)) => {
             times.insert("python".into(), ms(took));
             python_dirs = p.sys_path;
+            python_interpreter = p.interpreter;
             facts.python = p.python;
             if let Some(f) = p.failure {
                 failed.insert("python".into(), f);
+            }
+            if let Some(unread) = p.packages_problem {
+                failed.insert("python.packages".into(), unread);
             }
         }
         Err(_) => {
@@ -176,10 +181,11 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }
     }
     match binaries_part {
-        Ok((b, took)) => {
+        Ok(((b, broken), took)) => {
             times.insert("binaries".into(), ms(took));
             facts.docker = binaries::docker(&b);
             facts.binaries = Some(b);
+            failed.extend(broken);
         }
         Err(_) => {
             failed.insert(
@@ -233,9 +239,9 @@ pub fn probe(options: &ProbeOptions) -> Facts {
     }
     if options.deep {
         let t = Instant::now();
-        match &facts.python {
-            Some(py) => {
-                let deep = deep::probe(py, &options.imports, options.import_timeout);
+        match (&facts.python, &python_interpreter) {
+            (Some(py), Some(interpreter)) => {
+                let deep = deep::probe(py, interpreter, &options.imports, options.import_timeout);
                 facts.imports = Some(deep.imports);
                 facts.import_warnings = deep.warnings;
                 facts.torch = deep.torch;
@@ -243,7 +249,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                     failed.insert("torch".into(), "torch did not import (see imports)".into());
                 }
             }
-            None => {
+            _ => {
                 failed.insert(
                     "imports".into(),
                     "no Python environment to import from".into(),
@@ -278,6 +284,11 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 .or_insert(s.reason);
         }
         times.insert("bench".into(), ms(t.elapsed()));
+    }
+    if options.use_cache {
+        if let Some(problem) = cache::problem() {
+            failed.insert("cache".into(), problem);
+        }
     }
     facts.host = host;
     facts.failed = failed;
@@ -346,7 +357,8 @@ fn nvidia_fallback(
         let wsl = Path::new(host::WSL_LIB_DIR).join("nvidia-smi");
         (host.wsl == Some(true) && wsl.is_file()).then_some(wsl)
     });
-    let smi = smi_path.map(|p| smi::read(&p, options.timeout, host.memory_gb));
+    let budget = exec::Budget::new(options.timeout);
+    let smi = smi_path.map(|p| smi::read(&p, &budget, host.memory_gb));
     match smi {
         Some(smi) if !smi.gpus.is_empty() => {
             part.failed.push((

@@ -22,7 +22,7 @@ pub fn list(root: &Path) -> Vec<PciGpu> {
         .flatten()
         .filter_map(|e| {
             let dir = e.path();
-            let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+            let read = |f: &str| crate::files::read_system(dir.join(f));
             classify(
                 &read("class")?,
                 &read("vendor")?,

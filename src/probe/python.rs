@@ -1,24 +1,33 @@
-//! The Python environment: which interpreter, its version and architecture, and every installed
-//! distribution with its version — read from the environment's `*.dist-info`/`*.egg-info` metadata, the
-//! way `pip list` finds them, without importing anything.
+//! The Python environment: which interpreter, why that one, its version and architecture, and every
+//! installed distribution with its version — read from the environment's `*.dist-info`/`*.egg-info`
+//! metadata, the way `pip list` finds them, without importing anything.
 //!
 //! Starting Python costs 20–250 ms, so the interpreter is asked once for its version, architecture and
-//! `sys.path` (`probes/python_info.py`) and the answer is cached, keyed by the interpreter's path, size and
-//! modification time, `PYTHONPATH`, and the modification times of the directories on its path (a
-//! `pip install` changes those). Every later run reads metadata files only.
+//! `sys.path` (`probes/python_info.py`) and the answer is cached (see [`cache_key`] for what it depends on).
+//! Every later run reads metadata files only.
+//!
+//! No code from the folder mlcompat runs in is executed: the child starts in a neutral folder, with
+//! `PYTHONSAFEPATH=1` (Python 3.11+ then leaves the script's folder off `sys.path`), and the probe scripts
+//! drop `''` from `sys.path` before their own imports (older Pythons). The user's site-packages and
+//! `PYTHONPATH` are kept, so the environment is the one `pip list` sees. A `./.venv` owned by someone other
+//! than the user or root is not run (like git's `safe.directory`) unless `MLCOMPAT_TRUST_VENV` names it.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::facts::{normalize_package, Arch, Python};
+use crate::files;
 use crate::probe::{cache, exec};
 use crate::version::PyVersion;
 
 const INFO_SCRIPT: &str = include_str!("../../probes/python_info.py");
+
+/// Environment variable listing `.venv` folders to run even when someone else owns them (`*`: any).
+pub const TRUST_VENV_VAR: &str = "MLCOMPAT_TRUST_VENV";
 
 /// An interpreter candidate and why it was picked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +37,8 @@ pub struct Candidate {
 }
 
 /// Where interpreters come from, in order of preference: `--python`, `$VIRTUAL_ENV`, `$CONDA_PREFIX`,
-/// `./.venv`, `python3` on PATH. Pure over its inputs so the order is testable.
+/// `./.venv`, `python3` on PATH. Pure over its inputs (it only looks whether a prefix has `bin/python` or
+/// `bin/python3`) so the order is testable.
 pub fn candidates(
     explicit: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -36,14 +46,6 @@ pub fn candidates(
     on_path: Option<PathBuf>,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let bin = |prefix: &str| {
-        let p = Path::new(prefix);
-        if cfg!(windows) {
-            p.join("python.exe")
-        } else {
-            p.join("bin").join("python")
-        }
-    };
     if let Some(p) = explicit {
         out.push(Candidate {
             path: p.to_path_buf(),
@@ -52,18 +54,18 @@ pub fn candidates(
     }
     if let Some(v) = env("VIRTUAL_ENV") {
         out.push(Candidate {
-            path: bin(&v),
+            path: env_interpreter(Path::new(&v)),
             chosen_by: "VIRTUAL_ENV",
         });
     }
     if let Some(c) = env("CONDA_PREFIX") {
         out.push(Candidate {
-            path: bin(&c),
+            path: env_interpreter(Path::new(&c)),
             chosen_by: "CONDA_PREFIX",
         });
     }
     out.push(Candidate {
-        path: cwd.join(".venv").join("bin").join("python"),
+        path: env_interpreter(&cwd.join(".venv")),
         chosen_by: "./.venv",
     });
     if let Some(p) = on_path {
@@ -75,21 +77,74 @@ pub fn candidates(
     out
 }
 
+/// The interpreter of a virtual environment or conda prefix.
+fn env_interpreter(prefix: &Path) -> PathBuf {
+    if cfg!(windows) {
+        let scripts = prefix.join("Scripts").join("python.exe");
+        if scripts.is_file() {
+            return scripts;
+        }
+        return prefix.join("python.exe");
+    }
+    let python = prefix.join("bin").join("python");
+    if python.is_file() {
+        return python;
+    }
+    let python3 = prefix.join("bin").join("python3");
+    if python3.is_file() {
+        return python3;
+    }
+    python
+}
+
+/// What `--python ARG` names: a folder holding a virtual environment or conda prefix, an interpreter file,
+/// or (a bare name such as `python3.11`) a program on PATH — never a file in the current folder by a bare
+/// name, as a shell would not run one. `Err` is a usage error.
+pub fn resolve_explicit(arg: &Path) -> Result<PathBuf, String> {
+    let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+    resolve_explicit_in(arg).map(absolute)
+}
+
+fn resolve_explicit_in(arg: &Path) -> Result<PathBuf, String> {
+    let shown = arg.display();
+    let bare = arg.components().count() == 1 && !arg.as_os_str().to_string_lossy().starts_with('.');
+    if arg.is_dir() {
+        let python = env_interpreter(arg);
+        return if python.is_file() {
+            Ok(python)
+        } else {
+            Err(format!(
+                "--python {shown}: this folder has no bin/python (expected a virtual environment or a conda \
+                 prefix)"
+            ))
+        };
+    }
+    if bare {
+        return which::which(arg).map_err(|_| {
+            format!("--python {shown}: no such program on PATH (give a path or a virtual environment folder)")
+        });
+    }
+    if arg.is_file() {
+        return Ok(arg.to_path_buf());
+    }
+    Err(format!("--python {shown}: no such file or folder"))
+}
+
 /// What the interpreter says about itself (cached).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Interpreter {
     pub version: String,
     pub implementation: String,
     pub machine: String,
+    /// `sys.executable`: shown to the user, never run (a cache entry is no source of programs to run).
     pub executable: String,
     pub prefix: String,
     pub path: Vec<String>,
 }
 
-/// Cache entry: the interpreter's answer plus what it depends on.
+/// Cache entry: the interpreter's answer plus the folders it depends on.
 #[derive(Debug, Serialize, Deserialize)]
 struct Cached {
-    key: String,
     dir_stamps: Vec<(String, u128)>,
     info: Interpreter,
 }
@@ -99,28 +154,58 @@ pub struct PythonProbe {
     pub failure: Option<String>,
     /// The interpreter's `sys.path` folders (where NVRTC's wheel may live).
     pub sys_path: Vec<PathBuf>,
+    /// The interpreter mlcompat chose and ran (what `--deep` runs again; not `sys.executable`).
+    pub interpreter: Option<PathBuf>,
+    /// Distributions that could not be read (a FIFO or device as METADATA, a folder without access).
+    pub packages_problem: Option<String>,
+}
+
+impl PythonProbe {
+    fn failed(failure: String, notes: Vec<String>) -> PythonProbe {
+        let failure = if notes.is_empty() {
+            failure
+        } else {
+            format!("{failure} ({})", notes.join("; "))
+        };
+        PythonProbe {
+            python: None,
+            failure: Some(failure),
+            sys_path: vec![],
+            interpreter: None,
+            packages_problem: None,
+        }
+    }
 }
 
 pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> PythonProbe {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let cwd = std::env::current_dir().unwrap_or_default();
-    let all = candidates(explicit, &env, &cwd, exec::resolve("python3"));
-    let mut chosen = None;
+    let explicit = match explicit.map(resolve_explicit).transpose() {
+        Ok(p) => p,
+        Err(e) => return PythonProbe::failed(e, vec![]),
+    };
+    let all = candidates(explicit.as_deref(), &env, &cwd, exec::resolve("python3"));
+    let mut chosen: Option<Candidate> = None;
     let mut others = Vec::new();
+    let mut notes = Vec::new();
     for c in all {
-        let exists = c.path.is_file();
-        if c.chosen_by == "--python" && !exists {
-            return PythonProbe {
-                python: None,
-                failure: Some(format!(
-                    "--python {}: no such interpreter",
+        if !c.path.is_file() {
+            match c.chosen_by {
+                "VIRTUAL_ENV" | "CONDA_PREFIX" => notes.push(format!(
+                    "{}={}: no interpreter at {}, ignored",
+                    c.chosen_by,
+                    env(c.chosen_by).unwrap_or_default(),
                     c.path.display()
                 )),
-                sys_path: vec![],
-            };
-        }
-        if !exists {
+                _ => {}
+            }
             continue;
+        }
+        if c.chosen_by == "./.venv" {
+            if let Err(why) = trust_venv(&cwd.join(".venv"), &c.path, &env) {
+                notes.push(why);
+                continue;
+            }
         }
         match &chosen {
             None => chosen = Some(c),
@@ -129,25 +214,24 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
         }
     }
     let Some(chosen) = chosen else {
-        return PythonProbe {
-            python: None,
-            failure: Some(
-                "no Python interpreter found (python3 not on PATH, no virtual environment)".into(),
-            ),
-            sys_path: vec![],
-        };
+        return PythonProbe::failed(
+            "no Python interpreter found (python3 not on PATH, no virtual environment)".into(),
+            notes,
+        );
     };
-    let info = match interpreter_info(&chosen.path, timeout, use_cache) {
+    let pyenv = pyenv_selection(&chosen.path, &cwd, &env);
+    if let Some(p) = &pyenv {
+        notes.push(p.describe(&chosen.path));
+    }
+    let info = match interpreter_info(&chosen.path, &cwd, pyenv.as_ref(), timeout, use_cache) {
         Ok(info) => info,
         Err(e) => {
-            return PythonProbe {
-                python: None,
-                failure: Some(e),
-                sys_path: vec![],
-            }
+            let mut failed = PythonProbe::failed(e, notes);
+            failed.interpreter = Some(chosen.path);
+            return failed;
         }
     };
-    let packages = read_distributions(info.path.iter().map(PathBuf::from));
+    let (packages, unread) = read_distributions(info.path.iter().map(PathBuf::from));
     PythonProbe {
         python: Some(Python {
             // The interpreter's own path (a pyenv shim or a venv symlink resolves to the real one).
@@ -161,11 +245,36 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             implementation: Some(info.implementation.clone()),
             chosen_by: Some(chosen.chosen_by.to_string()),
             others,
+            notes,
             packages,
         }),
         failure: None,
         sys_path: info.path.iter().map(PathBuf::from).collect(),
+        interpreter: Some(chosen.path),
+        packages_problem: describe_unread(&unread),
     }
+}
+
+fn describe_unread(unread: &[(PathBuf, String)]) -> Option<String> {
+    if unread.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = unread
+        .iter()
+        .take(3)
+        .map(|(path, why)| format!("{}: {why}", path.display()))
+        .collect();
+    let more = unread.len().saturating_sub(3);
+    let mut text = format!(
+        "{} installed distribution{} not read: {}",
+        unread.len(),
+        if unread.len() == 1 { "" } else { "s" },
+        shown.join("; ")
+    );
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    Some(text)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -175,35 +284,132 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A `./.venv` is run only when it, its `bin` folder and its interpreter (the link and what it points to)
+/// belong to the user or root — or `MLCOMPAT_TRUST_VENV` names it (`*` for any).
+fn trust_venv(
+    venv: &Path,
+    python: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let canonical = venv.canonicalize().unwrap_or_else(|_| venv.to_path_buf());
+    if let Some(list) = env(TRUST_VENV_VAR) {
+        let trusted = list == "*"
+            || std::env::split_paths(&list)
+                .any(|p| p == venv || p.canonicalize().is_ok_and(|p| p == canonical));
+        if trusted {
+            return Ok(());
+        }
+    }
+    let owners = owners(&[venv, &venv.join("bin"), python]);
+    untrusted_owner(&owners, my_uid()).map_or(Ok(()), |(path, uid)| {
+        Err(format!(
+            "./.venv ({}) not run: {} is owned by uid {uid}, not by you or root (to trust it: \
+             {TRUST_VENV_VAR}={} or --python {})",
+            venv.display(),
+            path.display(),
+            canonical.display(),
+            venv.display()
+        ))
+    })
+}
+
+/// The first (path, owner) owned by neither `me` nor root.
+fn untrusted_owner(owners: &[(PathBuf, u32)], me: u32) -> Option<(PathBuf, u32)> {
+    owners
+        .iter()
+        .find(|(_, uid)| *uid != me && *uid != 0)
+        .cloned()
+}
+
+#[cfg(unix)]
+fn my_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+#[cfg(not(unix))]
+fn my_uid() -> u32 {
+    0
+}
+
+/// Owners of each path and, for a link, of what it points to.
+#[cfg(unix)]
+fn owners(paths: &[&Path]) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    for path in paths {
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            out.push((path.to_path_buf(), meta.uid()));
+            if meta.file_type().is_symlink() {
+                if let Ok(target) = std::fs::metadata(path) {
+                    let shown = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+                    out.push((shown, target.uid()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(not(unix))]
+fn owners(_: &[&Path]) -> Vec<(PathBuf, u32)> {
+    Vec::new()
+}
+
+/// The folder Python children start in: nothing there is imported, even by a Python that puts its
+/// working folder on `sys.path` (an empty `PYTHONPATH` entry does).
+fn neutral_dir() -> PathBuf {
+    if cfg!(unix) {
+        PathBuf::from("/")
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// A Python command isolated from the current folder (see the module docs); `cwd` is the user's folder,
+/// where a pyenv shim still looks for `.python-version`.
+pub fn isolated(python: &Path, cwd: &Path) -> exec::Cmd {
+    let mut cmd = exec::Cmd::new(python.display().to_string())
+        .cwd(neutral_dir())
+        .env("PYTHONSAFEPATH", "1");
+    if std::env::var_os("PYENV_DIR").is_none() {
+        cmd = cmd.env("PYENV_DIR", cwd);
+    }
+    cmd
+}
+
 /// Asks the interpreter (or the cache) for its version, architecture and `sys.path`.
 fn interpreter_info(
     python: &Path,
+    cwd: &Path,
+    pyenv: Option<&PyenvSelection>,
     timeout: Duration,
     use_cache: bool,
 ) -> Result<Interpreter, String> {
-    let key = cache_key(python);
-    if use_cache {
-        if let Some(cached) = cache::read::<Cached>("python", &key) {
-            if cached.key == key && cached.dir_stamps == dir_stamps(&cached.info.path) {
+    let key = cache_key(python, pyenv);
+    if let (true, Some(key)) = (use_cache, &key) {
+        if let Some(cached) = cache::read::<Cached>("python", key) {
+            if cached.dir_stamps == dir_stamps(&cached.info.path) {
                 return Ok(cached.info);
             }
         }
     }
-    let program = python.display().to_string();
-    let name = python
-        .file_name()
-        .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
-    let out = exec::run(&program, &["-c", INFO_SCRIPT], timeout).map_err(|e| e.to_string())?;
+    let name = python.file_name().map_or_else(
+        || python.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let out = isolated(python, cwd)
+        .args(["-c", INFO_SCRIPT])
+        .run(&exec::Budget::new(timeout))
+        .map_err(|e| e.to_string())?;
     let info: Interpreter = serde_json::from_str(out.stdout.trim()).map_err(|_| {
         let shown: String = out.stdout.trim().chars().take(120).collect();
         format!("{name} printed unexpected output instead of its version and path: {shown}")
     })?;
-    if use_cache {
+    if let (true, Some(key)) = (use_cache, &key) {
         cache::write(
             "python",
-            &key,
+            key,
             &Cached {
-                key: key.clone(),
                 dir_stamps: dir_stamps(&info.path),
                 info: info.clone(),
             },
@@ -212,43 +418,229 @@ fn interpreter_info(
     Ok(info)
 }
 
-fn cache_key(python: &Path) -> String {
-    let meta = std::fs::metadata(python).ok();
-    let canonical = python
-        .canonicalize()
-        .unwrap_or_else(|_| python.to_path_buf());
-    format!(
-        "{}|{}|{}|{}|{}",
-        python.display(),
-        canonical.display(),
-        meta.as_ref().map_or(0, std::fs::Metadata::len),
-        meta.and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos()),
-        std::env::var("PYTHONPATH").unwrap_or_default()
-    )
+/// Everything the interpreter's answer depends on: the interpreter file (identity through links, and the
+/// link itself), its environment's `pyvenv.cfg`, the variables that move `sys.path` (`PYTHONPATH`,
+/// `PYTHONHOME`, user site: `HOME`, `PYTHONUSERBASE`, `PYTHONNOUSERSITE`), the user base folders (a first
+/// `pip install --user` creates them), a pyenv shim's selected version, and the probe script itself.
+/// The folders on `sys.path` are checked separately when an entry is read. `None`: do not cache.
+fn cache_key(python: &Path, pyenv: Option<&PyenvSelection>) -> Option<String> {
+    let target = cache::identity(python)?;
+    let link = link_identity(python);
+    let env: Vec<String> = [
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONNOUSERSITE",
+        "PYTHONUSERBASE",
+        "PYTHONPLATLIBDIR",
+        "PYTHONSAFEPATH",
+        "HOME",
+        "APPDATA",
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", std::env::var(k).unwrap_or_default()))
+    .collect();
+    let pyvenv = python
+        .parent()
+        .and_then(Path::parent)
+        .map(|venv| venv.join("pyvenv.cfg"))
+        .and_then(|cfg| cache::identity(&cfg))
+        .unwrap_or_default();
+    let user_bases: Vec<String> = user_bases()
+        .iter()
+        .flat_map(|b| [b.clone(), b.join("lib")])
+        .map(|d| format!("{}={}", d.display(), stamp(&d)))
+        .collect();
+    let pyenv = pyenv.map(PyenvSelection::key).unwrap_or_default();
+    Some(format!(
+        "{target}|{link}|{}|{pyvenv}|{}|{pyenv}|script={:016x}",
+        env.join(","),
+        user_bases.join(","),
+        fnv(INFO_SCRIPT)
+    ))
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The link itself (its inode and change time), when `path` is a symbolic link.
+fn link_identity(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(path).unwrap_or_default();
+                return format!(
+                    "link:{}:{}:{}",
+                    meta.ino(),
+                    meta.ctime_nsec() + meta.ctime() * 1_000_000_000,
+                    target.display()
+                );
+            }
+        }
+    }
+    let _ = path;
+    String::new()
+}
+
+/// Where `pip install --user` puts packages: `PYTHONUSERBASE`, else `~/.local` (and on macOS
+/// `~/Library/Python`), `%APPDATA%\Python` on Windows.
+fn user_bases() -> Vec<PathBuf> {
+    if let Some(base) = std::env::var_os("PYTHONUSERBASE").filter(|v| !v.is_empty()) {
+        return vec![PathBuf::from(base)];
+    }
+    let mut out = Vec::new();
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        let home = PathBuf::from(home);
+        out.push(home.join(".local"));
+        if cfg!(target_os = "macos") {
+            out.push(home.join("Library/Python"));
+        }
+    }
+    if let Some(appdata) = std::env::var_os("APPDATA").filter(|v| !v.is_empty()) {
+        out.push(PathBuf::from(appdata).join("Python"));
+    }
+    out
+}
+
+fn stamp(path: &Path) -> u128 {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn dir_stamps(dirs: &[String]) -> Vec<(String, u128)> {
     dirs.iter()
-        .map(|d| {
-            let t = std::fs::metadata(d).and_then(|m| m.modified()).ok();
-            (
-                d.clone(),
-                t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos()),
-            )
-        })
+        .map(|d| (d.clone(), stamp(Path::new(d))))
         .collect()
 }
 
-/// Every distribution on `path`, first one per name wins (as `importlib.metadata` and pip resolve it).
-pub fn read_distributions(path: impl IntoIterator<Item = PathBuf>) -> BTreeMap<String, PyVersion> {
+/// The version a pyenv shim runs, and what set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PyenvSelection {
+    /// Version names, in order (`PYENV_VERSION=3.12.1:3.11.7`).
+    pub versions: Vec<String>,
+    /// `PYENV_VERSION`, the `.python-version` file, or the global `version` file.
+    pub origin: String,
+    /// The interpreter the shim will run, when it can be told without running pyenv.
+    pub interpreter: Option<PathBuf>,
+}
+
+impl PyenvSelection {
+    fn key(&self) -> String {
+        format!(
+            "pyenv:{}@{}:{}",
+            self.versions.join(":"),
+            self.origin,
+            self.interpreter
+                .as_deref()
+                .and_then(cache::identity)
+                .unwrap_or_default()
+        )
+    }
+
+    fn describe(&self, shim: &Path) -> String {
+        let versions = if self.versions.is_empty() {
+            "system".to_string()
+        } else {
+            self.versions.join(":")
+        };
+        format!(
+            "{} is a pyenv shim: version {versions} (set by {})",
+            shim.display(),
+            self.origin
+        )
+    }
+}
+
+/// When `python` is a pyenv shim (`$PYENV_ROOT/shims/NAME`), the version it selects from the user's
+/// folder: `PYENV_VERSION`, else the nearest `.python-version` from `PYENV_DIR` (or the current folder)
+/// up, else `$PYENV_ROOT/version`, else `system` — pyenv's own order.
+pub fn pyenv_selection(
+    python: &Path,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<PyenvSelection> {
+    let shims = python.parent()?;
+    if shims.file_name()? != "shims" {
+        return None;
+    }
+    let root = shims.parent()?;
+    if !root.join("versions").is_dir() {
+        return None;
+    }
+    let program = python.file_name()?;
+    let (versions, origin) = if let Some(v) = env("PYENV_VERSION") {
+        (split_versions(&v), "PYENV_VERSION".to_string())
+    } else {
+        let start = env("PYENV_DIR").map_or_else(|| cwd.to_path_buf(), PathBuf::from);
+        let local = start
+            .ancestors()
+            .map(|d| d.join(".python-version"))
+            .find(|f| f.is_file());
+        match local {
+            Some(file) => (
+                files::read_system(&file)
+                    .map(|t| split_versions(&t))
+                    .unwrap_or_default(),
+                file.display().to_string(),
+            ),
+            None => {
+                let global = root.join("version");
+                (
+                    files::read_system(&global)
+                        .map(|t| split_versions(&t))
+                        .unwrap_or_default(),
+                    global.display().to_string(),
+                )
+            }
+        }
+    };
+    let interpreter = versions.iter().find_map(|v| {
+        if v == "system" {
+            return None;
+        }
+        let candidate = root.join("versions").join(v).join("bin").join(program);
+        candidate.is_file().then_some(candidate)
+    });
+    Some(PyenvSelection {
+        versions,
+        origin,
+        interpreter,
+    })
+}
+
+/// Version names in a `.python-version` file or `PYENV_VERSION`: words, `#` comments ignored.
+fn split_versions(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default())
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ':'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every distribution on `path`, first one per name wins (as `importlib.metadata` and pip resolve it),
+/// and the ones that could not be read, with why (a METADATA that is a FIFO, a device or missing; a
+/// folder without permission).
+pub fn read_distributions(
+    path: impl IntoIterator<Item = PathBuf>,
+) -> (BTreeMap<String, PyVersion>, Vec<(PathBuf, String)>) {
     let mut found: BTreeMap<String, PyVersion> = BTreeMap::new();
+    let mut unread: Vec<(PathBuf, String)> = Vec::new();
     for dir in path {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(&dir) {
             Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
-            Err(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                unread.push((dir.clone(), files::ReadError::from(e).to_string()));
+                continue;
+            }
         };
         entries.sort();
         if dir.extension().is_some_and(|e| e == "egg") {
@@ -262,8 +654,13 @@ pub fn read_distributions(path: impl IntoIterator<Item = PathBuf>) -> BTreeMap<S
                 _ if entry.file_name().is_some_and(|n| n == "EGG-INFO") => entry.join("PKG-INFO"),
                 _ => continue,
             };
-            let Some((name, version)) = read_metadata(&metadata) else {
-                continue;
+            let (name, version) = match read_metadata(&metadata) {
+                Ok(Some(pair)) => pair,
+                Ok(None) => continue,
+                Err(e) => {
+                    unread.push((metadata, e.to_string()));
+                    continue;
+                }
             };
             let Ok(version) = version.parse::<PyVersion>() else {
                 continue;
@@ -271,13 +668,16 @@ pub fn read_distributions(path: impl IntoIterator<Item = PathBuf>) -> BTreeMap<S
             found.entry(normalize_package(&name)).or_insert(version);
         }
     }
-    found
+    (found, unread)
 }
 
-/// `Name` and `Version` from a core metadata file; stops at the end of the headers.
-pub fn read_metadata(path: &Path) -> Option<(String, String)> {
-    let file = std::fs::File::open(path).ok()?;
-    parse_metadata(BufReader::new(file))
+/// `Name` and `Version` from a core metadata file (a regular file, opened without blocking, read through
+/// a cap); stops at the end of the headers. `Ok(None)`: readable, but not both headers.
+pub fn read_metadata(path: &Path) -> Result<Option<(String, String)>, files::ReadError> {
+    let file = files::open_regular(path, files::Links::Follow)?;
+    Ok(parse_metadata(BufReader::new(
+        file.take(files::MAX_METADATA_BYTES),
+    )))
 }
 
 pub fn parse_metadata(reader: impl BufRead) -> Option<(String, String)> {
@@ -336,6 +736,92 @@ mod tests {
     }
 
     #[test]
+    fn only_the_user_and_root_are_trusted_owners() {
+        let owners = vec![
+            (PathBuf::from("/w/.venv"), 1000),
+            (PathBuf::from("/w/.venv/bin"), 0),
+            (PathBuf::from("/w/.venv/bin/python"), 1001),
+        ];
+        assert_eq!(
+            untrusted_owner(&owners, 1000),
+            Some((PathBuf::from("/w/.venv/bin/python"), 1001))
+        );
+        assert_eq!(untrusted_owner(&owners[..2], 1000), None);
+        assert_eq!(
+            untrusted_owner(&owners[..2], 1001),
+            Some((PathBuf::from("/w/.venv"), 1000))
+        );
+    }
+
+    #[test]
+    fn pyenv_versions_and_files() {
+        assert_eq!(
+            split_versions("3.12.1\n# a comment\n3.11.7 system\n"),
+            vec!["3.12.1", "3.11.7", "system"]
+        );
+        assert_eq!(split_versions("3.13.0:3.12.1"), vec!["3.13.0", "3.12.1"]);
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        for v in ["3.12.1", "3.13.0"] {
+            std::fs::create_dir_all(r.join("versions").join(v).join("bin")).unwrap();
+            std::fs::write(r.join("versions").join(v).join("bin/python3"), "").unwrap();
+        }
+        std::fs::create_dir_all(r.join("shims")).unwrap();
+        std::fs::write(r.join("version"), "3.12.1\n").unwrap();
+        let project = r.join("project/sub");
+        std::fs::create_dir_all(&project).unwrap();
+        let shim = r.join("shims/python3");
+        let no_env = |_: &str| None;
+        let global = pyenv_selection(&shim, &project, &no_env).unwrap();
+        assert_eq!(global.versions, vec!["3.12.1"]);
+        assert_eq!(
+            global.interpreter,
+            Some(r.join("versions/3.12.1/bin/python3"))
+        );
+        std::fs::write(r.join("project/.python-version"), "3.13.0\n").unwrap();
+        let local = pyenv_selection(&shim, &project, &no_env).unwrap();
+        assert_eq!(local.versions, vec!["3.13.0"]);
+        assert!(local.origin.ends_with(".python-version"));
+        let by_env = |k: &str| (k == "PYENV_VERSION").then(|| "system".to_string());
+        let system = pyenv_selection(&shim, &project, &by_env).unwrap();
+        assert_eq!(
+            (system.origin.as_str(), system.interpreter),
+            ("PYENV_VERSION", None)
+        );
+        assert_ne!(global.key(), local.key());
+        assert_eq!(
+            pyenv_selection(Path::new("/usr/bin/python3"), &project, &no_env),
+            None
+        );
+    }
+
+    #[test]
+    fn explicit_interpreters() {
+        let dir = tempfile::tempdir().unwrap();
+        let venv = dir.path().join("venv");
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        assert!(resolve_explicit(&venv)
+            .unwrap_err()
+            .contains("has no bin/python"));
+        std::fs::write(venv.join("bin/python"), "").unwrap();
+        assert_eq!(resolve_explicit(&venv).unwrap(), venv.join("bin/python"));
+        assert_eq!(
+            resolve_explicit(&venv.join("bin/python")).unwrap(),
+            venv.join("bin/python")
+        );
+        assert_eq!(
+            resolve_explicit(&dir.path().join("nope")).unwrap_err(),
+            format!(
+                "--python {}: no such file or folder",
+                dir.path().join("nope").display()
+            )
+        );
+        assert!(resolve_explicit(Path::new("mlcompat-no-such-python"))
+            .unwrap_err()
+            .contains("no such program on PATH"));
+    }
+
+    #[test]
     fn reads_dist_info_egg_info_first_wins() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
@@ -357,9 +843,23 @@ mod tests {
         )
         .unwrap();
         std::fs::create_dir_all(b.join("broken.dist-info")).unwrap();
-        let found = read_distributions([a, b]);
+        let (found, unread) = read_distributions([a, b.clone()]);
         assert_eq!(found["torch"].to_string(), "2.6.0+cu126");
         assert_eq!(found["old-pkg"].to_string(), "1.0");
         assert_eq!(found.len(), 2);
+        assert_eq!(
+            unread,
+            vec![(
+                b.join("broken.dist-info/METADATA"),
+                "no such file or directory".to_string()
+            )]
+        );
+        assert_eq!(
+            describe_unread(&unread).unwrap(),
+            format!(
+                "1 installed distribution not read: {}: no such file or directory",
+                b.join("broken.dist-info/METADATA").display()
+            )
+        );
     }
 }

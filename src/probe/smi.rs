@@ -4,7 +4,6 @@
 //! version mismatch" / "NVML library version: 570.124") — is kept whole.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use crate::facts::{Gpu, Nvidia, Vendor};
 use crate::probe::exec;
@@ -36,20 +35,20 @@ pub struct SmiQueryRow {
 /// 580.159.03` (tests/fixtures/SOURCES.md).
 pub const QUERY: &str = "--query-gpu=uuid,name,compute_cap,memory.total,driver_version";
 
-/// nvidia-smi's facts, or why there are none; `program` is its path.
-pub fn read(program: &Path, timeout: Duration, host_memory_gb: Option<f64>) -> SmiFacts {
-    let start = Instant::now();
+/// nvidia-smi's facts, or why there are none; `program` is its path. Both calls share `budget`.
+pub fn read(program: &Path, budget: &exec::Budget, host_memory_gb: Option<f64>) -> SmiFacts {
     let program = program.display().to_string();
-    let table = match exec::run_to_end(&program, &[], timeout) {
+    let table = match exec::Cmd::new(program.as_str()).run_to_end(budget) {
         Ok(done) => parse_table(&format!("{}\n{}", done.stdout, done.stderr)),
         Err(e) => SmiTable {
             error: Some(e.to_string()),
             ..SmiTable::default()
         },
     };
-    let left = timeout.saturating_sub(start.elapsed());
-    let query = if table.error.is_none() && !table.gpus.is_empty() && !left.is_zero() {
-        exec::run(&program, &[QUERY, "--format=csv,noheader,nounits"], left)
+    let query = if table.error.is_none() && !table.gpus.is_empty() && !budget.left().is_zero() {
+        exec::Cmd::new(program.as_str())
+            .args([QUERY, "--format=csv,noheader,nounits"])
+            .run(budget)
             .map(|o| parse_query(&o.stdout))
             .unwrap_or_default()
     } else {

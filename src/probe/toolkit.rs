@@ -22,7 +22,9 @@ fn cuda_homes() -> Vec<PathBuf> {
     homes
 }
 
+/// Probes the toolkit; `timeout` is the budget for both nvcc calls together.
 pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> {
+    let budget = exec::Budget::new(timeout);
     let nvcc = cuda_homes()
         .into_iter()
         .map(|h| h.join("bin").join("nvcc"))
@@ -30,15 +32,29 @@ pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> 
         .or_else(|| exec::resolve("nvcc"));
     let mut toolkit = CudaToolkit::default();
     if let Some(nvcc) = &nvcc {
-        let version = cache::run_cached(nvcc, &["--version"], timeout, use_cache)
-            .map_err(|e| e.to_string())?;
-        toolkit.toolkit = parse_nvcc_release(&version).and_then(|v| v.parse().ok());
+        let release = cache::run_parsed(
+            "nvcc-release",
+            nvcc,
+            &["--version"],
+            &budget,
+            use_cache,
+            parse_nvcc_release,
+        )
+        .map_err(|e| e.to_string())?;
+        toolkit.toolkit = release.and_then(|v| v.parse().ok());
         toolkit.path = nvcc
             .parent()
             .and_then(Path::parent)
             .map(|p| p.display().to_string());
-        if let Ok(codes) = cache::run_cached(nvcc, &["--list-gpu-code"], timeout, use_cache) {
-            toolkit.targets = parse_gpu_code_list(&codes);
+        if let Ok(targets) = cache::run_parsed(
+            "nvcc-targets",
+            nvcc,
+            &["--list-gpu-code"],
+            &budget,
+            use_cache,
+            parse_gpu_code_list,
+        ) {
+            toolkit.targets = targets;
         }
     }
     let include_dirs = include_dirs(toolkit.path.as_deref());
@@ -88,10 +104,7 @@ fn find_header_version(dirs: &[PathBuf], header: &str, prefix: &str) -> Option<S
     dirs.iter()
         .map(|d| d.join(header))
         .find(|p| p.is_file())
-        .and_then(|p| {
-            let text = std::fs::read_to_string(p).ok()?;
-            parse_header_version(&text, prefix)
-        })
+        .and_then(|p| parse_header_version(&crate::files::read_system(p)?, prefix))
 }
 
 /// `#define CUDNN_MAJOR 9` / `_MINOR` / `_PATCHLEVEL` (NCCL: `NCCL_MAJOR`, `NCCL_MINOR`, `NCCL_PATCH`).

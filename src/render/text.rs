@@ -61,6 +61,8 @@ impl Style {
 
 /// Columns a string takes in a terminal. Emoji with the presentation selector (⚠️) take two.
 pub fn display_width(s: &str) -> usize {
+    // Control characters are printed escaped (`crate::terminal`), so they take the escape's width.
+    let s = &*crate::terminal::escape(s);
     let base = UnicodeWidthStr::width(s);
     // unicode-width counts U+26A0 as narrow; with U+FE0F terminals draw it wide.
     let extra = s.matches("\u{26A0}\u{FE0F}").count();

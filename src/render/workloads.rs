@@ -6,7 +6,7 @@ use super::doctor::escape;
 use super::text::{pad, truncate, wrap, Style};
 use crate::estimate::calibrate::Calibration;
 use crate::estimate::check::round;
-use crate::estimate::llm::LlmEstimate;
+use crate::estimate::llm::{Capacity, LlmEstimate};
 use crate::estimate::{Check, Comparison};
 use crate::matrix::Status;
 
@@ -21,6 +21,75 @@ fn memory(c: &Check) -> String {
         (Some(r), None) => format!("{} GB / ?", round(r)),
         _ => "—".into(),
     }
+}
+
+/// Thousands separated: 8192 → 8,192.
+fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn prefill_words(tok_s: Option<f64>, prompt: u32, ttft: Option<f64>) -> String {
+    match (tok_s, ttft) {
+        (Some(p), Some(t)) => format!(
+            "{} tok/s for a prompt of {} token{} ({} s to the first token)",
+            round(p),
+            thousands(prompt),
+            if prompt == 1 { "" } else { "s" },
+            round(t)
+        ),
+        (Some(p), None) => format!("{} tok/s", round(p)),
+        _ => "—".into(),
+    }
+}
+
+/// "up to 54 sequences of 8,192 tokens" and a small table of per-user and aggregate decode by users.
+fn capacity_lines(c: &Capacity) -> Vec<String> {
+    let mut lines = vec![if c.max_sequences == 0 {
+        format!(
+            "no sequence of {} tokens fits beside the weights ({} GB of KV cache each)",
+            thousands(c.context),
+            round(c.kv_per_sequence_gb)
+        )
+    } else {
+        format!(
+            "up to {} sequences of {} tokens ({} GB of KV cache each){}",
+            c.max_sequences,
+            thousands(c.context),
+            round(c.kv_per_sequence_gb),
+            if c.metal_limit_raised {
+                ", once the Metal limit is raised"
+            } else {
+                ""
+            }
+        )
+    }];
+    if c.per_user_tok_s.is_empty() {
+        return lines;
+    }
+    let cell = |v: String| format!("{v:>7}");
+    let users: String = c
+        .per_user_tok_s
+        .keys()
+        .map(|u| cell(u.to_string()))
+        .collect();
+    let per: String = c.per_user_tok_s.values().map(|v| cell(round(*v))).collect();
+    let all: String = c
+        .aggregate_tok_s
+        .values()
+        .map(|v| cell(round(*v)))
+        .collect();
+    lines.push(format!("  users          {users}"));
+    lines.push(format!("  tok/s per user {per}"));
+    lines.push(format!("  tok/s in all   {all}"));
+    lines
 }
 
 pub fn check_text(
@@ -67,6 +136,20 @@ pub fn check_text(
         if let Some(v) = &c.installed {
             writeln!(out, "{indent}installed here: {v}")?;
         }
+        if verbose && c.prefill_tok_s.is_some() {
+            let prompt = c.capacity.as_ref().map_or(0, |k| k.context);
+            writeln!(
+                out,
+                "{indent}prefill  {}",
+                prefill_words(c.prefill_tok_s, prompt, c.time_to_first_token_s)
+            )?;
+        }
+        if let (true, Some(k)) = (verbose, &c.capacity) {
+            for (i, line) in capacity_lines(k).iter().enumerate() {
+                let label = if i == 0 { "capacity " } else { "         " };
+                writeln!(out, "{indent}{label}{line}")?;
+            }
+        }
         if verbose {
             for a in &c.assumptions {
                 writeln!(out, "{indent}· {a}")?;
@@ -106,15 +189,27 @@ pub fn estimate_text(
         round(m.kv_cache_gb),
         round(m.runtime_gb)
     )?;
-    let opt = |v: Option<f64>| v.map_or_else(|| "—".into(), round);
+    match (e.decode_tok_s, e.aggregate_tok_s) {
+        (Some(d), Some(a)) => writeln!(
+            out,
+            "     decode   {} tok/s per sequence, {} tok/s in all ({}-bound)",
+            round(d),
+            round(a),
+            e.bound.text()
+        )?,
+        _ => writeln!(out, "     decode   —")?,
+    }
     writeln!(
         out,
-        "     decode   {} tok/s per sequence, {} tok/s in all ({}-bound)",
-        opt(e.decode_tok_s),
-        opt(e.aggregate_tok_s),
-        e.bound.text()
+        "     prefill  {}",
+        prefill_words(e.prefill_tok_s, e.prefill_prompt, e.time_to_first_token_s)
     )?;
-    writeln!(out, "     prefill  {} tok/s", opt(e.prefill_tok_s))?;
+    if let Some(c) = &e.capacity {
+        for (i, line) in capacity_lines(c).iter().enumerate() {
+            let label = if i == 0 { "capacity" } else { "        " };
+            writeln!(out, "     {label} {line}")?;
+        }
+    }
     writeln!(out, "  assumptions:")?;
     for a in &e.assumptions {
         writeln!(out, "    · {a}")?;
@@ -163,6 +258,31 @@ pub fn compare_text(
                 escape(&d.reason)
             )?;
         }
+        let llm: Vec<_> = c
+            .workloads
+            .iter()
+            .filter(|d| d.a.capacity.is_some() || d.b.capacity.is_some())
+            .collect();
+        if !llm.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "| Workload | Prefill, {a} | Prefill, {b} | Capacity, {a} | Capacity, {b} |\n|---|---|---|---|---|",
+                a = escape(a),
+                b = escape(b)
+            )?;
+            for d in llm {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    escape(&d.name),
+                    prefill_cell(&d.a),
+                    prefill_cell(&d.b),
+                    capacity_cell(&d.a),
+                    capacity_cell(&d.b)
+                )?;
+            }
+        }
         return Ok(());
     }
     let col = a.chars().count().max(b.chars().count()).clamp(18, 32);
@@ -198,8 +318,42 @@ pub fn compare_text(
         ) {
             writeln!(out, "    {}", style.dim(&line))?;
         }
+        if d.a.capacity.is_some() || d.b.capacity.is_some() {
+            writeln!(
+                out,
+                "    {}",
+                style.dim(&format!(
+                    "prefill {} vs {}; capacity {} vs {}",
+                    prefill_cell(&d.a),
+                    prefill_cell(&d.b),
+                    capacity_cell(&d.a),
+                    capacity_cell(&d.b)
+                ))
+            )?;
+        }
     }
     Ok(())
+}
+
+fn prefill_cell(c: &Check) -> String {
+    c.prefill_tok_s
+        .map_or_else(|| "—".into(), |p| format!("{} tok/s", round(p)))
+}
+
+/// "54 × 8,192 tokens, 512 tok/s in all": the most sequences and their aggregate decode.
+fn capacity_cell(c: &Check) -> String {
+    let Some(k) = &c.capacity else {
+        return "—".into();
+    };
+    match k.aggregate_tok_s.iter().next_back() {
+        Some((users, all)) => format!(
+            "{} × {} tokens; {} tok/s in all at {users}",
+            k.max_sequences,
+            thousands(k.context),
+            round(*all)
+        ),
+        None => format!("0 × {} tokens", thousands(k.context)),
+    }
 }
 
 fn winner<'a>(w: &str, a: &'a str, b: &'a str) -> &'a str {
@@ -211,34 +365,95 @@ fn winner<'a>(w: &str, a: &'a str, b: &'a str) -> &'a str {
     }
 }
 
+/// A |log2| error in words: `0.12 (9%)`.
+fn log2_words(e: Option<f64>) -> String {
+    e.map_or_else(
+        || "—".into(),
+        |e| format!("{e:.2} ({:.0}%)", (2f64.powf(e.abs()) - 1.0) * 100.0),
+    )
+}
+
 pub fn calibration_markdown(c: &Calibration, out: &mut dyn Write) -> io::Result<()> {
-    let pct = |e: Option<f64>| e.map_or_else(|| "—".into(), |e| format!("{:+.0}%", e * 100.0));
+    let signed = |e: Option<f64>| e.map_or_else(|| "—".into(), |e| format!("{e:+.2}"));
     let num = |v: Option<f64>| v.map_or_else(|| "—".into(), round);
-    writeln!(out, "| Machine | Engine | Model | Quant | Decode measured | Decode estimated | Error | Prefill measured | Prefill estimated | Error | Source |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
-    for r in &c.rows {
+    writeln!(
+        out,
+        "| Set | Sources | Decode rows | Decode median | Decode p90 | Prefill rows | Prefill median | Prefill p90 |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    for s in &c.sets {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.profile,
-            escape(&r.engine),
-            escape(&r.model),
-            r.quant,
-            num(r.measured_decode),
-            num(r.estimated_decode),
-            pct(r.decode_error),
-            num(r.measured_prefill),
-            num(r.estimated_prefill),
-            pct(r.prefill_error),
-            super::doctor::source_link(&r.source)
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.set.text(),
+            s.sources,
+            s.decode.rows,
+            log2_words(s.decode.median),
+            log2_words(s.decode.p90),
+            s.prefill.rows,
+            log2_words(s.prefill.median),
+            log2_words(s.prefill.p90)
         )?;
     }
     writeln!(out)?;
     writeln!(
         out,
-        "Median absolute error: decode {}, prefill {} ({} rows).",
-        pct(c.median_decode_error).trim_start_matches('+'),
-        pct(c.median_prefill_error).trim_start_matches('+'),
-        c.rows.len()
-    )
+        "Errors are |log2(estimate / measured)|: 0.15 is 11% off, 0.5 is 41%, 1 is a factor of two. The fit set is what the efficiencies were fitted on; held-out sources were not used for any figure."
+    )?;
+    for s in &c.sets {
+        writeln!(out)?;
+        writeln!(out, "Worst {} rows:", s.set.text())?;
+        writeln!(out)?;
+        for &i in &s.worst {
+            let r = &c.rows[i];
+            let mut parts = Vec::new();
+            if let Some(e) = r.decode_error {
+                parts.push(format!(
+                    "decode {} vs {} measured ({e:+.2})",
+                    num(r.estimated_decode),
+                    num(r.measured_decode)
+                ));
+            }
+            if let Some(e) = r.prefill_error {
+                parts.push(format!(
+                    "prefill {} vs {} measured ({e:+.2})",
+                    num(r.estimated_prefill),
+                    num(r.measured_prefill)
+                ));
+            }
+            writeln!(
+                out,
+                "- {} {} {} {} {}: {}",
+                r.profile,
+                escape(&r.engine),
+                escape(&r.model),
+                r.quant,
+                r.test,
+                parts.join("; ")
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "| Set | Machine | Engine | Model | Quant | Test | Decode measured | Decode estimated | log2 error | Prefill measured | Prefill estimated | log2 error | Source |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    for r in &c.rows {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.set.text(),
+            r.profile,
+            escape(&r.engine),
+            escape(&r.model),
+            r.quant,
+            r.test,
+            num(r.measured_decode),
+            num(r.estimated_decode),
+            signed(r.decode_error),
+            num(r.measured_prefill),
+            num(r.estimated_prefill),
+            signed(r.prefill_error),
+            super::doctor::source_link(&r.source)
+        )?;
+    }
+    Ok(())
 }

@@ -1,0 +1,1032 @@
+//! mlcompat as a hostile user or a careless machine would meet it: code planted in the current folder,
+//! FIFOs, `/dev/zero` and links where files should be, programs that hang, crash or leave children
+//! behind, a cache someone else prepared, and escape sequences in every text that reaches the terminal.
+//! Every case has a bound on wall time (the command is killed past it), and where programs run, a check
+//! that none of their processes survives.
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// No case may take longer than this; a hang fails the test instead of blocking the suite.
+const BOUND: Duration = Duration::from_secs(60);
+
+fn mlcompat(cache: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("mlcompat").expect("binary is built");
+    cmd.env("MLCOMPAT_CACHE_DIR", cache)
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .env_remove("PYENV_VERSION")
+        .env_remove("PYENV_DIR")
+        .env_remove("MLCOMPAT_NO_CACHE")
+        .env_remove("MLCOMPAT_TRUST_VENV")
+        .env("NO_COLOR", "1")
+        .timeout(BOUND);
+    cmd
+}
+
+fn write_script(path: &Path, body: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("writable");
+    }
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("writable");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("no NUL");
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn chown(path: &Path, uid: u32) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("no NUL");
+    // SAFETY: lchown with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::lchown(c.as_ptr(), uid, uid) }, 0, "lchown");
+}
+
+/// Processes whose command line contains `sleep N` (each test uses its own numbers).
+fn sleepers(seconds: &str) -> Vec<String> {
+    let wanted = format!("sleep\0{seconds}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| c.windows(wanted.len()).any(|w| w == wanted.as_bytes()))
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// A stand-in interpreter: answers the probe script with a fixed version and `sys.path`, the way
+/// `probes/python_info.py` does, and records each run in `runs` (when given).
+fn fake_python(path: &Path, version: &str, site: &[&str], runs: Option<&Path>) {
+    let list: Vec<String> = site.iter().map(|s| format!("\\\"{s}\\\"")).collect();
+    let record = runs.map_or(String::new(), |r| {
+        format!("echo run >> '{}'\n", r.display())
+    });
+    write_script(
+        path,
+        &format!(
+            "{record}echo \"{{\\\"version\\\": \\\"{version}\\\", \\\"implementation\\\": \\\"cpython\\\", \\\"machine\\\": \\\"x86_64\\\", \\\"executable\\\": \\\"$0\\\", \\\"prefix\\\": \\\"/fake\\\", \\\"path\\\": [{}]}}\"",
+            list.join(", ")
+        ),
+    );
+}
+
+fn dist_info(site: &Path, name: &str, version: &str) {
+    let dir = site.join(format!("{name}-{version}.dist-info"));
+    std::fs::create_dir_all(&dir).expect("writable");
+    std::fs::write(
+        dir.join("METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+    )
+    .expect("writable");
+}
+
+fn probe_json(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("facts JSON")
+}
+
+fn packages(facts: &serde_json::Value) -> BTreeMap<String, String> {
+    facts["python"]["packages"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn real_pythons() -> Vec<PathBuf> {
+    // python3 on PATH, and Pythons older than 3.11 (no PYTHONSAFEPATH) where pyenv has them.
+    let mut out: Vec<PathBuf> = which::which("python3").ok().into_iter().collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        for v in ["3.8", "3.9", "3.10"] {
+            let dir = Path::new(&home).join(".pyenv/versions");
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                let found = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&format!("{v}.")))
+                    })
+                    .map(|p| p.join("bin/python3"))
+                    .find(|p| p.is_file());
+                out.extend(found);
+            }
+        }
+    }
+    out
+}
+
+/// Modules an attacker (or a project) left in the current folder: each leaves a file in `markers` when
+/// imported.
+fn plant_modules(cwd: &Path, markers: &Path) {
+    for module in [
+        "json",
+        "platform",
+        "sitecustomize",
+        "usercustomize",
+        "torch",
+        "encodings_extra",
+    ] {
+        std::fs::write(
+            cwd.join(format!("{module}.py")),
+            format!(
+                "open({:?}, 'w').write('ran')\n",
+                markers.join(module).display().to_string()
+            ),
+        )
+        .expect("writable");
+    }
+}
+
+fn ran(markers: &Path) -> Vec<String> {
+    std::fs::read_dir(markers)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn no_code_from_the_current_folder_runs() {
+    let pythons = real_pythons();
+    if pythons.is_empty() {
+        eprintln!("skipped: no python3 on PATH");
+        return;
+    }
+    for python in pythons {
+        let cwd = tempfile::tempdir().expect("temp dir");
+        let markers = tempfile::tempdir().expect("temp dir");
+        let cache = tempfile::tempdir().expect("temp dir");
+        plant_modules(cwd.path(), markers.path());
+        // An empty PYTHONPATH entry (`export PYTHONPATH=$PYTHONPATH:/x` with nothing before) puts the
+        // working folder on sys.path before site-packages are even set up.
+        let facts = probe_json(
+            mlcompat(cache.path())
+                .current_dir(cwd.path())
+                .env("PYTHONPATH", ":/nonexistent")
+                .args(["probe", "--python", &python.display().to_string()]),
+        );
+        assert!(
+            facts["python"]["version"].is_string(),
+            "{}: {facts}",
+            python.display()
+        );
+        assert_eq!(
+            ran(markers.path()),
+            Vec::<String>::new(),
+            "{} imported code from the current folder",
+            python.display()
+        );
+    }
+}
+
+#[test]
+fn a_venv_in_the_current_folder_is_named_and_one_owned_by_someone_else_is_not_run() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let runs = cwd.path().join("runs");
+    let venv_python = cwd.path().join(".venv/bin/python");
+    fake_python(&venv_python, "3.12.7", &[], Some(&runs));
+    let report = |cmd: &mut assert_cmd::Command| -> serde_json::Value {
+        let out = cmd.output().expect("runs");
+        serde_json::from_slice(&out.stdout).expect("report JSON")
+    };
+    // Ours: used, and the header says where it came from.
+    let r = report(mlcompat(cache.path()).current_dir(cwd.path()).args([
+        "doctor",
+        "--format",
+        "json",
+        "--no-cache",
+    ]));
+    let python = r["machine"]["python"].as_str().unwrap_or_default();
+    assert!(
+        python.contains("Python 3.12.7") && python.contains("from ./.venv in the current folder"),
+        "{python}"
+    );
+    if !is_root() {
+        eprintln!("skipped: a .venv owned by someone else needs root to set up");
+        return;
+    }
+    std::fs::remove_file(&runs).expect("ran once");
+    for p in [
+        cwd.path().join(".venv"),
+        cwd.path().join(".venv/bin"),
+        venv_python.clone(),
+    ] {
+        chown(&p, 4242);
+    }
+    let r = report(mlcompat(cache.path()).current_dir(cwd.path()).args([
+        "doctor",
+        "--format",
+        "json",
+        "--no-cache",
+    ]));
+    assert!(!runs.exists(), "the untrusted ./.venv was executed");
+    let notes = r["machine"]["unknown"].to_string();
+    assert!(
+        notes.contains("./.venv (") && notes.contains("is owned by uid 4242, not by you or root"),
+        "{notes}"
+    );
+    assert!(notes.contains("MLCOMPAT_TRUST_VENV="), "{notes}");
+    // Trusted on request.
+    let trusted = cwd.path().join(".venv").canonicalize().expect("exists");
+    let r = report(
+        mlcompat(cache.path())
+            .current_dir(cwd.path())
+            .env("MLCOMPAT_TRUST_VENV", &trusted)
+            .args(["doctor", "--format", "json", "--no-cache"]),
+    );
+    assert!(runs.exists(), "MLCOMPAT_TRUST_VENV did not allow it");
+    assert!(r["machine"]["python"]
+        .as_str()
+        .is_some_and(|p| p.contains("3.12.7")));
+}
+
+#[test]
+fn special_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("facts.fifo");
+    mkfifo(&fifo);
+    let link = dir.path().join("facts.json");
+    std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+    for (file, says) in [
+        (fifo.clone(), "is a FIFO (named pipe), not a regular file"),
+        (
+            PathBuf::from("/dev/zero"),
+            "is a character device, not a regular file",
+        ),
+        (link.clone(), "is a character device, not a regular file"),
+        (dir.path().to_path_buf(), "is a directory"),
+    ] {
+        let out = mlcompat(cache.path())
+            .args(["doctor", "--facts", &file.display().to_string()])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{}", file.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("error: {}: {says}", file.display())),
+            "{stderr}"
+        );
+    }
+    // The same for a matrix directory.
+    let matrix = dir.path().join("matrix");
+    std::fs::create_dir_all(matrix.join("profiles")).expect("writable");
+    mkfifo(&matrix.join("software.yaml"));
+    let out = mlcompat(cache.path())
+        .args(["--matrix", &matrix.display().to_string(), "table"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("software.yaml: is a FIFO"));
+    std::fs::remove_file(matrix.join("software.yaml")).expect("exists");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix/software.yaml"),
+        matrix.join("software.yaml"),
+    )
+    .expect("copy");
+    std::os::unix::fs::symlink("/dev/zero", matrix.join("profiles/zero.yaml")).expect("symlink");
+    let out = mlcompat(cache.path())
+        .args(["--matrix", &matrix.display().to_string(), "table"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("zero.yaml: is a character device"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn traps_in_site_packages_and_docker_config_are_facts() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let site = root.path().join("site");
+    dist_info(&site, "good", "1.0");
+    for name in ["fifo", "zero", "folder", "loop"] {
+        std::fs::create_dir_all(site.join(format!("{name}-1.0.dist-info"))).expect("writable");
+    }
+    mkfifo(&site.join("fifo-1.0.dist-info/METADATA"));
+    std::os::unix::fs::symlink("/dev/zero", site.join("zero-1.0.dist-info/METADATA"))
+        .expect("symlink");
+    std::fs::create_dir_all(site.join("folder-1.0.dist-info/METADATA")).expect("writable");
+    std::os::unix::fs::symlink("METADATA", site.join("loop-1.0.dist-info/METADATA"))
+        .expect("symlink");
+    let bin = root.path().join("bin");
+    fake_python(
+        &bin.join("python3"),
+        "3.11.9",
+        &[&site.display().to_string()],
+        None,
+    );
+    write_script(
+        &bin.join("docker"),
+        "echo 'Docker version 28.2.2, build e6534b4'",
+    );
+    let home = root.path().join("home");
+    std::fs::create_dir_all(home.join(".config/docker")).expect("writable");
+    mkfifo(&home.join(".config/docker/daemon.json"));
+    let facts = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .env("PATH", &bin)
+            .env("HOME", &home)
+            .args(["probe"]),
+    );
+    assert_eq!(
+        packages(&facts),
+        BTreeMap::from([("good".to_string(), "1.0".to_string())])
+    );
+    let unread = facts["failed"]["python.packages"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        unread.starts_with("4 installed distributions not read: ")
+            && unread.contains("fifo-1.0.dist-info/METADATA: is a FIFO"),
+        "{unread}"
+    );
+    assert_eq!(facts["binaries"]["docker"]["version"], "28.2.2");
+    assert!(facts["docker"].is_object(), "{facts}");
+}
+
+#[test]
+fn hanging_crashing_and_escaping_tools() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let bin = root.path().join("bin");
+    write_script(&bin.join("ollama"), "sleep 6601");
+    write_script(&bin.join("docker"), "kill -SEGV $$");
+    // Leaves a background child holding stdout, and one that left the session.
+    write_script(
+        &bin.join("uv"),
+        "sleep 6602 &\nsetsid sleep 6603 &\necho 'uv 0.9.5 (d5f39331a 2025-10-21)'",
+    );
+    write_script(
+        &bin.join("conda"),
+        "(setsid env -i sleep 6604 &)\necho 'conda 25.5.1'",
+    );
+    fake_python(&bin.join("python3"), "3.11.9", &[], None);
+    let facts = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .args(["probe", "--timeout", "1"]),
+    );
+    assert_eq!(
+        facts["failed"]["binaries.ollama"], "ollama timed out after 1 s",
+        "{facts}"
+    );
+    assert!(
+        facts["failed"]["binaries.docker"]
+            .as_str()
+            .is_some_and(|f| f.contains("SIGSEGV")),
+        "{facts}"
+    );
+    assert_eq!(facts["binaries"]["uv"]["version"], "0.9.5");
+    assert_eq!(facts["binaries"]["conda"]["version"], "25.5.1");
+    for n in ["6601", "6602", "6603", "6604"] {
+        assert_eq!(sleepers(n), Vec::<String>::new(), "sleep {n} left running");
+    }
+    // The doctor does not call a tool that hung ✅.
+    let out = mlcompat(cache.path())
+        .current_dir(root.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .args(["doctor", "--format", "json", "--timeout", "1", "--no-cache"])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report JSON");
+    let ollama = report["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == "ollama"))
+        .cloned()
+        .expect("ollama row");
+    assert_ne!(ollama["status"], "ok", "{ollama}");
+    assert!(
+        ollama["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("`ollama --version` failed (ollama timed out after 1 s)")),
+        "{ollama}"
+    );
+    assert_eq!(sleepers("6601"), Vec::<String>::new());
+}
+
+#[test]
+fn nvcc_calls_share_one_budget() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let cuda = root.path().join("cuda");
+    write_script(
+        &cuda.join("bin/nvcc"),
+        "case \"$1\" in\n--version) sleep 2; echo 'Cuda compilation tools, release 12.8, V12.8.93';;\n*) sleep 6611;;\nesac",
+    );
+    let bin = root.path().join("bin");
+    fake_python(&bin.join("python3"), "3.11.9", &[], None);
+    let facts = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .env("CUDA_HOME", &cuda)
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .args(["probe", "--timeout", "3"]),
+    );
+    assert_eq!(facts["cuda"]["toolkit"], "12.8", "{facts}");
+    let took = facts["probe_times_ms"]["cuda"].as_f64().expect("timed");
+    // Two calls with a 3 s limit each took 5 s; one 3 s budget for both ends at 3 s.
+    assert!(
+        took < 4000.0,
+        "the CUDA probe took {took} ms with --timeout 3"
+    );
+    assert_eq!(sleepers("6611"), Vec::<String>::new());
+}
+
+/// A fake pyenv: shims that pick a version the way pyenv does, two installed versions.
+fn fake_pyenv(root: &Path) {
+    for v in ["3.12.1", "3.13.0"] {
+        let site = root.join(format!("versions/{v}/site"));
+        dist_info(&site, "only-in", v);
+        fake_python(
+            &root.join(format!("versions/{v}/bin/python3")),
+            v,
+            &[&site.display().to_string()],
+            None,
+        );
+    }
+    std::fs::write(root.join("version"), "3.12.1\n").expect("writable");
+    write_script(
+        &root.join("shims/python3"),
+        &format!(
+            "root='{}'\nv=\"$PYENV_VERSION\"\nd=\"${{PYENV_DIR:-$PWD}}\"\nwhile [ -z \"$v\" ] && [ -n \"$d\" ]; do\n  [ -f \"$d/.python-version\" ] && v=$(cat \"$d/.python-version\")\n  [ \"$d\" = / ] && break\n  d=$(dirname \"$d\")\ndone\n[ -z \"$v\" ] && v=$(cat \"$root/version\")\nexec \"$root/versions/$v/bin/python3\" \"$@\"",
+            root.display()
+        ),
+    );
+}
+
+#[test]
+fn the_cache_follows_pyenv_user_site_and_swapped_interpreters() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let pyenv = root.path().join("pyenv");
+    fake_pyenv(&pyenv);
+    let project = root.path().join("project");
+    std::fs::create_dir_all(&project).expect("writable");
+    let version = |envs: &[(&str, &str)]| {
+        let mut cmd = mlcompat(cache.path());
+        cmd.current_dir(&project)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", pyenv.join("shims").display()),
+            )
+            .args(["probe"]);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let facts = probe_json(&mut cmd);
+        (
+            facts["python"]["version"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            facts["python"]["notes"].to_string(),
+        )
+    };
+    let (v, notes) = version(&[]);
+    assert_eq!(v, "3.12.1");
+    assert_eq!(version(&[("PYENV_VERSION", "3.13.0")]).0, "3.13.0");
+    assert!(notes.contains("is a pyenv shim: version 3.12.1"), "{notes}");
+    std::fs::write(project.join(".python-version"), "3.13.0\n").expect("writable");
+    assert_eq!(version(&[]).0, "3.13.0");
+    std::fs::write(project.join(".python-version"), "3.12.1\n").expect("writable");
+    assert_eq!(version(&[]).0, "3.12.1");
+
+    // User site: HOME and PYTHONNOUSERSITE decide whether the user's packages count.
+    let home = root.path().join("home");
+    let user_site = home.join("usersite");
+    dist_info(&user_site, "mine", "1.0");
+    let bin = root.path().join("bin");
+    write_script(
+        &bin.join("python3"),
+        "extra=''\n[ -z \"$PYTHONNOUSERSITE\" ] && [ -d \"$HOME/usersite\" ] && extra=\", \\\"$HOME/usersite\\\"\"\necho \"{\\\"version\\\": \\\"3.11.9\\\", \\\"implementation\\\": \\\"cpython\\\", \\\"machine\\\": \\\"x86_64\\\", \\\"executable\\\": \\\"$0\\\", \\\"prefix\\\": \\\"/fake\\\", \\\"path\\\": [\\\"/nonexistent\\\"$extra]}\"",
+    );
+    let listed = |envs: &[(&str, &Path)]| {
+        let mut cmd = mlcompat(cache.path());
+        cmd.current_dir(&project).env("PATH", &bin).args(["probe"]);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        packages(&probe_json(&mut cmd)).contains_key("mine")
+    };
+    assert!(listed(&[("HOME", &home)]));
+    assert!(!listed(&[
+        ("HOME", &home),
+        ("PYTHONNOUSERSITE", Path::new("1"))
+    ]));
+    assert!(!listed(&[("HOME", root.path())]));
+    assert!(listed(&[("HOME", &home)]));
+
+    // An interpreter swapped for another of the same size and modification time.
+    let swap = root.path().join("swap/python3");
+    fake_python(&swap, "3.10.1", &[], None);
+    let asked = || {
+        probe_json(mlcompat(cache.path()).current_dir(&project).args([
+            "probe",
+            "--python",
+            &swap.display().to_string(),
+        ]))["python"]["version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(asked(), "3.10.1");
+    let modified = std::fs::metadata(&swap)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let other = root.path().join("swap/other");
+    fake_python(&other, "3.10.2", &[], None);
+    std::fs::File::options()
+        .write(true)
+        .open(&other)
+        .and_then(|f| f.set_modified(modified))
+        .expect("set mtime");
+    std::fs::rename(&other, &swap).expect("rename");
+    assert_eq!(asked(), "3.10.2");
+    // Rewritten in place (same inode), modification time put back: the change time still moves.
+    fake_python(&swap, "3.10.3", &[], None);
+    std::fs::File::options()
+        .write(true)
+        .open(&swap)
+        .and_then(|f| f.set_modified(modified))
+        .expect("set mtime");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(asked(), "3.10.3");
+}
+
+#[test]
+fn a_real_pyenv_shim_follows_pyenv_version() {
+    let Some(home) = std::env::var_os("HOME") else {
+        return;
+    };
+    let root = Path::new(&home).join(".pyenv");
+    let shim = root.join("shims/python3");
+    let versions: Vec<String> = std::fs::read_dir(root.join("versions"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|v| v.starts_with("3.1"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !shim.is_file() || versions.len() < 2 {
+        eprintln!("skipped: no pyenv with two Python 3 versions");
+        return;
+    }
+    let cache = tempfile::tempdir().expect("temp dir");
+    let cwd = tempfile::tempdir().expect("temp dir");
+    for v in versions.iter().take(2) {
+        let facts = probe_json(
+            mlcompat(cache.path())
+                .current_dir(cwd.path())
+                .env("PYENV_VERSION", v)
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:/usr/bin:/bin",
+                        shim.parent()
+                            .map(Path::display)
+                            .map(|d| d.to_string())
+                            .unwrap_or_default()
+                    ),
+                )
+                .args(["probe"]),
+        );
+        assert_eq!(facts["python"]["version"], v.as_str(), "{facts}");
+    }
+}
+
+#[test]
+fn a_planted_or_foreign_cache_is_not_trusted() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let site = root.path().join("site");
+    dist_info(&site, "pkg", "1.0");
+    let python = root.path().join("bin/python3");
+    let runs = root.path().join("runs");
+    fake_python(
+        &python,
+        "3.11.9",
+        &[&site.display().to_string()],
+        Some(&runs),
+    );
+    let cache = root.path().join("new/cache");
+    let probe = |cache: &Path| {
+        probe_json(mlcompat(cache).current_dir(root.path()).args([
+            "probe",
+            "--python",
+            &python.display().to_string(),
+        ]))
+    };
+    probe(&cache);
+    // Private folder and files.
+    let mode = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .expect("exists")
+    };
+    assert_eq!(mode(&cache), 0o700);
+    let entries: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .expect("listed")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(!entries.is_empty());
+    for e in &entries {
+        assert_eq!(mode(e), 0o600, "{}", e.display());
+    }
+    // Entries replaced by links to a victim file: not read through, not written through.
+    let victim = root.path().join("victim");
+    std::fs::write(&victim, "precious").expect("writable");
+    for e in &entries {
+        std::fs::remove_file(e).expect("exists");
+        std::os::unix::fs::symlink(&victim, e).expect("symlink");
+    }
+    // Links at every temporary name the old scheme (`NAME.tmpPID`) could pick next.
+    let next_pid = std::process::id();
+    for e in &entries {
+        for pid in next_pid..next_pid + 2000 {
+            let _ = std::os::unix::fs::symlink(&victim, e.with_extension(format!("tmp{pid}")));
+        }
+    }
+    std::fs::write(site.join("touch"), "").expect("changes the folder");
+    let before = std::fs::read_to_string(&runs).expect("ran").lines().count();
+    assert_eq!(packages(&probe(&cache))["pkg"], "1.0");
+    assert_eq!(
+        std::fs::read_to_string(&runs).expect("ran").lines().count(),
+        before + 1
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("exists"),
+        "precious"
+    );
+    // A folder owned by someone else is refused, and said so.
+    if !is_root() {
+        eprintln!("skipped: a cache folder owned by someone else needs root to set up");
+        return;
+    }
+    let foreign = root.path().join("foreign");
+    std::fs::create_dir(&foreign).expect("writable");
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    chown(&foreign, 4242);
+    let facts = probe(&foreign);
+    assert!(
+        facts["failed"]["cache"]
+            .as_str()
+            .is_some_and(|f| f.contains("is owned by uid 4242, not by you")),
+        "{facts}"
+    );
+    assert_eq!(std::fs::read_dir(&foreign).expect("listed").count(), 0);
+}
+
+#[test]
+fn a_cache_entry_holds_answers_not_whole_outputs() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = root.path().join("cache");
+    let bin = root.path().join("bin");
+    write_script(
+        &bin.join("ollama"),
+        "head -c 3000000 /dev/zero | tr '\\0' 'x'\necho\necho 'ollama version is 0.12.6'",
+    );
+    fake_python(&bin.join("python3"), "3.11.9", &[], None);
+    let facts = probe_json(
+        mlcompat(&cache)
+            .current_dir(root.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .args(["probe"]),
+    );
+    assert_eq!(facts["binaries"]["ollama"]["version"], "0.12.6");
+    let total: u64 = std::fs::read_dir(&cache)
+        .expect("listed")
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(total < 16 * 1024, "the cache holds {total} bytes");
+}
+
+fn assert_no_raw_controls(what: &str, bytes: &[u8], color: bool) {
+    let text = String::from_utf8_lossy(bytes);
+    let mut rest = text.to_string();
+    if color {
+        for sgr in [
+            "\u{1b}[32m",
+            "\u{1b}[33m",
+            "\u{1b}[31m",
+            "\u{1b}[39m",
+            "\u{1b}[1m",
+            "\u{1b}[2m",
+            "\u{1b}[0m",
+        ] {
+            rest = rest.replace(sgr, "");
+        }
+    }
+    let bad: Vec<char> = rest
+        .chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n' && *c != '\t')
+                || matches!(*c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    assert!(bad.is_empty(), "{what}: raw {bad:?} in {text}");
+}
+
+#[test]
+fn escape_sequences_never_reach_the_terminal() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let facts = root.path().join("facts.yaml");
+    std::fs::write(
+        &facts,
+        "schema: mlcompat.facts/1\nmachine: {id: x, name: \"evil\\e]0;pwned\\a\\e[2J\\u202egnp.exe\", kind: live}\nhost: {os: linux, os_name: \"Linux\\e]8;;http://x\\e\\\\link\\e]8;;\\e\\\\\", cpu_model: \"cpu\\x9b31m\", memory_gb: 64}\nfailed: {nvidia: \"boom\\e[?1049h\"}\n",
+    )
+    .expect("writable");
+    for (args, color) in [
+        (vec!["doctor"], false),
+        (vec!["--color", "always", "doctor"], true),
+        (vec!["doctor", "--format", "markdown"], false),
+        (vec!["check", "llama-3.1-8b-chat"], false),
+    ] {
+        let mut full = args.clone();
+        let facts_arg = facts.display().to_string();
+        full.extend(["--facts", facts_arg.as_str()]);
+        let out = mlcompat(cache.path()).args(&full).output().expect("runs");
+        assert_no_raw_controls(&format!("{full:?} stdout"), &out.stdout, color);
+        assert_no_raw_controls(&format!("{full:?} stderr"), &out.stderr, false);
+        let text = String::from_utf8_lossy(&out.stdout);
+        if full[0] == "doctor" || full[2] == "doctor" {
+            assert!(text.contains("evil\\u001b]0;pwned\\u0007"), "{text}");
+        }
+    }
+    // Names in a matrix given with --matrix: a profile's machine and GPU.
+    let matrix = root.path().join("matrix");
+    std::fs::create_dir_all(matrix.join("profiles")).expect("writable");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
+    for file in ["software.yaml", "workloads.yaml"] {
+        std::fs::copy(source.join(file), matrix.join(file)).expect("copy");
+    }
+    let spark = std::fs::read_to_string(source.join("profiles/dgx-spark.yaml")).expect("profile");
+    std::fs::write(
+        matrix.join("profiles/dgx-spark.yaml"),
+        spark
+            .replacen(
+                "name: NVIDIA DGX Spark",
+                "name: \"Spark\\e]0;pwned\\a\\e[2J\\u202e\"",
+                1,
+            )
+            .replacen("name: NVIDIA GB10", "name: \"GB10\\x9b31m\"", 1),
+    )
+    .expect("writable");
+    for entry in std::fs::read_dir(source.join("profiles"))
+        .expect("profiles")
+        .flatten()
+    {
+        let to = matrix.join("profiles").join(entry.file_name());
+        if !to.exists() {
+            std::fs::copy(entry.path(), to).expect("copy");
+        }
+    }
+    let m = matrix.display().to_string();
+    for args in [
+        vec!["--matrix", m.as_str(), "list", "profiles"],
+        vec!["--matrix", m.as_str(), "table"],
+        vec!["--matrix", m.as_str(), "table", "--format", "markdown"],
+        vec!["--matrix", m.as_str(), "doctor", "--profile", "dgx-spark"],
+        vec![
+            "--matrix",
+            m.as_str(),
+            "compare",
+            "dgx-spark",
+            "mac-studio-m3-ultra",
+        ],
+    ] {
+        let out = mlcompat(cache.path()).args(&args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_raw_controls(&format!("{args:?}"), &out.stdout, false);
+    }
+    // JSON stays valid and means the same.
+    let out = mlcompat(cache.path())
+        .args([
+            "doctor",
+            "--format",
+            "json",
+            "--facts",
+            &facts.display().to_string(),
+        ])
+        .output()
+        .expect("runs");
+    assert_no_raw_controls("json", &out.stdout, false);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert!(report["machine"]["name"]
+        .as_str()
+        .is_some_and(|n| n.contains('\u{202e}')));
+    // Error lines: a bad key, an echoed argument, a failing program's stderr.
+    let bad = root.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "schema: mlcompat.facts/1\nhost: {\"\\e]0;x\\a\": 1}\n",
+    )
+    .expect("writable");
+    let out = mlcompat(cache.path())
+        .args(["doctor", "--facts", &bad.display().to_string()])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_raw_controls("bad key", &out.stderr, false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\\u001b]0;x\\u0007"));
+    for args in [
+        vec!["doctor", "--format", "\u{1b}]0;x\u{7}"],
+        vec!["doctor", "--facts", "/nonexistent/\u{1b}]0;x\u{7}"],
+        vec!["doctor", "--profile", "\u{1b}[2J\u{9b}"],
+    ] {
+        let out = mlcompat(cache.path()).args(&args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_no_raw_controls(&format!("{args:?}"), &out.stderr, false);
+    }
+    let bin = root.path().join("bin");
+    write_script(
+        &bin.join("python3"),
+        "printf 'Fatal: \\033]0;pwned\\007\\033[2J\\n' >&2\nexit 1",
+    );
+    let out = mlcompat(cache.path())
+        .current_dir(root.path())
+        .env("PATH", &bin)
+        .args(["doctor"])
+        .output()
+        .expect("runs");
+    assert_no_raw_controls("stderr of a failing python", &out.stdout, false);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Fatal: \\u001b]0;pwned"));
+}
+
+#[test]
+fn interpreter_choice_errors_and_notes() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let out = mlcompat(cache.path())
+        .args(["doctor", "--python", "/nonexistent/python"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("error: --python /nonexistent/python: no such file or folder"));
+    let bin = root.path().join("bin");
+    fake_python(&bin.join("python3.11"), "3.11.9", &[], None);
+    fake_python(&bin.join("python3"), "3.11.9", &[], None);
+    fake_python(&root.path().join("venv/bin/python"), "3.12.2", &[], None);
+    let chosen = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut cmd = mlcompat(cache.path());
+        cmd.current_dir(root.path())
+            .env("PATH", &bin)
+            .arg("probe")
+            .args(args);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        probe_json(&mut cmd)["python"].clone()
+    };
+    let by_name = chosen(&["--python", "python3.11"], &[]);
+    assert_eq!(by_name["chosen_by"], "--python");
+    assert_eq!(by_name["version"], "3.11.9");
+    let by_folder = chosen(&["--python", "venv"], &[]);
+    assert_eq!(by_folder["version"], "3.12.2");
+    let missing_venv = chosen(&[], &[("VIRTUAL_ENV", "/nonexistent")]);
+    assert_eq!(missing_venv["chosen_by"], "PATH");
+    assert_eq!(
+        missing_venv["notes"][0],
+        "VIRTUAL_ENV=/nonexistent: no interpreter at /nonexistent/bin/python, ignored"
+    );
+}
+
+#[test]
+fn facts_numbers_out_of_range_and_estimate_flags_are_input_errors() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let facts = root.path().join("f.yaml");
+    std::fs::write(
+        &facts,
+        "schema: mlcompat.facts/1\nhost:\n  memory_gb: -80\n",
+    )
+    .expect("writable");
+    let out = mlcompat(cache.path())
+        .args(["doctor", "--facts", &facts.display().to_string()])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "{}:3:14: `host.memory_gb` is -80",
+        facts.display()
+    )));
+    for flag in ["--layers", "--kv-heads", "--head-dim"] {
+        let out = mlcompat(cache.path())
+            .args([
+                "estimate",
+                "--params-b",
+                "8",
+                flag,
+                "0",
+                "--profile",
+                "dgx-spark",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+    }
+    let out = mlcompat(cache.path())
+        .args(["estimate", "--params-b", "1e-300", "--profile", "dgx-spark"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bench_cpu_runs_no_python_and_honours_no_cache() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let runs = root.path().join("runs");
+    fake_python(&root.path().join("bin/python3"), "3.11.9", &[], Some(&runs));
+    fake_python(
+        &root.path().join(".venv/bin/python"),
+        "3.11.9",
+        &[],
+        Some(&runs),
+    );
+    // The CPU bench itself takes long in a debug build: stop once it has started.
+    let out = mlcompat(cache.path())
+        .current_dir(root.path())
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", root.path().join("bin").display()),
+        )
+        .timeout(Duration::from_secs(5))
+        .args(["bench", "bandwidth", "--device", "cpu", "--no-cache"])
+        .output()
+        .expect("runs");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bench: CPU triad"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!runs.exists(), "bench bandwidth --device cpu ran Python");
+    // Where Python is asked (NVRTC may come from its wheel), MLCOMPAT_NO_CACHE asks it every time.
+    for _ in 0..2 {
+        let _ = mlcompat(cache.path())
+            .current_dir(root.path())
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", root.path().join("bin").display()),
+            )
+            .env("MLCOMPAT_NO_CACHE", "1")
+            .args([
+                "bench",
+                "fp4",
+                "--compile-only",
+                "--arch",
+                "sm_90",
+                "--python",
+                "bin/python3",
+            ])
+            .output()
+            .expect("runs");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&runs)
+            .map(|r| r.lines().count())
+            .unwrap_or(0),
+        2
+    );
+}
