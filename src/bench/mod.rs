@@ -17,7 +17,9 @@ use crate::gpu::plan::Arch;
 use crate::gpu::worker::{self, Job, WorkerReport};
 use crate::gpu::{nvrtc, same_uuid};
 
-pub const BENCH_SCHEMA: &str = "mlcompat.bench/1";
+/// Version 2: FP4 results grouped as `native` and `emulated`, `native_fp4` may be null (unknown), the GPU
+/// matched to NVML by UUID (`gpu_match`, `gpu_peak_bandwidth_gbs`), the bandwidth grid and checks.
+pub const BENCH_SCHEMA: &str = "mlcompat.bench/2";
 
 /// How long one GPU worker may take before it is killed (`--gpu-timeout`).
 pub const GPU_TIMEOUT: Duration = Duration::from_secs(120);
@@ -301,7 +303,7 @@ fn gpu_parts(
             });
         }
     };
-    // Loading the library calls nothing (no cuInit): safe in this process.
+    // Loading the library needs no cuInit (only cuDriverGetVersion is called): safe in this process.
     if let Err(e) = Driver::load() {
         return skip_all(report, format!("skipped: {e}"));
     }
@@ -462,20 +464,6 @@ fn merge(
                 f.emulated = r.emulated;
             }
         }
-    }
-}
-
-/// The devices the CUDA driver shows, listed by a worker (so a hanging `cuInit` cannot hang the caller).
-pub fn cuda_devices(ctx: &Context) -> Result<Vec<crate::gpu::driver::CudaDevice>, String> {
-    let program = ctx
-        .worker
-        .as_deref()
-        .ok_or("no mlcompat program to run the GPU worker")?;
-    let r =
-        worker::run(program, Job::Devices, 0, &[], ctx.gpu_timeout).map_err(|f| f.to_string())?;
-    match r.error {
-        Some(e) => Err(e),
-        None => Ok(r.devices),
     }
 }
 
