@@ -263,8 +263,9 @@ fn first_error(log: &str) -> String {
         .to_string()
 }
 
-/// What a cubin says about the toolkit that made it: the ELF header's OS/ABI byte and ABI version
-/// (CUDA 12 writes 0x33 / 7, CUDA 13 writes 0x41 / 8 — a CUDA 12 driver refuses the latter).
+/// A cubin's ELF OS/ABI byte and ABI version. Measured: NVRTC 12.8 writes 0x33 / 7 for sm_80–sm_90 and
+/// 0x41 / 8 for Blackwell; NVRTC 13 writes 0x41 / 8 for every target. So the header does not tell the
+/// toolkit apart; `plan` compares NVRTC's major version with the driver's instead.
 pub fn cubin_abi(cubin: &[u8]) -> Option<(u8, u8)> {
     (cubin.len() > 8 && cubin.starts_with(b"\x7fELF")).then(|| (cubin[7], cubin[8]))
 }

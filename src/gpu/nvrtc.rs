@@ -66,11 +66,6 @@ impl std::fmt::Debug for Nvrtc {
     }
 }
 
-// SAFETY: the API holds plain function pointers into a library that is never unloaded; NVRTC's calls are
-// thread-safe for distinct programs, and every program lives inside one `compile` call.
-unsafe impl Send for Nvrtc {}
-unsafe impl Sync for Nvrtc {}
-
 impl Nvrtc {
     /// "NVRTC 13.0 (/path/libnvrtc.so.13)".
     pub fn describe(&self) -> String {

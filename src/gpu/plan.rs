@@ -5,7 +5,7 @@
 //! * a cubin for `sm_XY` runs only where NVRTC knew `sm_XY`; PTX for `compute_XY` is JIT-compiled by the
 //!   driver for any GPU of compute capability X.Y or newer;
 //! * a driver runs cubins from any toolkit of its own major version or older (minor-version
-//!   compatibility), but CUDA 13 cubins carry a new ELF ABI a CUDA 12 driver rejects;
+//!   compatibility), not from a newer major: CUDA 13 code needs a CUDA 13 driver (r580 or later);
 //! * the driver's JIT understands PTX only up to its own version, so PTX must come from an NVRTC no newer
 //!   than the driver.
 //!
