@@ -183,10 +183,11 @@ extern "C" __global__ void fp4_emulated_throughput(float* out, int iters) {
 // One byte of two e2m1 codes -> f16x2 bits, low nibble in the low half. Placing a code's exponent and
 // mantissa bits (e, m) at f16 bits 11..9 and its sign at bit 15 gives 2^(e-15)*(1+m/2), or 2^-15 for
 // e = 0, m = 1: exactly the e2m1 value times 2^-14, so one multiply by 2^14 finishes the decode (the
-// same bit trick dequantizing kernels use). Zero stays zero, with its sign.
+// bit trick dequantizing kernels use). Two multiplies spread the byte (byte<<9 | byte<<21 and
+// byte<<12 | byte<<24, no overlapping bits) and two masks keep the fields: four instructions for two
+// values. Zero stays zero, with its sign.
 __device__ __forceinline__ u32 mlc_e2m1x2_f16x2_bits(u32 byte) {
-    const u32 lo = byte & 0xfu, hi = (byte >> 4) & 0xfu;
-    return ((lo & 7u) << 9) | ((lo & 8u) << 12) | ((hi & 7u) << 25) | ((hi & 8u) << 28);
+    return ((byte * 0x00200200u) & 0x0E000E00u) | ((byte * 0x01001000u) & 0x80008000u);
 }
 
 __device__ __forceinline__ u32 mlc_hmul2(u32 a, u32 b) {
@@ -264,44 +265,68 @@ extern "C" __global__ void fp4_dequant_mma_gemm(const unsigned char* a, const un
     mlc_store_tile(d, n, row0, col0, lane, d0, d1, d2, d3);
 }
 
-// fp4_dequant_mma_throughput: per iteration each warp decodes one m16n8k64 block's worth of packed FP4
-// (A: 4 words = 16 f16x2 registers, B: 2 words = 8 registers, one scale multiply each) and issues four
-// m16n8k16 MMAs into four independent accumulators: 2*16*8*64 = 16384 FLOPs a warp per iteration, the
-// same count as fp4_mma_throughput. The packed words change every iteration (LCG step) so nothing can be
-// hoisted out of the loop. Launch: 1-D, blockDim a multiple of 32, any grid; out: one float per warp.
+// fp4_dequant_mma_throughput: software FP4 on the tensor cores, as a dequantizing GEMM's inner loop runs
+// it. Each warp owns a 64x32 output tile (4 x 4 m16n8 tiles, 64 FP32 accumulators a lane) and per
+// iteration walks K = 64 in four k16 chunks: it decodes the chunk's A fragments (4 m-tiles, one word of
+// packed FP4 each) and B fragments (4 n-tiles) to FP16 times the block scale, and issues the 16
+// m16n8k16 MMAs that use them — each decoded fragment feeds 4 MMAs, the reuse a register tile gives.
+// FLOPs a warp per iteration: 4 chunks x 16 MMAs x 2*16*8*16 = 262144. The packed words change every
+// iteration (LCG step), so nothing can be hoisted out of the loop.
+// Launch: 1-D, blockDim a multiple of 32, any grid; out: one float per warp.
 extern "C" __global__ void fp4_dequant_mma_throughput(float* out, int iters) {
     if ((blockDim.x & 31u) != 0u) return;
     const u32 gtid = blockIdx.x * blockDim.x + threadIdx.x;
     const u32 lane = threadIdx.x & 31u;
-    u32 wa[4], wb[2];
+    u32 wa[4][4], wb[4][2];  // [chunk][m-tile] and [chunk][n-tile pair]: packed FP4 bytes
 #pragma unroll
-    for (int w = 0; w < 4; ++w) wa[w] = (gtid * 8u + (u32)w) * 2654435761u ^ 0x12345678u;
+    for (int j = 0; j < 4; ++j) {
 #pragma unroll
-    for (int w = 0; w < 2; ++w) wb[w] = (gtid * 8u + (u32)w) * 2654435761u ^ 0x0f1e2d3cu;
-    const u32 s = mlc_f16x2_splat(mlc_ue8m0_value(127u - 3u - (lane & 1u)));
-    float acc[4][4];
+        for (int w = 0; w < 4; ++w) wa[j][w] = (gtid * 16u + (u32)(4 * j + w)) * 2654435761u ^ 0x12345678u;
 #pragma unroll
-    for (int j = 0; j < 4; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.f;
+        for (int w = 0; w < 2; ++w) wb[j][w] = (gtid * 16u + (u32)(2 * j + w)) * 2654435761u ^ 0x0f1e2d3cu;
+    }
+    // The block scale folded into the 2^14 of the decode (it fits FP16 for scales up to 2): 2^14 * 2^-4.
+    const u32 s = mlc_f16x2_splat(mlc_ue8m0_value(127u + 14u - 4u - (lane & 1u)));
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
     for (int it = 0; it < iters; ++it) {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {  // k16 chunk j: A bytes from word j, B bytes from word j/2
-            const u32 w = wa[j], v = wb[j >> 1] >> (16 * (j & 1));
-            const u32 a0 = mlc_dequant_f16x2(w & 0xffu, s);
-            const u32 a1 = mlc_dequant_f16x2((w >> 8) & 0xffu, s);
-            const u32 a2 = mlc_dequant_f16x2((w >> 16) & 0xffu, s);
-            const u32 a3 = mlc_dequant_f16x2(w >> 24, s);
-            const u32 b0 = mlc_dequant_f16x2(v & 0xffu, s);
-            const u32 b1 = mlc_dequant_f16x2((v >> 8) & 0xffu, s);
-            mlc_mma_f16(acc[j][0], acc[j][1], acc[j][2], acc[j][3], a0, a1, a2, a3, b0, b1);
+        for (int j = 0; j < 4; ++j) {
+            u32 a[4][4], b[4][2];
+#pragma unroll
+            for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+                for (int r = 0; r < 4; ++r)
+                    a[mt][r] = mlc_hmul2(mlc_e2m1x2_f16x2_bits((wa[j][mt] >> (8 * r)) & 0xffu), s);
+#pragma unroll
+            for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+                for (int r = 0; r < 2; ++r)
+                    b[nt][r] = mlc_hmul2(
+                        mlc_e2m1x2_f16x2_bits((wb[j][nt >> 1] >> (16 * (nt & 1) + 8 * r)) & 0xffu), s);
+#pragma unroll
+            for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+                for (int nt = 0; nt < 4; ++nt)
+                    mlc_mma_f16(acc[mt][nt][0], acc[mt][nt][1], acc[mt][nt][2], acc[mt][nt][3], a[mt][0],
+                                a[mt][1], a[mt][2], a[mt][3], b[nt][0], b[nt][1]);
         }
 #pragma unroll
-        for (int w = 0; w < 4; ++w) wa[w] = wa[w] * 1664525u + 1013904223u;
+        for (int j = 0; j < 4; ++j) {
 #pragma unroll
-        for (int w = 0; w < 2; ++w) wb[w] = wb[w] * 1664525u + 1013904223u;
+            for (int w = 0; w < 4; ++w) wa[j][w] = wa[j][w] * 1664525u + 1013904223u;
+#pragma unroll
+            for (int w = 0; w < 2; ++w) wb[j][w] = wb[j][w] * 1664525u + 1013904223u;
+        }
     }
     float sum = 0.f;
 #pragma unroll
-    for (int j = 0; j < 4; ++j) sum += (acc[j][0] + acc[j][1]) + (acc[j][2] + acc[j][3]);
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) sum += (acc[i][j][0] + acc[i][j][1]) + (acc[i][j][2] + acc[i][j][3]);
     for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
     if (lane == 0u) out[gtid >> 5] = sum;
 }

@@ -316,7 +316,10 @@ impl Gpu {
             let e = inputs::max_rel_error(&got, &problem.expected());
             native.mma_correct = Some(e <= inputs::GEMM_TOLERANCE);
             native.mma_max_rel_error = Some(e);
-            native.mma = Some(self.throughput(&module.function("fp4_mma_throughput")?)?);
+            native.mma = Some(self.throughput(
+                &module.function("fp4_mma_throughput")?,
+                kernels::FLOPS_PER_WARP_ITERATION,
+            )?);
         }
         Ok(native)
     }
@@ -329,12 +332,13 @@ impl Gpu {
             .ok_or_else(|| not_built(build, Kernel::Fp4Emulated))?;
         let module = self.ctx.load(image)?;
         let tensor_cores = self.info.capability_major() >= 8;
-        let (method, gemm, throughput, block) = if tensor_cores {
+        let (method, gemm, throughput, block, flops) = if tensor_cores {
             (
-                "dequantize to FP16 + mma.sync m16n8k16 (tensor cores)",
+                "dequantize to FP16 + mma.sync m16n8k16, 64×32 warp tiles (tensor cores)",
                 "fp4_dequant_mma_gemm",
                 "fp4_dequant_mma_throughput",
                 (32, 1, 1),
+                kernels::DEQUANT_MMA_FLOPS_PER_WARP_ITERATION,
             )
         } else {
             (
@@ -342,6 +346,7 @@ impl Gpu {
                 "fp4_emulated_gemm",
                 "fp4_emulated_throughput",
                 (16, 16, 1),
+                kernels::FLOPS_PER_WARP_ITERATION,
             )
         };
         let mut rng = Rng::fresh();
@@ -352,7 +357,7 @@ impl Gpu {
             method: method.to_string(),
             correct: e <= inputs::GEMM_TOLERANCE,
             max_rel_error: e,
-            throughput: self.throughput(&module.function(throughput)?)?,
+            throughput: self.throughput(&module.function(throughput)?, flops)?,
         })
     }
 
@@ -406,9 +411,13 @@ impl Gpu {
         d.read()
     }
 
-    /// TFLOPS of a throughput kernel: a full wave of 128-thread blocks (occupancy × SMs), its iteration
-    /// count sized so that one launch takes about 50 ms.
-    fn throughput(&self, f: &Function<'_>) -> Result<Throughput, String> {
+    /// TFLOPS of a throughput kernel doing `flops_per_warp_iteration`: a full wave of 128-thread blocks
+    /// (occupancy × SMs), its iteration count sized so that one launch takes about 50 ms.
+    fn throughput(
+        &self,
+        f: &Function<'_>,
+        flops_per_warp_iteration: f64,
+    ) -> Result<Throughput, String> {
         let blocks = self.info.sms.max(1) * f.blocks_per_sm(THROUGHPUT_BLOCK)?.max(1);
         let warps = blocks * (THROUGHPUT_BLOCK / 32);
         let out = self.ctx.upload(&vec![f32::NAN; warps as usize])?;
@@ -430,7 +439,7 @@ impl Gpu {
         if checksums.iter().any(|c| !c.is_finite()) {
             return Err(format!("{}: a warp wrote no finite checksum", f.name));
         }
-        let flops = f64::from(warps) * f64::from(iterations) * kernels::FLOPS_PER_WARP_ITERATION;
+        let flops = f64::from(warps) * f64::from(iterations) * flops_per_warp_iteration;
         Ok(Throughput {
             tflops: flops / seconds / 1e12,
             launch_ms: seconds * 1e3,

@@ -16,8 +16,13 @@ use super::plan::Plan;
 pub const FP4_SOURCE: &str = include_str!("../../probes/fp4.cu");
 pub const BANDWIDTH_SOURCE: &str = include_str!("../../probes/bandwidth.cu");
 
-/// FLOPs one warp does per iteration of the throughput kernels: one m16n8k64 product, 2·16·8·64.
+/// FLOPs one warp does per iteration of `fp4_mma_throughput` and `fp4_emulated_throughput`: one m16n8k64
+/// product, 2·16·8·64.
 pub const FLOPS_PER_WARP_ITERATION: f64 = 2.0 * 16.0 * 8.0 * 64.0;
+
+/// FLOPs one warp does per iteration of `fp4_dequant_mma_throughput`: a 64×32 tile over K = 64, 64
+/// m16n8k16 products.
+pub const DEQUANT_MMA_FLOPS_PER_WARP_ITERATION: f64 = 64.0 * 2.0 * 16.0 * 8.0 * 16.0;
 
 /// Every architecture the test suite compiles for: Ampere, Ada, Hopper (plain and arch-specific, as
 /// H100/H200 run), data-centre Blackwell (B200, B300), Thor, consumer Blackwell (RTX 50), GB10.

@@ -512,8 +512,10 @@ static double run(const char *name, unsigned grid, unsigned block, void **params
         double tflops = strcmp(name, "fp4_mma_throughput") == 0 ? g->fp4_tflops
                         : strcmp(name, "fp4_dequant_mma_throughput") == 0 ? g->tensor_tflops
                                                                           : g->lut_tflops;
+        /* FLOPs a warp does per iteration: 64 m16n8k16 MMAs for the dequantizing kernel, one m16n8k64 else. */
+        double flops = strcmp(name, "fp4_dequant_mma_throughput") == 0 ? 262144.0 : 16384.0;
         for (unsigned long long w = 0; w < warps; w++) out[w] = 1.0f + (float)(w % 7);
-        return (double)warps * iters * 16384.0 / (tflops * 1e12);
+        return (double)warps * iters * flops / (tflops * 1e12);
     }
     return 10e-6;
 }
