@@ -1,12 +1,13 @@
 // mlcompat memory-bandwidth probe kernels (CUDA C++, compiled at run time with NVRTC; no #include).
 //
-// All three are grid-stride loops over n f32 elements, so any 1-D launch covers any n; e.g.
-// blockDim 256 and grid = 4 x (number of SMs) (or ceil(n/4/256) capped at a few waves).
-// When every pointer is 16-byte aligned (cudaMalloc gives 256) the body moves float4 vectors
+// All three are grid-stride loops over n f32 elements, so any 1-D launch covers any n.
+// When every pointer is 16-byte aligned (cuMemAlloc gives 256-byte alignment) the body moves float4 vectors
 // (16-byte loads/stores) over the first n/4*4 elements and a scalar grid-stride loop finishes the
 // 0..3 element tail; otherwise the whole range is done with scalar accesses.
 // Bytes moved per call (for GB/s): bw_add 12n, bw_copy 8n, bw_triad 12n (reads + writes, f32).
 // The n argument is unsigned long long so buffers beyond 2^31 elements work.
+// __launch_bounds__(256): the host launches 256-thread blocks, as many per SM as the occupancy
+// calculator (cuOccupancyMaxActiveBlocksPerMultiprocessor) says fit, so the grid is one full wave.
 
 typedef unsigned long long u64;
 
@@ -17,7 +18,7 @@ __device__ __forceinline__ u64 mlc_gtid() { return (u64)blockIdx.x * blockDim.x 
 __device__ __forceinline__ u64 mlc_gstride() { return (u64)gridDim.x * blockDim.x; }
 
 // z[i] = x[i] + y[i]
-extern "C" __global__ void bw_add(const float* x, const float* y, float* z, unsigned long long n) {
+extern "C" __global__ void __launch_bounds__(256) bw_add(const float* x, const float* y, float* z, unsigned long long n) {
     const u64 tid = mlc_gtid(), stride = mlc_gstride();
     u64 start = 0;
     if (mlc_aligned16(x) && mlc_aligned16(y) && mlc_aligned16(z)) {
@@ -35,7 +36,7 @@ extern "C" __global__ void bw_add(const float* x, const float* y, float* z, unsi
 }
 
 // z[i] = x[i]
-extern "C" __global__ void bw_copy(const float* x, float* z, unsigned long long n) {
+extern "C" __global__ void __launch_bounds__(256) bw_copy(const float* x, float* z, unsigned long long n) {
     const u64 tid = mlc_gtid(), stride = mlc_gstride();
     u64 start = 0;
     if (mlc_aligned16(x) && mlc_aligned16(z)) {
@@ -49,7 +50,7 @@ extern "C" __global__ void bw_copy(const float* x, float* z, unsigned long long 
 }
 
 // z[i] = x[i] + s * y[i]   (STREAM triad)
-extern "C" __global__ void bw_triad(const float* x, const float* y, float* z, float s,
+extern "C" __global__ void __launch_bounds__(256) bw_triad(const float* x, const float* y, float* z, float s,
                                     unsigned long long n) {
     const u64 tid = mlc_gtid(), stride = mlc_gstride();
     u64 start = 0;
@@ -66,4 +67,12 @@ extern "C" __global__ void bw_triad(const float* x, const float* y, float* z, fl
         start = n4 * 4;
     }
     for (u64 i = start + tid; i < n; i += stride) z[i] = fmaf(s, y[i], x[i]);
+}
+
+// mlc_spin: never finishes — it waits for a flag nothing sets. Launched only when the GPU worker runs
+// with MLCOMPAT_GPU_WORKER_SPIN=1, which scripts/gpu-check uses to check that a worker stuck in a real
+// kernel is killed at its time limit and that the GPU works afterwards. Launch: one thread.
+extern "C" __global__ void mlc_spin(volatile unsigned int* flag) {
+    while (*flag == 0u) {
+    }
 }

@@ -1,8 +1,11 @@
 // mlcompat FP4 probe kernels (CUDA C++, compiled at run time with NVRTC; no #include on purpose).
 //
 // Build macros, set by the caller (NVRTC options):
-//   (none)                     emulated kernels only: fp4_emulated_gemm, fp4_emulated_throughput.
-//                              Compiles for any sm_XX.
+//   (none)                     emulated kernels only. Compiles for any sm_XX or compute_XX:
+//                              fp4_emulated_gemm, fp4_emulated_throughput (lookup-table decode + FP32 FMA
+//                              on the CUDA cores; any GPU), and from sm_80 on fp4_dequant_mma_gemm,
+//                              fp4_dequant_mma_throughput (decode to FP16 in registers, then the FP16
+//                              tensor-core mma.sync: what software FP4 reaches on a GPU without FP4 units).
 //   -DMLCOMPAT_NATIVE_FP4=1    adds fp4_roundtrip, which uses the native e2m1 conversions
 //                              cvt.rn.satfinite.e2m1x2.f32 and cvt.rn.f16x2.e2m1x2. Only the
 //                              arch-specific targets (sm_100a, sm_120a, sm_121a, ...) have them:
@@ -49,6 +52,18 @@ __device__ __forceinline__ float mlc_ue8m0_value(u32 e) {
     return __int_as_float((int)(e << 23));
 }
 
+// Stores one warp's m16n8 f32 accumulator tile (the C/D fragment of every m16n8kK mma.sync: lane
+// = 4g + t holds rows g and g+8, columns 2t and 2t+1) into row-major d with n columns.
+__device__ __forceinline__ void mlc_store_tile(float* d, int n, int row0, int col0, u32 lane, float d0,
+                                               float d1, float d2, float d3) {
+    const u32 g = lane >> 2, t = lane & 3u;
+    const u64 r0 = (u64)(row0 + (int)g), r1 = r0 + 8, c = (u64)(col0 + 2 * (int)t);
+    d[r0 * n + c] = d0;
+    d[r0 * n + c + 1] = d1;
+    d[r1 * n + c] = d2;
+    d[r1 * n + c + 1] = d3;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Emulated (software) FP4: any GPU.
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +105,10 @@ extern "C" __global__ void fp4_emulated_gemm(const unsigned char* a, const unsig
     d[(u64)i * n + j] = acc;
 }
 
-// fp4_emulated_throughput: "FP4 in software" peak. Each warp, per iteration, does the dequantized work
+// fp4_emulated_throughput: FP4 decoded through a shared-memory lookup table into FP32 FMAs on the CUDA
+// cores (one LDS per FMA: it measures shared-memory throughput as much as arithmetic, and is the fallback
+// for GPUs before sm_80; from sm_80 on fp4_dequant_mma_throughput is the software-FP4 figure). Each
+// warp, per iteration, does the dequantized work
 // of one m16n8k64 block-scaled MMA: every lane owns a 2x2 piece of the 16x8 tile (the same share as
 // the MMA's C fragment) and runs 64 K steps on it, i.e. 4 outputs x 64 FMAs = 256 FMAs a lane,
 // 32 x 256 = 8192 FMAs = 16384 FLOPs = 2*16*8*64 a warp per iteration. Only those FMAs are counted
@@ -156,6 +174,164 @@ extern "C" __global__ void fp4_emulated_throughput(float* out, int iters) {
     for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
     if (lane == 0u) out[gtid >> 5] = sum;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Emulated FP4 on the tensor cores: decode to FP16, then mma.sync.m16n8k16 (sm_80 and newer).
+// ---------------------------------------------------------------------------------------------
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+
+// One byte of two e2m1 codes -> f16x2 bits, low nibble in the low half. Placing a code's exponent and
+// mantissa bits (e, m) at f16 bits 11..9 and its sign at bit 15 gives 2^(e-15)*(1+m/2), or 2^-15 for
+// e = 0, m = 1: exactly the e2m1 value times 2^-14, so one multiply by 2^14 finishes the decode (the
+// bit trick dequantizing kernels use). Two multiplies spread the byte (byte<<9 | byte<<21 and
+// byte<<12 | byte<<24, no overlapping bits) and two masks keep the fields: four instructions for two
+// values. Zero stays zero, with its sign.
+__device__ __forceinline__ u32 mlc_e2m1x2_f16x2_bits(u32 byte) {
+    return ((byte * 0x00200200u) & 0x0E000E00u) | ((byte * 0x01001000u) & 0x80008000u);
+}
+
+__device__ __forceinline__ u32 mlc_hmul2(u32 a, u32 b) {
+    u32 d;
+    asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+}
+
+// f32 -> f16x2 with both halves equal (exact for the power-of-two scales used here).
+__device__ __forceinline__ u32 mlc_f16x2_splat(float x) {
+    u32 d;
+    asm("{\n\t.reg .b16 h;\n\t"
+        "cvt.rn.f16.f32 h, %1;\n\t"
+        "mov.b32 %0, {h, h};\n\t}"
+        : "=r"(d)
+        : "f"(x));
+    return d;
+}
+
+// Decoded and scaled: dec(lo) * s in the low half, dec(hi) * s in the high half (`s2` = {s, s}). The
+// 2^14 and the scale are two exact multiplies: folded into one, 2^14 * s would overflow FP16 for s > 2.
+__device__ __forceinline__ u32 mlc_dequant_f16x2(u32 byte, u32 s2) {
+    const u32 two14 = 0x74007400u;  // f16x2 {16384, 16384}
+    return mlc_hmul2(mlc_hmul2(mlc_e2m1x2_f16x2_bits(byte), two14), s2);
+}
+
+// D += A * B for one m16n8k16 tile, FP16 inputs, FP32 accumulators (PTX ISA, "mma.m16n8k16" fragments:
+// g = lane/4, t = lane%4; a0 = row g cols 2t..2t+1, a1 = row g+8 cols 2t..2t+1, a2 = row g cols
+// 2t+8..2t+9, a3 = row g+8 cols 2t+8..2t+9; b0 = k 2t..2t+1 col g, b1 = k 2t+8..2t+9 col g;
+// d0, d1 = row g cols 2t, 2t+1; d2, d3 = row g+8 cols 2t, 2t+1).
+__device__ __forceinline__ void mlc_mma_f16(float& d0, float& d1, float& d2, float& d3, u32 a0, u32 a1,
+                                            u32 a2, u32 a3, u32 b0, u32 b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+        : "+f"(d0), "+f"(d1), "+f"(d2), "+f"(d3)
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// fp4_dequant_mma_gemm: the same product as fp4_emulated_gemm and fp4_mma_mxf4, one warp per 16x8
+// output tile: each 32-wide scale block is decoded to FP16 (times its ue8m0 scale, exact while the
+// scaled values stay within FP16, as they do for scales 2^-14..2^9) and fed to two m16n8k16 MMAs.
+// Launch: blockDim (32, 1, 1), grid (n/8, m/16, 1); m multiple of 16, n of 8, k of 32 (else nothing is
+// written).
+extern "C" __global__ void fp4_dequant_mma_gemm(const unsigned char* a, const unsigned char* b,
+                                                const unsigned char* sa, const unsigned char* sb,
+                                                float* d, int m, int n, int k) {
+    const int row0 = blockIdx.y * 16;
+    const int col0 = blockIdx.x * 8;
+    if (threadIdx.x >= 32u || k <= 0 || (k & 31) != 0 || row0 + 16 > m || col0 + 8 > n) return;
+    const u32 lane = threadIdx.x;
+    const u32 g = lane >> 2, t = lane & 3u;
+    const u64 row_bytes = (u64)(k / 2);
+    const int kb = k / 32;
+    const u8* ar0 = a + (u64)(row0 + g) * row_bytes;
+    const u8* ar1 = a + (u64)(row0 + g + 8) * row_bytes;
+    const u8* br = b + (u64)(col0 + g) * row_bytes;
+    float d0 = 0.f, d1 = 0.f, d2 = 0.f, d3 = 0.f;
+    for (int blk = 0; blk < kb; ++blk) {
+        const u32 s_a0 = mlc_f16x2_splat(mlc_ue8m0_value(sa[(u64)(row0 + g) * kb + blk]));
+        const u32 s_a1 = mlc_f16x2_splat(mlc_ue8m0_value(sa[(u64)(row0 + g + 8) * kb + blk]));
+        const u32 s_b = mlc_f16x2_splat(mlc_ue8m0_value(sb[(u64)(col0 + g) * kb + blk]));
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+            const u64 kc = (u64)blk * 16 + (u64)half * 8;  // byte offset of this k16 chunk in a row
+            const u32 a0 = mlc_dequant_f16x2(ar0[kc + t], s_a0);
+            const u32 a1 = mlc_dequant_f16x2(ar1[kc + t], s_a1);
+            const u32 a2 = mlc_dequant_f16x2(ar0[kc + 4 + t], s_a0);
+            const u32 a3 = mlc_dequant_f16x2(ar1[kc + 4 + t], s_a1);
+            const u32 b0 = mlc_dequant_f16x2(br[kc + t], s_b);
+            const u32 b1 = mlc_dequant_f16x2(br[kc + 4 + t], s_b);
+            mlc_mma_f16(d0, d1, d2, d3, a0, a1, a2, a3, b0, b1);
+        }
+    }
+    mlc_store_tile(d, n, row0, col0, lane, d0, d1, d2, d3);
+}
+
+// fp4_dequant_mma_throughput: software FP4 on the tensor cores, as a dequantizing GEMM's inner loop runs
+// it. Each warp owns a 64x32 output tile (4 x 4 m16n8 tiles, 64 FP32 accumulators a lane) and per
+// iteration walks K = 64 in four k16 chunks: it decodes the chunk's A fragments (4 m-tiles, one word of
+// packed FP4 each) and B fragments (4 n-tiles) to FP16 times the block scale, and issues the 16
+// m16n8k16 MMAs that use them — each decoded fragment feeds 4 MMAs, the reuse a register tile gives.
+// FLOPs a warp per iteration: 4 chunks x 16 MMAs x 2*16*8*16 = 262144. The packed words change every
+// iteration (LCG step), so nothing can be hoisted out of the loop.
+// Launch: 1-D, blockDim a multiple of 32, any grid; out: one float per warp.
+extern "C" __global__ void fp4_dequant_mma_throughput(float* out, int iters) {
+    if ((blockDim.x & 31u) != 0u) return;
+    const u32 gtid = blockIdx.x * blockDim.x + threadIdx.x;
+    const u32 lane = threadIdx.x & 31u;
+    u32 wa[4][4], wb[4][2];  // [chunk][m-tile] and [chunk][n-tile pair]: packed FP4 bytes
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+#pragma unroll
+        for (int w = 0; w < 4; ++w) wa[j][w] = (gtid * 16u + (u32)(4 * j + w)) * 2654435761u ^ 0x12345678u;
+#pragma unroll
+        for (int w = 0; w < 2; ++w) wb[j][w] = (gtid * 16u + (u32)(2 * j + w)) * 2654435761u ^ 0x0f1e2d3cu;
+    }
+    // The block scale folded into the 2^14 of the decode (it fits FP16 for scales up to 2): 2^14 * 2^-4.
+    const u32 s = mlc_f16x2_splat(mlc_ue8m0_value(127u + 14u - 4u - (lane & 1u)));
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    for (int it = 0; it < iters; ++it) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            u32 a[4][4], b[4][2];
+#pragma unroll
+            for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+                for (int r = 0; r < 4; ++r)
+                    a[mt][r] = mlc_hmul2(mlc_e2m1x2_f16x2_bits((wa[j][mt] >> (8 * r)) & 0xffu), s);
+#pragma unroll
+            for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+                for (int r = 0; r < 2; ++r)
+                    b[nt][r] = mlc_hmul2(
+                        mlc_e2m1x2_f16x2_bits((wb[j][nt >> 1] >> (16 * (nt & 1) + 8 * r)) & 0xffu), s);
+#pragma unroll
+            for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+                for (int nt = 0; nt < 4; ++nt)
+                    mlc_mma_f16(acc[mt][nt][0], acc[mt][nt][1], acc[mt][nt][2], acc[mt][nt][3], a[mt][0],
+                                a[mt][1], a[mt][2], a[mt][3], b[nt][0], b[nt][1]);
+        }
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+#pragma unroll
+            for (int w = 0; w < 4; ++w) wa[j][w] = wa[j][w] * 1664525u + 1013904223u;
+#pragma unroll
+            for (int w = 0; w < 2; ++w) wb[j][w] = wb[j][w] * 1664525u + 1013904223u;
+        }
+    }
+    float sum = 0.f;
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) sum += (acc[i][j][0] + acc[i][j][1]) + (acc[i][j][2] + acc[i][j][3]);
+    for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+    if (lane == 0u) out[gtid >> 5] = sum;
+}
+
+#endif  // __CUDA_ARCH__ >= 800
 
 // ---------------------------------------------------------------------------------------------
 // Native FP4 conversions: sm_100a / sm_120a / sm_121a (arch-specific targets).
@@ -251,7 +427,7 @@ __device__ __forceinline__ void mlc_mma_mxf4(float& d0, float& d1, float& d2, fl
 // fp4_mma_mxf4: one warp per 16x8 output tile.
 // Launch: blockDim (32, 1, 1), grid (n/8, m/16, 1); m multiple of 16, n of 8, k of 64 (tiles that
 // would run past m/n, and any k not a positive multiple of 64, are skipped: nothing is written).
-// All pointers must be at least 4-byte aligned (cudaMalloc gives 256).
+// All pointers must be at least 4-byte aligned (cuMemAlloc gives 256-byte alignment).
 extern "C" __global__ void fp4_mma_mxf4(const unsigned char* a, const unsigned char* b,
                                         const unsigned char* sa, const unsigned char* sb, float* d,
                                         int m, int n, int k) {
@@ -279,11 +455,7 @@ extern "C" __global__ void fp4_mma_mxf4(const unsigned char* a, const unsigned c
         const u32 sfb = (u32)sb[sbr + sb0] | ((u32)sb[sbr + sb0 + 1] << 8);
         mlc_mma_mxf4(d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, sfa, sfb);
     }
-    const u64 r0 = (u64)(row0 + g), r1 = r0 + 8, c = (u64)(col0 + 2 * t);
-    d[r0 * n + c] = d0;
-    d[r0 * n + c + 1] = d1;
-    d[r1 * n + c] = d2;
-    d[r1 * n + c + 1] = d3;
+    mlc_store_tile(d, n, row0, col0, lane, d0, d1, d2, d3);
 }
 
 // fp4_mma_throughput: each warp issues `iters` block-scaled m16n8k64 MMAs on register-resident

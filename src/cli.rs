@@ -180,6 +180,9 @@ pub struct ProbeFlags {
     /// Ask every interpreter and tool again instead of using the cache of their answers.
     #[arg(long)]
     pub no_cache: bool,
+    /// Seconds each `--deep` GPU part (a worker process: listing CUDA devices, each bench) may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub gpu_timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +366,18 @@ pub struct BenchArgs {
     /// Ask the interpreter again instead of using the cache (also: MLCOMPAT_NO_CACHE).
     #[arg(long)]
     pub no_cache: bool,
+    /// Seconds each GPU part (a worker process) may take before it is killed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub gpu_timeout: f64,
+    /// Internal: run one GPU job in this process and print its JSON report (what `bench` starts).
+    #[arg(long, hide = true, value_name = "JOB")]
+    pub gpu_worker: Option<String>,
+    /// Internal: the CUDA device ordinal for --gpu-worker.
+    #[arg(long, hide = true, value_name = "N", default_value_t = 0)]
+    pub gpu_ordinal: u32,
+    /// Internal: an NVRTC candidate for --gpu-worker (repeatable).
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub nvrtc: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

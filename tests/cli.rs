@@ -549,7 +549,7 @@ fn bench_without_a_gpu_runs_the_cpu_part_and_says_what_it_skipped() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bench JSON");
-    assert_eq!(report["schema"], "mlcompat.bench/1");
+    assert_eq!(report["schema"], "mlcompat.bench/2");
     assert!(report["cpu_bandwidth"]["triad_gbs"]
         .as_f64()
         .is_some_and(|g| g > 0.0));

@@ -141,6 +141,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             command: MatrixCommand::Audit(args),
         } => audit(cli, args, out),
         Command::Bench(args) => {
+            if let Some(job) = &args.gpu_worker {
+                return gpu_worker(job, args, out);
+            }
             let use_cache = !args.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none();
             let explicit = args
                 .python
@@ -177,37 +180,39 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 return Ok(0);
             }
             let host = crate::probe::host::probe(Duration::from_secs(5), &mut Vec::new());
-            // The GPU as NVML reports it, matched to a reference profile by name for its datasheet figures.
-            let nvml_gpu = crate::probe::nvidia::read().ok().and_then(|r| {
-                r.devices
-                    .first()
-                    .map(|d| crate::probe::nvidia::to_gpu(d, host.memory_gb))
-            });
+            // NVML's GPUs, with datasheet figures from the reference profiles by name; the bench matches
+            // the CUDA device it measures to them by UUID.
+            let nvml_gpus: Vec<crate::facts::Gpu> = crate::probe::nvidia::read()
+                .map(|r| {
+                    r.devices
+                        .iter()
+                        .map(|d| crate::probe::nvidia::to_gpu(d, host.memory_gb))
+                        .collect()
+                })
+                .unwrap_or_default();
             let matrix = load_matrix(cli)?;
-            let datasheet = nvml_gpu.as_ref().and_then(|g| {
-                matrix
-                    .profiles
-                    .iter()
-                    .filter_map(|p| p.facts.primary_gpu())
-                    .find(|pg| pg.name.eq_ignore_ascii_case(&g.name))
-                    .cloned()
-            });
+            let datasheets: Vec<crate::bench::KnownGpu> = matrix
+                .profiles
+                .iter()
+                .filter_map(|p| {
+                    p.facts
+                        .primary_gpu()
+                        .map(|g| crate::bench::KnownGpu::from_profile(&p.id, g))
+                })
+                .collect();
+            let gpu_timeout = seconds("--gpu-timeout", args.gpu_timeout)?;
             let ctx = crate::bench::Context {
                 unified_memory: host.os == Some(crate::facts::Os::Macos)
-                    || nvml_gpu
-                        .as_ref()
-                        .and_then(|g| g.unified_memory)
-                        .unwrap_or(false),
+                    || nvml_gpus.iter().any(|g| g.unified_memory == Some(true)),
                 memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
                 python_dirs: py_dirs,
-                peak_bandwidth_gbs: datasheet
-                    .as_ref()
-                    .and_then(|g| g.bandwidth_gbs)
-                    .or(nvml_gpu.as_ref().and_then(|g| g.bandwidth_gbs)),
-                peak_fp4_dense_tflops: datasheet
-                    .as_ref()
-                    .and_then(|g| g.tflops.as_ref())
-                    .and_then(|t| t.fp4_dense),
+                gpus: nvml_gpus
+                    .iter()
+                    .map(|g| crate::bench::KnownGpu::from_nvml(g).with_datasheet(&datasheets))
+                    .collect(),
+                datasheets,
+                gpu_timeout,
+                ..crate::bench::Context::new(std::env::current_exe().ok())
             };
             let what = match args.what {
                 BenchWhat::Bandwidth => crate::bench::What::Bandwidth,
@@ -348,6 +353,22 @@ fn audit(cli: &Cli, args: &AuditArgs, out: &mut dyn Write) -> Result<u8, AppErro
     Ok(u8::from(!findings.is_empty()))
 }
 
+/// `bench --gpu-worker JOB`: one GPU job in this (child) process, its report as one JSON line.
+fn gpu_worker(
+    job: &str,
+    args: &crate::cli::BenchArgs,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    use crate::gpu::worker;
+    let job = worker::Job::from_name(job)
+        .ok_or_else(|| InputError::Usage(format!("--gpu-worker: unknown job `{job}`")))?;
+    worker::install_panic_line();
+    let report = worker::serve(job, args.gpu_ordinal, &args.nvrtc);
+    serde_json::to_writer(&mut *out, &report).map_err(io::Error::from)?;
+    writeln!(out)?;
+    Ok(0)
+}
+
 fn load_matrix(cli: &Cli) -> Result<Matrix, InputError> {
     match &cli.matrix {
         Some(dir) => matrix::from_dir(dir),
@@ -398,6 +419,17 @@ pub(crate) fn imports_of(matrix: &Matrix) -> Vec<(String, String)> {
     out
 }
 
+/// A time limit flag: more than 0 and at most an hour.
+fn seconds(name: &str, value: f64) -> Result<Duration, InputError> {
+    if value.is_finite() && value > 0.0 && value <= 3600.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(InputError::Usage(format!(
+            "{name} must be between 0 and 3600 seconds, got {value}"
+        )))
+    }
+}
+
 fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
     let seconds = |name: &str, value: f64| {
         if value.is_finite() && value > 0.0 && value <= 3600.0 {
@@ -422,6 +454,8 @@ fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
         deep: flags.deep,
         use_cache: !flags.no_cache && std::env::var_os("MLCOMPAT_NO_CACHE").is_none(),
         imports: Vec::new(),
+        worker: std::env::current_exe().ok(),
+        gpu_timeout: seconds("--gpu-timeout", flags.gpu_timeout)?,
     })
 }
 

@@ -238,6 +238,31 @@ pub struct Gpu {
     /// What reported this GPU when it was not NVML: `nvidia-smi` or `pci`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The CUDA driver API's ordinal for this GPU (matched by UUID; CUDA orders devices fastest first and
+    /// honours `CUDA_VISIBLE_DEVICES`, so it need not be NVML's index). `--deep` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda_index: Option<u32>,
+    /// Under MIG: the slices NVML lists (a CUDA program sees one slice, not the whole GPU).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mig_slices: Vec<MigSlice>,
+}
+
+/// One MIG slice of a GPU.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigSlice {
+    /// `MIG-…`, as NVML and `nvidia-smi -L` print it.
+    pub uuid: String,
+    /// `NVIDIA H100 80GB HBM3 MIG 1g.10gb`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_gb: Option<f64>,
+    /// Its SMs, as the CUDA driver reports them (`--deep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<u32>,
+    /// The CUDA ordinal of the slice, when this process's CUDA sees it (`--deep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda_index: Option<u32>,
 }
 
 /// Peak throughput in TFLOPS. Dense unless the name says sparse (2:4 sparsity doubles the headline).
@@ -399,6 +424,7 @@ pub struct Benchmarks {
     pub fp4_native_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fp4_native_tflops: Option<f64>,
+    /// Software FP4 (decoded to FP16 for the tensor cores from sm_80 on), checked and measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fp4_emulated_tflops: Option<f64>,
 }
@@ -442,6 +468,8 @@ impl Gpu {
             mig_enabled: None,
             memory_note: None,
             source: None,
+            cuda_index: None,
+            mig_slices: Vec::new(),
         }
     }
 }

@@ -1,365 +1,529 @@
-//! Runs the test kernels on GPU 0 through cudarc and checks every answer against the CPU reference.
+//! The measurements on one GPU, each checked against the CPU reference: memory bandwidth (add, copy,
+//! triad), the native FP4 conversion and block-scaled MMA, and software-emulated FP4.
 //!
-//! Each check uses fresh random inputs (never zeros), poisons the outputs first (so a kernel that writes
-//! nothing cannot pass), uses plain device allocations (no managed memory) and changes no GPU setting.
-//! Timings come from device events, after a warm-up, as the median of several runs.
+//! Each check uses fresh random inputs (never zeros) and poisons its outputs first, so a kernel that
+//! writes nothing cannot pass. Memory is plain device memory (`cuMemAlloc_v2`); no GPU setting is
+//! changed. Timings come from device events after a warm-up, as the median of several samples; a sample
+//! is long enough for the clocks to ramp (repeated launches for bandwidth, iterations sized to ~50 ms per
+//! launch for the throughput kernels). Each kernel module is loaded once per measurement.
 
-use std::sync::Arc;
+use std::ffi::c_void;
 
-use cudarc::driver::{sys, CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
-use cudarc::nvrtc::Ptx;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::driver::{Context, CudaDevice, Driver, Function};
 use super::inputs::{self, GemmProblem, Rng};
-use super::kernels::{self, Build};
+use super::kernels::{self, Build, Kernel};
+use super::plan::Arch;
 use crate::fp4;
 
-/// Timed runs per measurement; the median counts.
+/// Timed samples per measurement; the median counts.
 const RUNS: usize = 7;
+/// A bandwidth sample lasts at least this long (repeated launches).
+const BANDWIDTH_SAMPLE_MS: f64 = 20.0;
+/// A throughput-kernel launch lasts about this long (its iteration count is sized to it).
+const THROUGHPUT_LAUNCH_MS: f64 = 50.0;
+/// Threads per block of the throughput kernels.
+const THROUGHPUT_BLOCK: u32 = 128;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuInfo {
     pub name: String,
+    /// CUDA's ordinal for it (what `CUDA_VISIBLE_DEVICES` and PyTorch's `cuda:N` count).
+    pub ordinal: u32,
+    /// `cuDeviceGetUuid_v2`, 8-4-4-4-12 hex: NVML's UUID of the GPU (`GPU-…`) or MIG slice (`MIG-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
     pub compute_capability: String,
     pub arch: String,
     pub sms: u32,
     pub l2_bytes: u64,
     pub total_memory_bytes: u64,
+    /// The CUDA version the driver supports (`cuDriverGetVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_cuda: Option<String>,
+    /// The driver library actually loaded.
+    pub driver_library: String,
+    /// The MIG profile (`1g.10gb`) when CUDA sees a MIG slice, from its name (`… MIG 1g.10gb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mig_profile: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl GpuInfo {
+    pub fn from_device(d: &CudaDevice, driver: &Driver) -> GpuInfo {
+        let (major, minor) = d.compute_capability;
+        GpuInfo {
+            name: d.name.clone(),
+            ordinal: d.ordinal,
+            uuid: d.uuid.clone(),
+            compute_capability: format!("{major}.{minor}"),
+            arch: Arch::for_capability(major, minor).name(),
+            sms: d.sms,
+            l2_bytes: d.l2_bytes,
+            total_memory_bytes: d.total_memory_bytes,
+            driver_cuda: driver.version.map(|v| v.to_string()),
+            driver_library: driver.library.clone(),
+            mig_profile: mig_profile(&d.name),
+        }
+    }
+
+    fn capability_major(&self) -> u32 {
+        self.compute_capability
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// `NVIDIA H100 80GB HBM3 MIG 1g.10gb` → `1g.10gb` (the name CUDA and NVML give a MIG slice).
+pub fn mig_profile(name: &str) -> Option<String> {
+    let (_, profile) = name.rsplit_once(" MIG ")?;
+    let profile = profile.trim();
+    (!profile.is_empty() && profile.contains('g')).then(|| profile.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuBandwidth {
     /// `z = x + y`: 3 × N × 4 bytes.
     pub add_gbs: f64,
+    /// `z = x`: 2 × N × 4 bytes.
     pub copy_gbs: f64,
+    /// `z = x + s·y`: 3 × N × 4 bytes.
     pub triad_gbs: f64,
     pub elements: u64,
+    /// All three results matched the CPU, element for element.
     pub verified: bool,
+    /// The kernels whose result did not, and how many elements were wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrong: Vec<String>,
+    /// 256-thread blocks per SM the occupancy calculator allows for `bw_add`; the grid is SMs × that.
+    pub blocks_per_sm: u32,
+    pub grid_blocks: u32,
+    /// Launches per timed sample (each sample ≥ 20 ms).
+    pub launches_per_sample: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Fp4Run {
-    pub native_fp4: bool,
-    /// Why there is no native FP4 (the compiler's refusal), when there is none.
-    pub why_not_native: Option<String>,
-    pub conversion_correct: Option<bool>,
-    pub conversion_mismatches: Option<usize>,
+/// The native FP4 checks (where the native kernels compiled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NativeFp4 {
+    /// Every code and decoded value matched the reference (zero-sign differences aside).
+    pub conversion_correct: bool,
+    pub conversion_mismatches: usize,
+    /// Negative values that round to zero: the reference keeps −0 (code 0x8); neither the PTX ISA nor
+    /// `cuda_fp4.h` says what the hardware returns, so a +0 there is counted here, not as wrong.
+    pub zero_sign_mismatches: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mma_correct: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mma_max_rel_error: Option<f64>,
-    pub emulated_correct: bool,
-    pub emulated_max_rel_error: f64,
-    pub native_tflops: Option<f64>,
-    pub emulated_tflops: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mma: Option<Throughput>,
 }
 
+/// The software-emulated FP4 path: its product checked, its throughput measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmulatedFp4 {
+    /// What was measured: "dequantize to FP16 + mma.sync (tensor cores)" from sm_80 on, else "lookup-table
+    /// decode + FP32 FMA (CUDA cores)".
+    pub method: String,
+    pub correct: bool,
+    pub max_rel_error: f64,
+    pub throughput: Throughput,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    pub tflops: f64,
+    /// Median duration of one launch.
+    pub launch_ms: f64,
+    pub iterations: u32,
+    pub blocks: u32,
+}
+
+/// An open GPU: its primary context, current on this thread.
 pub struct Gpu {
-    ctx: Arc<CudaContext>,
-    stream: Arc<CudaStream>,
+    ctx: Context,
     pub info: GpuInfo,
 }
 
-fn err<E: std::fmt::Debug>(what: &'static str) -> impl Fn(E) -> String {
-    move |e| format!("{what}: {e:?}")
+/// Opens CUDA device `ordinal`, or says why not ("no CUDA driver", "cuInit: CUDA_ERROR_…").
+pub fn open(ordinal: u32) -> Result<Gpu, String> {
+    let driver = Driver::load()?;
+    driver.init()?;
+    let ordinal = i32::try_from(ordinal).map_err(|_| "device ordinal out of range")?;
+    let device = driver.device(ordinal)?;
+    let ctx = driver.open(ordinal)?;
+    Ok(Gpu {
+        info: GpuInfo::from_device(&device, driver),
+        ctx,
+    })
 }
 
-/// Opens GPU 0, or says why not ("no CUDA driver", "no CUDA device").
-pub fn open() -> Result<Gpu, String> {
-    // SAFETY: only tries to dlopen libcuda; nothing is called unless it is present.
-    if !unsafe { sys::is_culib_present() } {
-        return Err("no CUDA driver".into());
-    }
-    let ctx = CudaContext::new(0).map_err(err("no usable CUDA device"))?;
-    let (major, minor) = ctx
-        .compute_capability()
-        .map_err(err("compute capability"))?;
-    let attr = |a| {
-        ctx.attribute(a)
-            .map(|v| u64::try_from(v).unwrap_or(0))
-            .unwrap_or(0)
-    };
-    let info = GpuInfo {
-        name: ctx.name().unwrap_or_else(|_| "GPU 0".into()),
-        compute_capability: format!("{major}.{minor}"),
-        arch: kernels::arch_for(
-            u32::try_from(major).unwrap_or(0),
-            u32::try_from(minor).unwrap_or(0),
-        ),
-        sms: u32::try_from(attr(
-            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-        ))
-        .unwrap_or(0),
-        l2_bytes: attr(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE),
-        total_memory_bytes: ctx
-            .mem_get_info()
-            .map(|(_, total)| total as u64)
-            .unwrap_or(0),
-    };
-    let stream = ctx.default_stream();
-    Ok(Gpu { ctx, stream, info })
+/// A median over samples, and how each sample was made.
+struct Timing {
+    seconds: f64,
+    launches_per_sample: u32,
 }
 
 impl Gpu {
-    fn function(&self, build: &Build, variant: &str, name: &str) -> Result<CudaFunction, String> {
-        let cubin = build
-            .cubin(variant)
-            .ok_or_else(|| format!("{variant} did not compile for {}", build.arch))?;
-        let module = self
-            .ctx
-            .load_module(Ptx::from_binary(cubin.to_vec()))
-            .map_err(err("loading the cubin"))?;
-        module
-            .load_function(name)
-            .map_err(err("finding the kernel"))
-    }
-
-    /// Median device time of `RUNS` launches after one warm-up, in seconds.
-    fn time(&self, mut launch: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
+    /// Median seconds per launch: a warm-up, a calibration launch, then `RUNS` samples of enough
+    /// launches to last `sample_ms`.
+    fn time(
+        &self,
+        sample_ms: f64,
+        mut launch: impl FnMut() -> Result<(), String>,
+    ) -> Result<Timing, String> {
         launch()?;
-        self.stream.synchronize().map_err(err("synchronize"))?;
+        self.ctx.synchronize()?;
+        let (start, end) = (self.ctx.event()?, self.ctx.event()?);
+        start.record()?;
+        launch()?;
+        end.record()?;
+        end.synchronize()?;
+        let once = start.elapsed_ms(&end)?.max(1e-4);
+        let reps = (sample_ms / once).ceil().clamp(1.0, 10_000.0) as u32;
         let mut times = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
-            let flags = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
-            let start = self.stream.record_event(flags).map_err(err("event"))?;
-            launch()?;
-            let end = self.stream.record_event(flags).map_err(err("event"))?;
-            end.synchronize().map_err(err("synchronize"))?;
-            times.push(f64::from(start.elapsed_ms(&end).map_err(err("elapsed"))?) / 1e3);
+            start.record()?;
+            for _ in 0..reps {
+                launch()?;
+            }
+            end.record()?;
+            end.synchronize()?;
+            times.push(start.elapsed_ms(&end)? / 1e3 / f64::from(reps));
         }
         times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+        Ok(Timing {
+            seconds: times[times.len() / 2],
+            launches_per_sample: reps,
+        })
     }
 
-    /// `z = x + y`, copy and triad over arrays well beyond the L2 cache.
+    /// `z = x + y`, copy and triad over arrays well beyond the L2 cache, each result checked in full.
     pub fn bandwidth(&self, build: &Build) -> Result<GpuBandwidth, String> {
-        let add = self.function(build, "bandwidth", "bw_add")?;
-        let copy = self.function(build, "bandwidth", "bw_copy")?;
-        let triad = self.function(build, "bandwidth", "bw_triad")?;
-        let (free, _) = self.ctx.mem_get_info().map_err(err("free memory"))?;
+        let image = build
+            .image(Kernel::Bandwidth)
+            .ok_or_else(|| not_built(build, Kernel::Bandwidth))?;
+        let module = self.ctx.load(image)?;
+        let add = module.function("bw_add")?;
+        let copy = module.function("bw_copy")?;
+        let triad = module.function("bw_triad")?;
+        let (free, _) = self.ctx.memory()?;
         // 16× the L2 per array, at least 64 Mi elements, at most a quarter of free memory for three arrays.
         let wanted = (self.info.l2_bytes * 16 / 4).max(64 << 20);
-        let n = wanted.min(free as u64 / 4 / 3 / 4).max(1 << 20);
-        let len = usize::try_from(n).map_err(err("size"))?;
+        let n = wanted.min(free / 4 / 3 / 4).max(1 << 20);
+        let len = usize::try_from(n).map_err(|_| "array size out of range")?;
         let mut rng = Rng::fresh();
         let x_host: Vec<f32> = (0..len).map(|_| rng.uniform(1.0, 2.0)).collect();
         let y_host: Vec<f32> = (0..len).map(|_| rng.uniform(1.0, 2.0)).collect();
-        let x = self
-            .stream
-            .clone_htod(&x_host)
-            .map_err(err("copy to GPU"))?;
-        let y = self
-            .stream
-            .clone_htod(&y_host)
-            .map_err(err("copy to GPU"))?;
-        let mut z = self
-            .stream
-            .clone_htod(&vec![f32::NAN; len])
-            .map_err(err("copy to GPU"))?;
-        let cfg = LaunchConfig {
-            grid_dim: (self.info.sms.max(1) * 8, 1, 1),
-            block_dim: (256, 1, 1),
-            shared_mem_bytes: 0,
+        let x = self.ctx.upload(&x_host)?;
+        let y = self.ctx.upload(&y_host)?;
+        let z = self.ctx.upload(&vec![f32::NAN; len])?;
+        let block = 256u32;
+        let blocks_per_sm = add.blocks_per_sm(block)?.max(1);
+        let grid_for = |f: &Function<'_>| -> Result<u32, String> {
+            Ok(self.info.sms.max(1) * f.blocks_per_sm(block)?.max(1))
         };
         let s = 0.5f32;
-        let t_add = self.time(|| {
-            let mut b = self.stream.launch_builder(&add);
-            b.arg(&x).arg(&y).arg(&mut z).arg(&n);
-            // SAFETY: bw_add(const float*, const float*, float*, unsigned long long) over n elements of each.
-            unsafe { b.launch(cfg) }
-                .map(|_| ())
-                .map_err(err("launch bw_add"))
+        let mut n_arg = n;
+        let mut s_arg = s;
+        let mut wrong = Vec::new();
+        let mut verify = |name: &str, want: &dyn Fn(usize) -> f32| -> Result<(), String> {
+            let got = z.read()?;
+            let bad = got
+                .iter()
+                .enumerate()
+                .filter(|(i, g)| g.to_bits() != want(*i).to_bits())
+                .count();
+            if bad > 0 {
+                wrong.push(format!("{name}: {bad} of {len} elements wrong"));
+            }
+            // Poison for the next kernel.
+            z.write(&vec![f32::NAN; len])
+        };
+        let grid = grid_for(&add)?;
+        let t_add = self.time(BANDWIDTH_SAMPLE_MS, || {
+            let mut args = [x.arg(), y.arg(), z.arg(), arg(&mut n_arg)];
+            // SAFETY: bw_add(const float*, const float*, float*, unsigned long long n); all hold n floats.
+            unsafe { add.launch((grid, 1, 1), (block, 1, 1), &mut args) }
         })?;
-        // Check z = x + y at sampled points before the next kernels overwrite it.
-        let z_host = self.stream.clone_dtoh(&z).map_err(err("copy from GPU"))?;
-        let verified = (0..len)
-            .step_by((len / 4096).max(1))
-            .all(|i| z_host[i] == x_host[i] + y_host[i]);
-        let t_copy = self.time(|| {
-            let mut b = self.stream.launch_builder(&copy);
-            b.arg(&x).arg(&mut z).arg(&n);
-            // SAFETY: bw_copy(const float*, float*, unsigned long long).
-            unsafe { b.launch(cfg) }
-                .map(|_| ())
-                .map_err(err("launch bw_copy"))
+        verify("bw_add", &|i| x_host[i] + y_host[i])?;
+        let grid = grid_for(&copy)?;
+        let t_copy = self.time(BANDWIDTH_SAMPLE_MS, || {
+            let mut args = [x.arg(), z.arg(), arg(&mut n_arg)];
+            // SAFETY: bw_copy(const float*, float*, unsigned long long n).
+            unsafe { copy.launch((grid, 1, 1), (block, 1, 1), &mut args) }
         })?;
-        let t_triad = self.time(|| {
-            let mut b = self.stream.launch_builder(&triad);
-            b.arg(&x).arg(&y).arg(&mut z).arg(&s).arg(&n);
-            // SAFETY: bw_triad(const float*, const float*, float*, float, unsigned long long).
-            unsafe { b.launch(cfg) }
-                .map(|_| ())
-                .map_err(err("launch bw_triad"))
+        verify("bw_copy", &|i| x_host[i])?;
+        let grid = grid_for(&triad)?;
+        let t_triad = self.time(BANDWIDTH_SAMPLE_MS, || {
+            let mut args = [x.arg(), y.arg(), z.arg(), arg(&mut s_arg), arg(&mut n_arg)];
+            // SAFETY: bw_triad(const float*, const float*, float*, float s, unsigned long long n).
+            unsafe { triad.launch((grid, 1, 1), (block, 1, 1), &mut args) }
         })?;
+        verify("bw_triad", &|i| s.mul_add(y_host[i], x_host[i]))?;
         let bytes = |arrays: f64| arrays * n as f64 * 4.0;
         Ok(GpuBandwidth {
-            add_gbs: bytes(3.0) / t_add / 1e9,
-            copy_gbs: bytes(2.0) / t_copy / 1e9,
-            triad_gbs: bytes(3.0) / t_triad / 1e9,
+            add_gbs: bytes(3.0) / t_add.seconds / 1e9,
+            copy_gbs: bytes(2.0) / t_copy.seconds / 1e9,
+            triad_gbs: bytes(3.0) / t_triad.seconds / 1e9,
             elements: n,
-            verified,
+            verified: wrong.is_empty(),
+            wrong,
+            blocks_per_sm,
+            grid_blocks: self.info.sms.max(1) * blocks_per_sm,
+            launches_per_sample: t_add.launches_per_sample,
         })
     }
 
-    /// The FP4 checks: native conversion and block-scaled MMA where they compiled, emulated everywhere.
-    pub fn fp4(&self, build: &Build) -> Result<Fp4Run, String> {
+    /// Launches `mlc_spin`, a kernel that never finishes, and waits for it: only for checking that a
+    /// worker stuck in a kernel is killed (`MLCOMPAT_GPU_WORKER_SPIN`, `scripts/gpu-check`).
+    pub fn spin(&self, build: &Build) -> Result<(), String> {
+        let image = build
+            .image(Kernel::Bandwidth)
+            .ok_or_else(|| not_built(build, Kernel::Bandwidth))?;
+        let module = self.ctx.load(image)?;
+        let f = module.function("mlc_spin")?;
+        let flag = self.ctx.upload(&[0u32])?;
+        let mut args = [flag.arg()];
+        // SAFETY: mlc_spin(volatile unsigned int*) reads one u32.
+        unsafe { f.launch((1, 1, 1), (1, 1, 1), &mut args) }?;
+        self.ctx.synchronize()
+    }
+
+    /// The native FP4 checks: the e2m1 conversion both ways, and the block-scaled MMA where it compiled.
+    pub fn fp4_native(&self, build: &Build) -> Result<NativeFp4, String> {
         let mut rng = Rng::fresh();
-        let why_not_native = build
-            .variants
-            .iter()
-            .find(|v| v.kernel == "fp4-native" && !v.compiled)
-            .and_then(|v| v.message.clone());
-        let (mut conversion_correct, mut conversion_mismatches) = (None, None);
-        if build.native_fp4 {
-            let mismatches = self.check_conversion(build, &mut rng)?;
-            conversion_correct = Some(mismatches == 0);
-            conversion_mismatches = Some(mismatches);
+        let image = build
+            .image(Kernel::Fp4Native)
+            .ok_or_else(|| not_built(build, Kernel::Fp4Native))?;
+        let module = self.ctx.load(image)?;
+        let (mismatches, zero_sign) =
+            self.check_conversion(&module.function("fp4_roundtrip")?, &mut rng)?;
+        let mut native = NativeFp4 {
+            conversion_correct: mismatches == 0,
+            conversion_mismatches: mismatches,
+            zero_sign_mismatches: zero_sign,
+            mma_correct: None,
+            mma_max_rel_error: None,
+            mma: None,
+        };
+        if let Some(image) = build.image(Kernel::Fp4Mma) {
+            let module = self.ctx.load(image)?;
+            let problem = GemmProblem::random(&mut rng, 128, 128, 512);
+            let got = self.gemm(&module.function("fp4_mma_mxf4")?, &problem, (32, 1, 1))?;
+            let e = inputs::max_rel_error(&got, &problem.expected());
+            native.mma_correct = Some(e <= inputs::GEMM_TOLERANCE);
+            native.mma_max_rel_error = Some(e);
+            native.mma = Some(self.throughput(
+                &module.function("fp4_mma_throughput")?,
+                kernels::FLOPS_PER_WARP_ITERATION,
+            )?);
         }
-        let (m, n, k) = (128usize, 128usize, 512usize);
-        let problem = GemmProblem::random(&mut rng, m, n, k);
-        let expected =
-            fp4::reference_mxf4_gemm(&problem.a, &problem.b, &problem.sa, &problem.sb, m, n, k);
-        let (mut mma_correct, mut mma_err, mut native_tflops) = (None, None, None);
-        if build.fp4_mma {
-            let got = self.gemm(
-                build,
-                "fp4-mma",
-                "fp4_mma_mxf4",
-                &problem,
-                LaunchConfig {
-                    grid_dim: (n as u32 / 8, m as u32 / 16, 1),
-                    block_dim: (32, 1, 1),
-                    shared_mem_bytes: 0,
-                },
-            )?;
-            let e = inputs::max_rel_error(&got, &expected);
-            mma_correct = Some(e <= inputs::GEMM_TOLERANCE);
-            mma_err = Some(e);
-            native_tflops = Some(self.throughput(build, "fp4-mma", "fp4_mma_throughput")?);
-        }
-        let grid = ((n as u32).div_ceil(16), (m as u32).div_ceil(16), 1);
-        let got = self.gemm(
-            build,
-            "fp4-emulated",
-            "fp4_emulated_gemm",
-            &problem,
-            LaunchConfig {
-                grid_dim: grid,
-                block_dim: (16, 16, 1),
-                shared_mem_bytes: 0,
-            },
-        )?;
-        let emulated_err = inputs::max_rel_error(&got, &expected);
-        let emulated_tflops = self.throughput(build, "fp4-emulated", "fp4_emulated_throughput")?;
-        Ok(Fp4Run {
-            native_fp4: build.native_fp4,
-            why_not_native,
-            conversion_correct,
-            conversion_mismatches,
-            mma_correct,
-            mma_max_rel_error: mma_err,
-            emulated_correct: emulated_err <= inputs::GEMM_TOLERANCE,
-            emulated_max_rel_error: emulated_err,
-            native_tflops,
-            emulated_tflops,
+        Ok(native)
+    }
+
+    /// Software FP4: dequantize to FP16 and multiply on the tensor cores (sm_80 on), else decode through
+    /// a lookup table into FP32 FMAs; the product checked, the throughput measured.
+    pub fn fp4_emulated(&self, build: &Build) -> Result<EmulatedFp4, String> {
+        let image = build
+            .image(Kernel::Fp4Emulated)
+            .ok_or_else(|| not_built(build, Kernel::Fp4Emulated))?;
+        let module = self.ctx.load(image)?;
+        let tensor_cores = self.info.capability_major() >= 8;
+        let (method, gemm, throughput, block, flops) = if tensor_cores {
+            (
+                "dequantize to FP16 + mma.sync m16n8k16, 64×32 warp tiles (tensor cores)",
+                "fp4_dequant_mma_gemm",
+                "fp4_dequant_mma_throughput",
+                (32, 1, 1),
+                kernels::DEQUANT_MMA_FLOPS_PER_WARP_ITERATION,
+            )
+        } else {
+            (
+                "lookup-table decode + FP32 FMA (CUDA cores)",
+                "fp4_emulated_gemm",
+                "fp4_emulated_throughput",
+                (16, 16, 1),
+                kernels::FLOPS_PER_WARP_ITERATION,
+            )
+        };
+        let mut rng = Rng::fresh();
+        let problem = GemmProblem::random(&mut rng, 128, 128, 512);
+        let got = self.gemm(&module.function(gemm)?, &problem, block)?;
+        let e = inputs::max_rel_error(&got, &problem.expected());
+        Ok(EmulatedFp4 {
+            method: method.to_string(),
+            correct: e <= inputs::GEMM_TOLERANCE,
+            max_rel_error: e,
+            throughput: self.throughput(&module.function(throughput)?, flops)?,
         })
     }
 
-    fn check_conversion(&self, build: &Build, rng: &mut Rng) -> Result<usize, String> {
-        let f = self.function(build, "fp4-native", "fp4_roundtrip")?;
+    /// Round-trips every rounding case and random values through the hardware conversion: (wrong
+    /// codes or values, zero-sign-only differences).
+    fn check_conversion(&self, f: &Function<'_>, rng: &mut Rng) -> Result<(usize, usize), String> {
         let values = inputs::conversion_inputs(rng, 1 << 16);
-        let n = i32::try_from(values.len()).map_err(err("size"))?;
-        let input = self
-            .stream
-            .clone_htod(&values)
-            .map_err(err("copy to GPU"))?;
-        let mut packed = self
-            .stream
-            .clone_htod(&vec![0xA5u8; values.len() / 2])
-            .map_err(err("copy to GPU"))?;
-        let mut out = self
-            .stream
-            .clone_htod(&vec![f32::NAN; values.len()])
-            .map_err(err("copy to GPU"))?;
-        let cfg = LaunchConfig::for_num_elems((values.len() / 2) as u32);
-        let mut b = self.stream.launch_builder(&f);
-        b.arg(&input).arg(&mut packed).arg(&mut out).arg(&n);
-        // SAFETY: fp4_roundtrip(const float*, unsigned char*, float*, int n) with n floats, n/2 bytes.
-        unsafe { b.launch(cfg) }.map_err(err("launch fp4_roundtrip"))?;
-        let packed = self
-            .stream
-            .clone_dtoh(&packed)
-            .map_err(err("copy from GPU"))?;
-        let out = self.stream.clone_dtoh(&out).map_err(err("copy from GPU"))?;
-        let want_codes: Vec<u8> = values.iter().map(|x| fp4::encode_e2m1(*x)).collect();
-        let want_packed = fp4::pack(&want_codes);
-        let mut mismatches = packed
-            .iter()
-            .zip(&want_packed)
-            .filter(|(g, w)| g != w)
-            .count();
-        mismatches += out
-            .iter()
-            .zip(&want_codes)
-            .filter(|(g, c)| g.to_bits() != fp4::decode_e2m1(**c).to_bits())
-            .count();
-        Ok(mismatches)
+        let mut n = i32::try_from(values.len()).map_err(|_| "size out of range")?;
+        let input = self.ctx.upload(&values)?;
+        let packed = self.ctx.upload(&vec![0xA5u8; values.len() / 2])?;
+        let out = self.ctx.upload(&vec![f32::NAN; values.len()])?;
+        let pairs = u32::try_from(values.len() / 2).map_err(|_| "size out of range")?;
+        let mut args = [input.arg(), packed.arg(), out.arg(), arg(&mut n)];
+        // SAFETY: fp4_roundtrip(const float*, unsigned char*, float*, int n): n floats in and out, n/2 bytes.
+        unsafe { f.launch((pairs.div_ceil(256), 1, 1), (256, 1, 1), &mut args) }?;
+        let packed = packed.read()?;
+        let out = out.read()?;
+        Ok(conversion_mismatches(&values, &packed, &out))
     }
 
     fn gemm(
         &self,
-        build: &Build,
-        variant: &str,
-        name: &str,
+        f: &Function<'_>,
         p: &GemmProblem,
-        cfg: LaunchConfig,
+        block: (u32, u32, u32),
     ) -> Result<Vec<f32>, String> {
-        let f = self.function(build, variant, name)?;
-        let a = self.stream.clone_htod(&p.a).map_err(err("copy to GPU"))?;
-        let b = self.stream.clone_htod(&p.b).map_err(err("copy to GPU"))?;
-        let sa = self.stream.clone_htod(&p.sa).map_err(err("copy to GPU"))?;
-        let sb = self.stream.clone_htod(&p.sb).map_err(err("copy to GPU"))?;
-        let mut d = self
-            .stream
-            .clone_htod(&vec![f32::NAN; p.m * p.n])
-            .map_err(err("copy to GPU"))?;
-        let (m, n, k) = (p.m as i32, p.n as i32, p.k as i32);
-        let mut l = self.stream.launch_builder(&f);
-        l.arg(&a)
-            .arg(&b)
-            .arg(&sa)
-            .arg(&sb)
-            .arg(&mut d)
-            .arg(&m)
-            .arg(&n)
-            .arg(&k);
+        let a = self.ctx.upload(&p.a)?;
+        let b = self.ctx.upload(&p.b)?;
+        let sa = self.ctx.upload(&p.sa)?;
+        let sb = self.ctx.upload(&p.sb)?;
+        let d = self.ctx.upload(&vec![f32::NAN; p.m * p.n])?;
+        let (mut m, mut n, mut k) = (p.m as i32, p.n as i32, p.k as i32);
+        // One thread per output (16 × 16 blocks) or one warp per 16 × 8 tile (32-thread blocks).
+        let grid = if block.0 == 32 {
+            (p.n as u32 / 8, p.m as u32 / 16, 1)
+        } else {
+            ((p.n as u32).div_ceil(16), (p.m as u32).div_ceil(16), 1)
+        };
+        let mut args = [
+            a.arg(),
+            b.arg(),
+            sa.arg(),
+            sb.arg(),
+            d.arg(),
+            arg(&mut m),
+            arg(&mut n),
+            arg(&mut k),
+        ];
         // SAFETY: (a, b, sa, sb, d, m, n, k) as declared in probes/fp4.cu, buffers sized for m, n, k.
-        unsafe { l.launch(cfg) }.map_err(err("launch gemm"))?;
-        self.stream.clone_dtoh(&d).map_err(err("copy from GPU"))
+        unsafe { f.launch(grid, block, &mut args) }?;
+        d.read()
     }
 
-    /// TFLOPS of a throughput kernel: 4 warps per block, 4 blocks per SM.
-    fn throughput(&self, build: &Build, variant: &str, name: &str) -> Result<f64, String> {
-        let f = self.function(build, variant, name)?;
-        let blocks = self.info.sms.max(1) * 4;
-        let warps = u64::from(blocks) * 4;
-        let iters = 4096i32;
-        let mut out = self
-            .stream
-            .clone_htod(&vec![f32::NAN; warps as usize])
-            .map_err(err("copy to GPU"))?;
-        let cfg = LaunchConfig {
-            grid_dim: (blocks, 1, 1),
-            block_dim: (128, 1, 1),
-            shared_mem_bytes: 0,
+    /// TFLOPS of a throughput kernel doing `flops_per_warp_iteration`: a full wave of 128-thread blocks
+    /// (occupancy × SMs), its iteration count sized so that one launch takes about 50 ms.
+    fn throughput(
+        &self,
+        f: &Function<'_>,
+        flops_per_warp_iteration: f64,
+    ) -> Result<Throughput, String> {
+        let blocks = self.info.sms.max(1) * f.blocks_per_sm(THROUGHPUT_BLOCK)?.max(1);
+        let warps = blocks * (THROUGHPUT_BLOCK / 32);
+        let out = self.ctx.upload(&vec![f32::NAN; warps as usize])?;
+        let run = |iters: u32| -> Result<f64, String> {
+            let mut it = i32::try_from(iters).map_err(|_| "too many iterations")?;
+            let t = self.time(0.0, || {
+                let mut args = [out.arg(), arg(&mut it)];
+                // SAFETY: (float* out, int iters) with one float per warp.
+                unsafe { f.launch((blocks, 1, 1), (THROUGHPUT_BLOCK, 1, 1), &mut args) }
+            })?;
+            Ok(t.seconds)
         };
-        let t = self.time(|| {
-            let mut b = self.stream.launch_builder(&f);
-            b.arg(&mut out).arg(&iters);
-            // SAFETY: (float* out, int iters) with one float per warp.
-            unsafe { b.launch(cfg) }
-                .map(|_| ())
-                .map_err(err("launch throughput"))
-        })?;
-        let flops = warps as f64 * f64::from(iters) * kernels::FLOPS_PER_WARP_ITERATION;
-        Ok(flops / t / 1e12)
+        let probe_iters = 256u32;
+        let t = run(probe_iters)?.max(1e-7);
+        let scaled = (f64::from(probe_iters) * THROUGHPUT_LAUNCH_MS / 1e3 / t / 8.0).round() * 8.0;
+        let iterations = scaled.clamp(f64::from(probe_iters), f64::from(1u32 << 26)) as u32;
+        let seconds = run(iterations)?;
+        let checksums = out.read()?;
+        if checksums.iter().any(|c| !c.is_finite()) {
+            return Err(format!("{}: a warp wrote no finite checksum", f.name));
+        }
+        let flops = f64::from(warps) * f64::from(iterations) * flops_per_warp_iteration;
+        Ok(Throughput {
+            tflops: flops / seconds / 1e12,
+            launch_ms: seconds * 1e3,
+            iterations,
+            blocks,
+        })
+    }
+}
+
+/// A scalar kernel argument: a pointer to the value (`cuLaunchKernel` copies it at launch).
+fn arg<T>(value: &mut T) -> *mut c_void {
+    (value as *mut T).cast()
+}
+
+fn not_built(build: &Build, kernel: Kernel) -> String {
+    let why = build
+        .variant(kernel)
+        .and_then(|v| v.message.clone())
+        .unwrap_or_else(|| "not built".into());
+    format!(
+        "{} did not compile for {}: {why}",
+        kernel.name(),
+        build.arch
+    )
+}
+
+/// Compares a round trip through the hardware with the reference: (mismatches, zero-sign-only
+/// mismatches). The codes are checked against `fp4::encode_e2m1`; each decoded value against the code
+/// the hardware wrote, so the two directions are checked separately.
+pub fn conversion_mismatches(values: &[f32], packed: &[u8], out: &[f32]) -> (usize, usize) {
+    let got_codes = fp4::unpack(packed, values.len().min(packed.len() * 2));
+    let (mut wrong, mut zero_sign) = (0, 0);
+    for (i, x) in values.iter().enumerate() {
+        let want = fp4::encode_e2m1(*x);
+        let Some(&got) = got_codes.get(i) else {
+            wrong += 1;
+            continue;
+        };
+        if got != want {
+            if got & 7 == 0 && want & 7 == 0 {
+                zero_sign += 1;
+            } else {
+                wrong += 1;
+            }
+        }
+        let decoded = fp4::decode_e2m1(got);
+        if out.get(i).is_none_or(|o| o.to_bits() != decoded.to_bits()) {
+            wrong += 1;
+        }
+    }
+    (wrong, zero_sign)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_sign_differences_are_counted_apart() {
+        let values = [-0.1f32, 1.0, -0.0, 2.5];
+        // The reference: -0.1 -> 0x8, 1.0 -> 0x2, -0.0 -> 0x8, 2.5 -> 0x4 (tie to even).
+        let exact = fp4::pack(&[0x8, 0x2, 0x8, 0x4]);
+        let out = [-0.0f32, 1.0, -0.0, 2.0];
+        assert_eq!(conversion_mismatches(&values, &exact, &out), (0, 0));
+        // Hardware that returns +0 for negative underflow: two zero-sign differences, nothing wrong.
+        let plus_zero = fp4::pack(&[0x0, 0x2, 0x0, 0x4]);
+        let out = [0.0f32, 1.0, 0.0, 2.0];
+        assert_eq!(conversion_mismatches(&values, &plus_zero, &out), (0, 2));
+        // A wrong rounding (2.5 -> 3.0) and a wrong decode are mismatches.
+        let wrong = fp4::pack(&[0x8, 0x2, 0x8, 0x5]);
+        let out = [-0.0f32, 1.5, -0.0, 3.0];
+        assert_eq!(conversion_mismatches(&values, &wrong, &out), (2, 0));
+    }
+
+    #[test]
+    fn mig_profiles_come_from_the_name() {
+        assert_eq!(
+            mig_profile("NVIDIA H100 80GB HBM3 MIG 1g.10gb").as_deref(),
+            Some("1g.10gb")
+        );
+        assert_eq!(
+            mig_profile("NVIDIA A100-SXM4-40GB MIG 3g.20gb").as_deref(),
+            Some("3g.20gb")
+        );
+        assert_eq!(mig_profile("NVIDIA H200"), None);
     }
 }

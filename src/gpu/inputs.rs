@@ -54,6 +54,11 @@ pub struct GemmProblem {
 }
 
 impl GemmProblem {
+    /// The CPU reference product (`fp4::reference_mxf4_gemm`).
+    pub fn expected(&self) -> Vec<f32> {
+        fp4::reference_mxf4_gemm(&self.a, &self.b, &self.sa, &self.sb, self.m, self.n, self.k)
+    }
+
     /// Random non-zero-heavy codes and scales around 2^0 (2^-7 … 2^7), so nothing overflows.
     pub fn random(rng: &mut Rng, m: usize, n: usize, k: usize) -> GemmProblem {
         let mut codes = |rows: usize| -> Vec<u8> {

@@ -34,6 +34,11 @@ pub struct ProbeOptions {
     /// (Python distribution, module) pairs `--deep` imports when the distribution is installed; the
     /// matrix says which (`detect.imports`).
     pub imports: Vec<(String, String)>,
+    /// The mlcompat binary, to run GPU work (`--deep`: CUDA devices, the benches) in a child process it
+    /// can kill; `None` skips that work.
+    pub worker: Option<PathBuf>,
+    /// Limit for each GPU worker (`--deep`).
+    pub gpu_timeout: Duration,
 }
 
 impl Default for ProbeOptions {
@@ -45,6 +50,8 @@ impl Default for ProbeOptions {
             deep: false,
             use_cache: true,
             imports: Vec::new(),
+            worker: None,
+            gpu_timeout: crate::bench::GPU_TIMEOUT,
         }
     }
 }
@@ -214,21 +221,18 @@ pub fn probe(options: &ProbeOptions) -> Facts {
             .is_some_and(|l| l.contains_key("libcuda.so"))
     {
         let t = Instant::now();
-        match cuda::read(options.deep) {
+        let worker = options.worker.as_deref().filter(|_| options.deep);
+        match cuda::read(worker, options.gpu_timeout) {
             Ok(driver) => {
                 let cuda = facts.cuda.get_or_insert_with(Default::default);
                 cuda.driver_api = driver.version.parse().ok();
-                cuda.devices = driver.device_count;
-                if let Some(gpus) = &mut facts.gpus {
-                    for (gpu, sms) in gpus
-                        .iter_mut()
-                        .filter(|g| g.vendor == Vendor::Nvidia)
-                        .zip(driver.sm_counts)
-                    {
-                        if sms > 0 {
-                            gpu.gpu_cores = Some(sms);
-                        }
-                    }
+                cuda.devices = driver
+                    .devices
+                    .as_ref()
+                    .and_then(|d| u32::try_from(d.len()).ok());
+                // Matched by UUID: CUDA's order is not NVML's, and under MIG CUDA sees a slice.
+                if let (Some(gpus), Some(devices)) = (&mut facts.gpus, &driver.devices) {
+                    cuda::match_devices(gpus, devices);
                 }
             }
             Err(e) => {
@@ -265,11 +269,14 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 .unwrap_or(false),
             memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
             python_dirs: python_dirs.clone(),
-            peak_bandwidth_gbs: facts.primary_gpu().and_then(|g| g.bandwidth_gbs),
-            peak_fp4_dense_tflops: facts
-                .primary_gpu()
-                .and_then(|g| g.tflops.as_ref())
-                .and_then(|t| t.fp4_dense),
+            gpus: facts
+                .gpus
+                .iter()
+                .flatten()
+                .map(crate::bench::KnownGpu::from_nvml)
+                .collect(),
+            gpu_timeout: options.gpu_timeout,
+            ..crate::bench::Context::new(options.worker.clone())
         };
         let bench = crate::bench::run(
             crate::bench::What::All,

@@ -4,6 +4,9 @@
 //! records, `to_gpu` (pure, tested) turns them into facts. A field NVML answers with "Not Supported" is a
 //! fact: on a DGX Spark (GB10) the GPU has no framebuffer of its own, NVML reports its memory as Not
 //! Supported, and the GPU uses the unified system memory — tools that took this for "no GPU" were wrong.
+//! It may report a memory clock of 0 too: no bandwidth is computed from a zero (the bench then takes the
+//! profile's datasheet figure). Under MIG, each slice is listed with its own `MIG-` UUID, which is what
+//! the CUDA driver reports for the slice it shows; `probe` matches CUDA devices to these by UUID.
 
 use nvml_wrapper::enum_wrappers::device::Clock;
 use nvml_wrapper::error::NvmlError;
@@ -49,6 +52,18 @@ pub struct NvmlDevice {
     pub power_limit_mw: Option<u32>,
     pub mig_enabled: Option<bool>,
     pub sm_count: Option<u32>,
+    /// The MIG slices (GPU instances) of a GPU in MIG mode.
+    pub mig_slices: Vec<NvmlMigSlice>,
+}
+
+/// One MIG slice as NVML lists it (`nvmlDeviceGetMigDeviceHandleByIndex`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NvmlMigSlice {
+    /// `MIG-…`.
+    pub uuid: String,
+    /// `NVIDIA H100 80GB HBM3 MIG 1g.10gb`.
+    pub name: String,
+    pub memory_total_bytes: Option<u64>,
 }
 
 /// The driver, its CUDA version and every GPU, or why NVML could not be read.
@@ -103,6 +118,7 @@ pub fn read() -> Result<NvmlReport, String> {
             power_limit_mw: device.enforced_power_limit().ok(),
             mig_enabled: device.mig_mode().ok().map(|m| m.current == 1),
             sm_count: None,
+            mig_slices: mig_slices(&device),
         });
     }
     Ok(NvmlReport {
@@ -113,6 +129,24 @@ pub fn read() -> Result<NvmlReport, String> {
         },
         devices,
     })
+}
+
+/// The slices of a GPU in MIG mode; empty otherwise. Empty slots answer NVML_ERROR_NOT_FOUND.
+fn mig_slices(device: &nvml_wrapper::Device<'_>) -> Vec<NvmlMigSlice> {
+    if !device.mig_mode().is_ok_and(|m| m.current == 1) {
+        return vec![];
+    }
+    let slots = device.mig_device_count().unwrap_or(0).min(64);
+    (0..slots)
+        .filter_map(|i| device.mig_device_by_index(i).ok())
+        .filter_map(|slice| {
+            Some(NvmlMigSlice {
+                uuid: slice.uuid().ok()?,
+                name: slice.name().unwrap_or_else(|_| "MIG slice".into()),
+                memory_total_bytes: slice.memory_info().ok().map(|m| m.total),
+            })
+        })
+        .collect()
 }
 
 impl NvmlDevice {
@@ -128,6 +162,7 @@ impl NvmlDevice {
             power_limit_mw: None,
             mig_enabled: None,
             sm_count: None,
+            mig_slices: vec![],
         }
     }
 }
@@ -147,6 +182,7 @@ fn describe_init_error(e: &NvmlError) -> String {
                 .into()
         }
         NvmlError::NoPermission => "no permission to talk to the NVIDIA driver".into(),
+        NvmlError::LibRmVersionMismatch => "NVML: Driver/library version mismatch — the loaded NVIDIA kernel module and the user-space libraries are different versions (usually a driver update without a reboot): reboot, or reload the nvidia kernel modules".into(),
         other => format!("NVML failed: {other}"),
     }
 }
@@ -175,16 +211,28 @@ pub fn to_gpu(device: &NvmlDevice, host_memory_gb: Option<f64>) -> Gpu {
         .compute_capability
         .as_ref()
         .map(|cc| matches!(cc.major(), 10..=12));
-    gpu.max_sm_clock_mhz = device.max_sm_clock_mhz;
-    gpu.max_memory_clock_mhz = device.max_memory_clock_mhz;
-    gpu.memory_bus_width_bits = device.memory_bus_width_bits;
+    // A zero is not a clock or a width (GB10 reports a memory clock of 0): unknown.
+    gpu.max_sm_clock_mhz = device.max_sm_clock_mhz.filter(|v| *v > 0);
+    gpu.max_memory_clock_mhz = device.max_memory_clock_mhz.filter(|v| *v > 0);
+    gpu.memory_bus_width_bits = device.memory_bus_width_bits.filter(|v| *v > 0);
     gpu.power_limit_w = device.power_limit_mw.map(|mw| f64::from(mw) / 1000.0);
     gpu.mig_enabled = device.mig_enabled;
     gpu.gpu_cores = device.sm_count;
+    gpu.mig_slices = device
+        .mig_slices
+        .iter()
+        .map(|m| crate::facts::MigSlice {
+            uuid: m.uuid.clone(),
+            name: m.name.clone(),
+            memory_gb: m.memory_total_bytes.map(|b| b as f64 / 1e9),
+            cuda_index: None,
+            sms: None,
+        })
+        .collect();
     // Theoretical bandwidth: bus width × memory clock × 2 (NVML reports the clock so that GDDR and HBM both
     // come out right: an RTX 4090 reads 384 bit × 10501 MHz → 1008 GB/s, an H100 SXM 5120 bit × 2619 MHz →
     // 3352 GB/s, matching their datasheets).
-    if let (Some(bits), Some(mhz)) = (device.memory_bus_width_bits, device.max_memory_clock_mhz) {
+    if let (Some(bits), Some(mhz)) = (gpu.memory_bus_width_bits, gpu.max_memory_clock_mhz) {
         gpu.bandwidth_gbs = Some(f64::from(bits) / 8.0 * f64::from(mhz) * 2.0 / 1000.0);
     }
     gpu
@@ -212,6 +260,7 @@ mod tests {
             power_limit_mw: None,
             mig_enabled: None,
             sm_count: None,
+            mig_slices: vec![],
         }
     }
 
@@ -244,6 +293,49 @@ mod tests {
         assert_eq!(gpu.power_limit_w, Some(450.0));
         assert_eq!(gpu.fp4_native, Some(false));
         assert_eq!(gpu.compute_capability.unwrap().to_string(), "8.9");
+    }
+
+    #[test]
+    fn a_zero_memory_clock_gives_no_bandwidth() {
+        // GB10: NVML answers a memory clock of 0 (and memory Not Supported).
+        let mut d = device("NVIDIA GB10", (12, 1), Reading::NotSupported);
+        d.memory_bus_width_bits = Some(256);
+        d.max_memory_clock_mhz = Some(0);
+        let gpu = to_gpu(&d, Some(128.5));
+        assert_eq!(gpu.bandwidth_gbs, None);
+        assert_eq!(gpu.max_memory_clock_mhz, None);
+        assert_eq!(gpu.memory_bus_width_bits, Some(256));
+        d.memory_bus_width_bits = Some(0);
+        d.max_memory_clock_mhz = Some(8533);
+        assert_eq!(to_gpu(&d, None).bandwidth_gbs, None);
+    }
+
+    #[test]
+    fn mig_slices_become_facts() {
+        let mut d = device(
+            "NVIDIA H100 80GB HBM3",
+            (9, 0),
+            Reading::Value(85_520_809_984),
+        );
+        d.mig_enabled = Some(true);
+        d.mig_slices = vec![NvmlMigSlice {
+            uuid: "MIG-1a2b3c4d-0000-5000-8000-000000000001".into(),
+            name: "NVIDIA H100 80GB HBM3 MIG 1g.10gb".into(),
+            memory_total_bytes: Some(10_200_547_328),
+        }];
+        let gpu = to_gpu(&d, None);
+        assert_eq!(gpu.mig_slices.len(), 1);
+        assert_eq!(gpu.mig_slices[0].name, "NVIDIA H100 80GB HBM3 MIG 1g.10gb");
+        assert!((gpu.mig_slices[0].memory_gb.unwrap_or(0.0) - 10.2).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_driver_library_mismatch_says_what_to_do() {
+        let e = describe_init_error(&NvmlError::LibRmVersionMismatch);
+        assert!(
+            e.contains("Driver/library version mismatch") && e.contains("reboot"),
+            "{e}"
+        );
     }
 
     #[test]
