@@ -123,8 +123,8 @@ pub enum Command {
     /// Print the JSON Schema of an output (`mlcompat schema list` names them).
     #[command(after_help = OTHER_EXIT)]
     Schema {
-        /// The schema: report, facts, check, compare, estimate, table (with or without the `mlcompat.`
-        /// prefix and `/1` suffix), or `list`.
+        /// The schema: report, facts, check, compare, estimate, table, bench, audit (or its full id, such
+        /// as `mlcompat.report/1`), or `list`.
         name: String,
     },
 }

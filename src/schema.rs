@@ -59,6 +59,16 @@ pub const SCHEMAS: &[SchemaInfo] = &[
         id: crate::render::TABLE_SCHEMA,
         printed_by: "mlcompat table --format json",
     },
+    SchemaInfo {
+        name: "bench",
+        id: crate::bench::BENCH_SCHEMA,
+        printed_by: "mlcompat bench --format json (and bench fp4 --compile-only)",
+    },
+    SchemaInfo {
+        name: "audit",
+        id: crate::render::AUDIT_SCHEMA,
+        printed_by: "mlcompat matrix audit --format json",
+    },
 ];
 
 pub const CHECK_SCHEMA: &str = "mlcompat.check/1";
@@ -108,9 +118,15 @@ pub struct EstimateDocument<'a> {
 /// Finds a schema by `report`, `report/1` or `mlcompat.report/1`.
 pub fn find(name: &str) -> Option<&'static SchemaInfo> {
     let name = name.trim();
-    let short = name.strip_prefix("mlcompat.").unwrap_or(name);
-    let short = short.strip_suffix("/1").unwrap_or(short);
-    SCHEMAS.iter().find(|s| s.name == short)
+    SCHEMAS
+        .iter()
+        .find(|s| s.name == name || s.id == name || s.id.strip_prefix("mlcompat.") == Some(name))
+}
+
+/// The file under docs/schema/: `report-1.schema.json` for `mlcompat.report/1`.
+pub fn file_name(info: &SchemaInfo) -> String {
+    let version = info.id.rsplit('/').next().unwrap_or("1");
+    format!("{}-{version}.schema.json", info.name)
 }
 
 /// The schema as pretty JSON, ending in a newline (the committed file's exact text).
@@ -128,8 +144,20 @@ pub fn schema_value(info: &SchemaInfo) -> Value {
     } else {
         SchemaSettings::draft2020_12().for_serialize()
     };
-    let generator = settings.into_generator();
+    let mut generator = settings.into_generator();
     let schema = match info.name {
+        // One id, two shapes: the measurements, or what NVRTC builds for one architecture.
+        "bench" => {
+            let measured = generator.subschema_for::<crate::bench::BenchReport>();
+            let compiled = generator.subschema_for::<crate::bench::CompileReport>();
+            let defs = generator.take_definitions(true);
+            json_schema!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "oneOf": [measured, compiled],
+                "$defs": defs
+            })
+        }
+        "audit" => generator.into_root_schema_for::<crate::render::AuditJson<'static>>(),
         "report" => generator.into_root_schema_for::<crate::report::Report>(),
         "facts" => generator.into_root_schema_for::<crate::facts::Facts>(),
         "check" => generator.into_root_schema_for::<CheckDocument<'static>>(),
@@ -145,12 +173,30 @@ pub fn schema_value(info: &SchemaInfo) -> Value {
             "description".into(),
             Value::String(format!("{} — what `{}` prints.", info.id, info.printed_by)),
         );
-        if let Some(prop) = obj
-            .get_mut("properties")
-            .and_then(|p| p.get_mut("schema"))
-            .and_then(Value::as_object_mut)
-        {
-            prop.insert("const".into(), Value::String(info.id.into()));
+        // The document's `schema` key, on the root type or on each shape of a `oneOf`.
+        let roots: Vec<String> = match obj.get("oneOf").and_then(Value::as_array) {
+            Some(shapes) => shapes
+                .iter()
+                .filter_map(|s| s.get("$ref").and_then(Value::as_str))
+                .map(|r| r.trim_start_matches("#/$defs/").to_string())
+                .collect(),
+            None => vec![String::new()],
+        };
+        for root in roots {
+            let target = if root.is_empty() {
+                Some(&mut *obj)
+            } else {
+                obj.get_mut("$defs")
+                    .and_then(|d| d.get_mut(&root))
+                    .and_then(Value::as_object_mut)
+            };
+            if let Some(prop) = target
+                .and_then(|t| t.get_mut("properties"))
+                .and_then(|p| p.get_mut("schema"))
+                .and_then(Value::as_object_mut)
+            {
+                prop.insert("const".into(), Value::String(info.id.into()));
+            }
         }
     }
     value

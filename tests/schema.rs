@@ -34,9 +34,13 @@ fn root() -> PathBuf {
 }
 
 fn file_for(name: &str) -> PathBuf {
+    let info = SCHEMAS
+        .iter()
+        .find(|s| s.name == name)
+        .expect("known schema");
     root()
         .join("docs/schema")
-        .join(format!("{name}-1.schema.json"))
+        .join(mlcompat::schema::file_name(info))
 }
 
 fn validator(name: &str) -> jsonschema::Validator {
@@ -238,6 +242,41 @@ fn workload_outputs_validate() {
     ]);
     extra["checks"][0]["surprise"] = Value::Bool(true);
     assert!(!validator("check").is_valid(&extra));
+}
+
+#[test]
+fn bench_and_audit_outputs_validate() {
+    let bench = json(&["bench", "bandwidth", "--device", "cpu", "--format", "json"]);
+    assert_valid("bench", &bench, "bench bandwidth");
+    let out = mlcompat()
+        .args([
+            "bench",
+            "fp4",
+            "--compile-only",
+            "--arch",
+            "sm_90",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    if out.status.success() {
+        let compiled: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_valid("bench", &compiled, "bench fp4 --compile-only");
+    } else {
+        assert!(
+            std::env::var_os("MLCOMPAT_REQUIRE_NVRTC").is_none(),
+            "NVRTC is required here: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("skipped: no NVRTC for bench fp4 --compile-only (scripts/test installs it)");
+    }
+    let audit = json(&["matrix", "audit", "--format", "json"]);
+    assert_valid("audit", &audit, "matrix audit");
+    // The two bench shapes are told apart, and neither takes the other's fields.
+    let mut mixed = bench.clone();
+    mixed["arch"] = Value::String("sm_90".into());
+    assert!(!validator("bench").is_valid(&mixed));
 }
 
 #[test]

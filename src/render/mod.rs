@@ -14,7 +14,7 @@ mod text;
 mod workloads;
 
 pub use ascii::{to_ascii, AsciiWriter};
-pub use audit::{audit_json, audit_text};
+pub use audit::{audit_json, audit_text, AuditJson, AUDIT_SCHEMA};
 pub use bench::{bench_text, compile_text};
 pub use doctor::{doctor_json, doctor_markdown, doctor_text};
 pub use grid::{
