@@ -106,6 +106,46 @@ pub enum Command {
         #[command(subcommand)]
         command: MatrixCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(after_help = OTHER_EXIT)]
+    Man {
+        /// Write mlcompat.1 and mlcompat-COMMAND.1 pages into DIR instead of printing mlcompat.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of an output (`mlcompat schema list` names them).
+    #[command(after_help = OTHER_EXIT)]
+    Schema {
+        /// The schema: report, facts, check, compare, estimate, table, bench, audit (or its full id, such
+        /// as `mlcompat.report/1`), or `list`.
+        name: String,
+    },
+}
+
+const COMPLETIONS_HELP: &str = "\
+Install (pick your shell):
+  bash        mlcompat completions bash > ~/.local/share/bash-completion/completions/mlcompat
+  zsh         mlcompat completions zsh > \"${fpath[1]}/_mlcompat\"
+  fish        mlcompat completions fish > ~/.config/fish/completions/mlcompat.fish
+  powershell  mlcompat completions powershell >> $PROFILE
+
+Exit status:
+  0  success
+  2  usage error";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]
@@ -159,25 +199,39 @@ pub struct DoctorArgs {
     /// Problems include warnings: exit 1 when installed or required software warns.
     #[arg(long)]
     pub strict: bool,
+    /// Label prefix for `--format nfd` (a DNS subdomain you control; not kubernetes.io or k8s.io).
+    #[arg(long, value_name = "PREFIX", default_value = "mlcompat.io")]
+    pub nfd_prefix: String,
+    /// Hours until Node Feature Discovery drops the labels of `--format nfd` (`# +expiry-time`), so a
+    /// node whose job stopped refreshing them loses them.
+    #[arg(long, value_name = "HOURS", default_value_t = 24.0)]
+    pub nfd_expiry: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DoctorFormat {
     Table,
     Json,
+    /// GitHub-flavored Markdown, also as a GitHub Actions job summary (append it to GITHUB_STEP_SUMMARY).
     Markdown,
+    /// A Kubernetes Node Feature Discovery feature file (features.d), one label per software row.
+    Nfd,
+    /// Prometheus text format for node_exporter's textfile collector.
+    Prometheus,
+    /// JUnit XML, one test case per software row (GitLab, Jenkins, GitHub test reporters).
+    Junit,
 }
 
 #[derive(Debug, Args)]
 pub struct TableArgs {
-    /// Reference profiles to compare, comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "dgx-spark,mac-studio-m3-ultra",
-        value_name = "NAMES"
-    )]
+    /// Reference profiles to compare, comma-separated (default: dgx-spark,mac-studio-m3-ultra when no
+    /// --facts is given).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub profiles: Vec<String>,
+    /// Saved facts of a machine (`mlcompat probe` output, or a collect-env / nvidia-smi dump), one column
+    /// each, before the profiles; repeat for a fleet.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
@@ -264,9 +318,9 @@ pub struct EstimateArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// First machine: a profile id (see `mlcompat list profiles`).
+    /// First machine: a profile id (see `mlcompat list profiles`) or a saved facts file.
     pub a: String,
-    /// Second machine.
+    /// Second machine: a profile id or a saved facts file.
     pub b: String,
     /// Workloads to compare (default: the eight core ones).
     #[arg(long = "workload", value_name = "ID")]

@@ -20,6 +20,7 @@ pub mod matrix;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod terminal;
 pub mod verdict;
 pub mod version;

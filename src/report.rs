@@ -6,7 +6,7 @@ use crate::matrix::{CheckedRange, RunsOn, Status, Support};
 
 pub const REPORT_SCHEMA: &str = "mlcompat.report/1";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema: &'static str,
     pub machine: MachineSummary,
@@ -19,7 +19,7 @@ pub struct Report {
 }
 
 /// What the header shows about the machine; each field is display text, absent when unknown.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct MachineSummary {
     pub id: Option<String>,
     pub name: String,
@@ -36,7 +36,7 @@ pub struct MachineSummary {
     pub unknown: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub ok: usize,
     pub warn: usize,
@@ -46,14 +46,14 @@ pub struct Summary {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     pub id: String,
     pub status: Status,
     pub why: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Row {
     pub id: String,
     pub name: String,
@@ -89,7 +89,7 @@ pub struct Row {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Recommendation {
     pub status: Status,
     /// Software ids this step helps.

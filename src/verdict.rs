@@ -57,7 +57,7 @@ impl Thresholds {
 }
 
 /// Whether the model fits the memory the machine gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FitState {
     Fits,
@@ -69,7 +69,7 @@ pub enum FitState {
 }
 
 /// One way to make a model fit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Remedy {
     /// Raise macOS's GPU working-set limit: `command` sets it to `mb` MiB (until the next reboot).
@@ -100,7 +100,7 @@ impl Remedy {
 }
 
 /// Whether a workload fits, by how much it misses, and what it takes to fit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Fit {
     pub state: FitState,
     pub required_gb: f64,

@@ -1,6 +1,8 @@
 //! The only orchestration: load the matrix, get facts (probe, file or profile), evaluate, render, and
 //! pick the exit code. Findings go to stdout, problems to stderr; a closed pipe ends quietly.
 
+mod about;
+mod fleet;
 mod workloads;
 
 use std::io::{self, IsTerminal, Write};
@@ -8,14 +10,13 @@ use std::time::Duration;
 
 use crate::cli::{
     AuditArgs, AuditFormat, BenchDevice, BenchFormat, BenchWhat, Cli, ColorChoice, Command,
-    DoctorFormat, ListWhat, MachineArgs, MatrixCommand, ProbeFlags, ProbeFormat, TableFormat,
+    DoctorFormat, ListWhat, MachineArgs, MatrixCommand, ProbeFlags, ProbeFormat,
 };
-use crate::error::{read_input, InputError};
-use crate::facts::load::facts_from_text;
+use crate::error::InputError;
 use crate::facts::Facts;
 use crate::matrix::{self, Matrix};
 use crate::probe::{self, ProbeOptions};
-use crate::render::{self, Grid, Style};
+use crate::render::{self, Style};
 
 /// Runs the command and returns the process exit status.
 pub fn main(cli: Cli) -> u8 {
@@ -79,6 +80,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
         Command::Doctor(args) => {
             let matrix = load_matrix(cli)?;
             let required = software_ids(&matrix, &args.require, "--require")?;
+            let nfd_expiry = nfd_expiry(args)?;
             let facts = facts_for(&matrix, &args.machine)?;
             let request = crate::eval::Request {
                 required,
@@ -89,25 +91,29 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 DoctorFormat::Table => render::doctor_text(&report, style, out)?,
                 DoctorFormat::Json => render::doctor_json(&report, out)?,
                 DoctorFormat::Markdown => render::doctor_markdown(&report, style, out)?,
+                DoctorFormat::Nfd => {
+                    let file = render::nfd_file(&report, &facts, &args.nfd_prefix, &nfd_expiry);
+                    if file.len() > render::NFD_MAX_FILE_BYTES {
+                        return Err(InputError::Usage(format!(
+                            "the feature file would be {} bytes, over Node Feature Discovery's limit of {} (a matrix with too many rows)",
+                            file.len(),
+                            render::NFD_MAX_FILE_BYTES
+                        ))
+                        .into());
+                    }
+                    out.write_all(file.as_bytes())?;
+                }
+                DoctorFormat::Prometheus => {
+                    out.write_all(render::prometheus_text(&report, &facts).as_bytes())?
+                }
+                DoctorFormat::Junit => out.write_all(render::junit_xml(&report).as_bytes())?,
             }
             Ok(report.exit_code())
         }
-        Command::Table(args) => {
-            let matrix = load_matrix(cli)?;
-            let mut reports = Vec::new();
-            for id in &args.profiles {
-                let profile = matrix.profile(id.trim())?;
-                reports.push(crate::eval::evaluate(&matrix, &profile.facts));
-            }
-            let grid = Grid::from_reports(&reports);
-            match args.format {
-                TableFormat::Table => render::grid_text(&grid, style, out)?,
-                TableFormat::Markdown => render::grid_markdown(&grid, style, out)?,
-                TableFormat::Html => render::grid_html(&grid, out)?,
-                TableFormat::Json => render::grid_json(&grid, out)?,
-            }
-            Ok(0)
-        }
+        Command::Table(args) => fleet::table(&load_matrix(cli)?, args, style, out),
+        Command::Completions { shell } => about::completions(*shell, out),
+        Command::Man { dir } => about::man(dir.as_deref(), out),
+        Command::Schema { name } => about::schema_cmd(name, out),
         Command::Probe(args) => {
             let mut options = probe_options(&args.probe)?;
             options.imports = imports_of(&load_matrix(cli)?);
@@ -375,12 +381,29 @@ pub(crate) fn facts_for(matrix: &Matrix, args: &MachineArgs) -> Result<Facts, In
         return Ok(matrix.profile(id)?.facts.clone());
     }
     if let Some(path) = &args.facts {
-        let text = read_input(path)?;
-        return facts_from_text(&path.display().to_string(), &text);
+        return fleet::read_facts_file(matrix, path);
     }
     let mut options = probe_options(&args.probe)?;
     options.imports = imports_of(matrix);
     Ok(probe::probe(&options))
+}
+
+/// `--format nfd`: the prefix checked, and when the labels expire (now + `--nfd-expiry` hours), RFC 3339.
+fn nfd_expiry(args: &crate::cli::DoctorArgs) -> Result<String, InputError> {
+    if args.format != DoctorFormat::Nfd {
+        return Ok(String::new());
+    }
+    render::check_nfd_prefix(&args.nfd_prefix).map_err(InputError::Usage)?;
+    let hours = args.nfd_expiry;
+    if !(hours.is_finite() && hours > 0.0 && hours <= 87_600.0) {
+        return Err(InputError::Usage(format!(
+            "--nfd-expiry must be between 0 and 87600 hours, got {hours}"
+        )));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(render::rfc3339_utc(now + (hours * 3600.0) as u64))
 }
 
 /// The modules `--deep` imports: each Python distribution the matrix detects that names its module.

@@ -12,6 +12,7 @@ use crate::eval::evaluate;
 use crate::matrix::workloads::{ModelKind, Workload, Workloads};
 use crate::matrix::{Matrix, Status};
 use crate::render::{self, Style};
+use crate::schema::{CheckDocument, EstimateDocument, CHECK_SCHEMA, ESTIMATE_SCHEMA};
 
 /// The workloads every comparison starts from.
 pub const CORE_WORKLOADS: &[&str] = &[
@@ -61,7 +62,11 @@ pub fn check(
         .collect();
     match args.format {
         ReportFormat::Json => {
-            let doc = serde_json::json!({ "schema": "mlcompat.check/1", "machine": machine.name, "checks": checks });
+            let doc = CheckDocument {
+                schema: CHECK_SCHEMA,
+                machine: &machine.name,
+                checks: &checks,
+            };
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
         }
@@ -76,16 +81,16 @@ pub fn compare(
     style: Style,
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
-    let a = matrix.profile(&args.a)?;
-    let b = matrix.profile(&args.b)?;
+    let a = super::fleet::machine(matrix, &args.a)?;
+    let b = super::fleet::machine(matrix, &args.b)?;
     let ids: Vec<String> = if args.workloads.is_empty() {
         CORE_WORKLOADS.iter().map(|s| s.to_string()).collect()
     } else {
         args.workloads.clone()
     };
     let chosen = workloads_named(&matrix.workloads, &ids)?;
-    let (ra, rb) = (evaluate(matrix, &a.facts), evaluate(matrix, &b.facts));
-    let (ma, mb) = (MachineView::of(&a.facts), MachineView::of(&b.facts));
+    let (ra, rb) = (evaluate(matrix, &a), evaluate(matrix, &b));
+    let (ma, mb) = (MachineView::of(&a), MachineView::of(&b));
     let cmp = estimate::compare(&matrix.workloads, &chosen, (&ra, &ma), (&rb, &mb));
     match args.format {
         CompareFormat::Json => {
@@ -256,29 +261,29 @@ pub fn estimate_cmd(
     }
     match args.format {
         ReportFormat::Json => {
-            let doc = serde_json::json!({
-                "schema": "mlcompat.estimate/1",
-                "machine": machine.name,
-                "engine": engine.name,
-                "model": model.map(|m| m.id.clone()),
-                "quant": quant.id,
-                "quant_run": adhoc.quant,
-                "bits": spec.bits,
-                "fits": e.fits,
-                "fit": adhoc.fit,
-                "memory": e.memory,
-                "decode_tok_s": e.decode_tok_s,
-                "aggregate_tok_s": e.aggregate_tok_s,
-                "prefill_tok_s": e.prefill_tok_s,
-                "prefill_prompt": e.prefill_prompt,
-                "time_to_first_token_s": e.time_to_first_token_s,
-                "bound": e.bound,
-                "capacity": e.capacity,
-                "verdict": adhoc.verdict,
-                "reason": adhoc.reason,
-                "runs_on": adhoc.runs_on,
-                "assumptions": e.assumptions,
-            });
+            let doc = EstimateDocument {
+                schema: ESTIMATE_SCHEMA,
+                machine: &machine.name,
+                engine: &engine.name,
+                model: model.map(|m| m.id.as_str()),
+                quant: &quant.id,
+                quant_run: &adhoc.quant,
+                bits: spec.bits,
+                fits: e.fits,
+                fit: &adhoc.fit,
+                memory: &e.memory,
+                decode_tok_s: e.decode_tok_s,
+                aggregate_tok_s: e.aggregate_tok_s,
+                prefill_tok_s: e.prefill_tok_s,
+                prefill_prompt: e.prefill_prompt,
+                time_to_first_token_s: e.time_to_first_token_s,
+                bound: e.bound,
+                capacity: e.capacity.as_ref(),
+                verdict: adhoc.verdict,
+                reason: &adhoc.reason,
+                runs_on: adhoc.runs_on,
+                assumptions: &e.assumptions,
+            };
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
         }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// Timed passes; the best one counts (STREAM's NTIMES is 10).
 pub const PASSES: usize = 10;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CpuBandwidth {
     pub triad_gbs: f64,
     pub threads: usize,

@@ -38,7 +38,7 @@ pub enum Device {
     Auto,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub part: &'static str,
     pub reason: String,
@@ -46,7 +46,7 @@ pub struct Skipped {
 
 /// The FP4 results: whether the GPU has native FP4 (the compiler's answer), the native checks where it
 /// does, and the software path everywhere.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Fp4Run {
     /// `Some(false)`: ptxas refused the FP4 instructions for this GPU; `None`: not known (the NVRTC
     /// does not know the GPU, or the native worker failed — see `why_not_native` and `skipped`).
@@ -56,7 +56,7 @@ pub struct Fp4Run {
     pub emulated: Option<EmulatedFp4>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct BenchReport {
     pub schema: &'static str,
     pub cpu_bandwidth: Option<cpu::CpuBandwidth>,
@@ -468,7 +468,7 @@ fn merge(
 }
 
 /// `bench fp4 --compile-only --arch A`: what NVRTC builds for one architecture, no GPU needed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CompileReport {
     pub schema: &'static str,
     pub arch: String,

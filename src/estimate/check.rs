@@ -19,7 +19,7 @@ const TRAIN_BYTES_PER_PARAM: f64 = 16.0;
 /// Fixed time per optimizer step (kernel launches, data loading, synchronisation), seconds.
 const STEP_OVERHEAD_S: f64 = 0.005;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Check {
     pub workload: String,
     pub name: String,

@@ -12,14 +12,14 @@ use crate::report::Report;
 
 pub const COMPARE_SCHEMA: &str = "mlcompat.compare/1";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SpecRow {
     pub spec: &'static str,
     pub a: String,
     pub b: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Duel {
     pub workload: String,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct Duel {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub schema: &'static str,
     pub a: String,

@@ -137,7 +137,7 @@ impl EngineEff {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bound {
     MemoryBandwidth,
@@ -157,7 +157,7 @@ impl Bound {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Memory {
     pub required_gb: f64,
     pub available_gb: Option<f64>,
@@ -167,7 +167,7 @@ pub struct Memory {
 }
 
 /// How many sequences fit at once and how fast they decode together.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Capacity {
     /// Sequences of `context` tokens whose KV cache fits beside the weights (paged: no padding).
     pub max_sequences: u32,

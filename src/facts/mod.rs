@@ -6,6 +6,7 @@
 //! not an error.
 
 pub mod arch;
+pub mod dumps;
 pub mod keys;
 pub mod load;
 
@@ -17,7 +18,7 @@ use crate::version::{PyVersion, ToolVersion};
 
 pub const FACTS_SCHEMA: &str = "mlcompat.facts/1";
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Facts {
     pub schema: String,
@@ -66,7 +67,9 @@ pub struct Facts {
 }
 
 /// Where facts come from. A file that does not say is `saved` facts, never a reference profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MachineKind {
     /// A reference machine from `matrix/profiles/` (the loader sets it).
@@ -77,7 +80,7 @@ pub enum MachineKind {
     Saved,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Machine {
     pub id: String,
@@ -95,7 +98,7 @@ pub struct Machine {
     pub sources: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
     Linux,
@@ -113,7 +116,7 @@ impl Os {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Arch {
     X86_64,
@@ -138,7 +141,7 @@ impl Arch {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,7 +175,7 @@ pub struct Host {
     pub wsl: Option<bool>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Vendor {
     Nvidia,
@@ -192,7 +195,7 @@ impl Vendor {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Gpu {
     pub vendor: Vendor,
@@ -245,7 +248,7 @@ pub struct Gpu {
 }
 
 /// One MIG slice of a GPU.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigSlice {
     /// `MIG-…`, as NVML and `nvidia-smi -L` print it.
@@ -263,7 +266,7 @@ pub struct MigSlice {
 }
 
 /// Peak throughput in TFLOPS. Dense unless the name says sparse (2:4 sparsity doubles the headline).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tflops {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,7 +285,7 @@ pub struct Tflops {
     pub fp4_sparse: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Nvidia {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,7 +302,7 @@ pub struct Nvidia {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CudaToolkit {
     /// The release `nvcc --version` reports, e.g. 12.8.
@@ -322,7 +325,7 @@ pub struct CudaToolkit {
     pub devices: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Torch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,7 +346,7 @@ pub struct Torch {
     pub mps_available: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Docker {
     /// Runtimes registered with the Docker daemon (from its configuration).
@@ -356,7 +359,7 @@ pub struct Docker {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Apple {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -368,7 +371,7 @@ pub struct Apple {
     pub metal_limit_gb: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Python {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -394,7 +397,7 @@ pub struct Python {
     pub packages: BTreeMap<String, PyVersion>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Binary {
     pub path: String,
@@ -409,7 +412,7 @@ pub struct Binary {
     pub target: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Benchmarks {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -26,7 +26,7 @@ const THROUGHPUT_LAUNCH_MS: f64 = 50.0;
 /// Threads per block of the throughput kernels.
 const THROUGHPUT_BLOCK: u32 = 128;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GpuInfo {
     pub name: String,
     /// CUDA's ordinal for it (what `CUDA_VISIBLE_DEVICES` and PyTorch's `cuda:N` count).
@@ -83,7 +83,7 @@ pub fn mig_profile(name: &str) -> Option<String> {
     (!profile.is_empty() && profile.contains('g')).then(|| profile.to_string())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GpuBandwidth {
     /// `z = x + y`: 3 × N × 4 bytes.
     pub add_gbs: f64,
@@ -105,7 +105,7 @@ pub struct GpuBandwidth {
 }
 
 /// The native FP4 checks (where the native kernels compiled).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NativeFp4 {
     /// Every code and decoded value matched the reference (zero-sign differences aside).
     pub conversion_correct: bool,
@@ -122,7 +122,7 @@ pub struct NativeFp4 {
 }
 
 /// The software-emulated FP4 path: its product checked, its throughput measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EmulatedFp4 {
     /// What was measured: "dequantize to FP16 + mma.sync (tensor cores)" from sm_80 on, else "lookup-table
     /// decode + FP32 FMA (CUDA cores)".
@@ -132,7 +132,7 @@ pub struct EmulatedFp4 {
     pub throughput: Throughput,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Throughput {
     pub tflops: f64,
     /// Median duration of one launch.

@@ -35,7 +35,7 @@ pub const CI_TARGETS: &[&str] = &[
 const NOT_ON_TARGET: &str = "not supported on .target";
 
 /// The kernel modules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kernel {
     /// The hardware e2m1 conversions (`fp4_roundtrip`).
@@ -82,7 +82,7 @@ impl Kernel {
 }
 
 /// One kernel module as built (or not) for one architecture.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Variant {
     pub kernel: Kernel,
     pub compiled: bool,

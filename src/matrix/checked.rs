@@ -106,7 +106,7 @@ impl Serialize for Day {
 }
 
 /// The oldest and newest `checked` day in a matrix: how old a report's knowledge is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CheckedRange {
     pub oldest: Day,
     pub newest: Day,

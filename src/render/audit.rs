@@ -61,12 +61,13 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-#[derive(Serialize)]
-struct AuditJson<'a> {
-    schema: &'static str,
-    today: String,
-    older_than_days: u32,
-    findings: &'a [Finding],
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct AuditJson<'a> {
+    pub schema: &'static str,
+    /// The day the ages are counted to.
+    pub today: String,
+    pub older_than_days: u32,
+    pub findings: &'a [Finding],
 }
 
 pub fn audit_json(

@@ -1,0 +1,135 @@
+//! Many machines: facts files of every kind (`mlcompat probe` JSON or YAML, collect-env and nvidia-smi
+//! dumps) read as machines, `table` over saved facts and profiles, and `compare` over either.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+use super::AppError;
+use crate::cli::{TableArgs, TableFormat};
+use crate::error::{read_input, InputError};
+use crate::facts::dumps::{facts_from_dump, known_gpus};
+use crate::facts::load::facts_from_text;
+use crate::facts::{Facts, Machine, MachineKind};
+use crate::matrix::Matrix;
+use crate::render::{self, Grid, Style};
+
+/// The reference profiles that `table` shows when it is given no machine.
+const DEFAULT_PROFILES: &[&str] = &["dgx-spark", "mac-studio-m3-ultra"];
+
+/// A facts file: a dump pasted from a bug report (detected by its content), else mlcompat's own JSON or
+/// YAML facts.
+pub(crate) fn read_facts_file(matrix: &Matrix, path: &Path) -> Result<Facts, InputError> {
+    let text = read_input(path)?;
+    let known = known_gpus(matrix.profiles.iter().map(|p| (p.id.as_str(), &p.facts)));
+    match facts_from_dump(&text, &file_stem(path), &known) {
+        Some(facts) => Ok(facts),
+        None => facts_from_text(&path.display().to_string(), &text),
+    }
+}
+
+/// A machine named on the command line: a reference profile id, else a facts file.
+pub(crate) fn machine(matrix: &Matrix, arg: &str) -> Result<Facts, InputError> {
+    if let Ok(profile) = matrix.profile(arg) {
+        return Ok(profile.facts.clone());
+    }
+    let path = Path::new(arg);
+    if !path.exists() {
+        return Err(InputError::Usage(format!(
+            "unknown profile `{arg}`, and no facts file by that name (profiles: {})",
+            matrix.profile_ids().join(", ")
+        )));
+    }
+    Ok(named_after_file(read_facts_file(matrix, path)?, path))
+}
+
+/// Facts from `mlcompat probe` call themselves "this machine": in a fleet every column would; the file's
+/// name (`gpu-node-3.json` → `gpu-node-3`) tells them apart.
+fn named_after_file(mut facts: Facts, path: &Path) -> Facts {
+    let generic = facts
+        .machine
+        .as_ref()
+        .is_none_or(|m| m.kind == MachineKind::Live || m.name.is_empty());
+    if generic {
+        let stem = file_stem(path);
+        let machine = facts.machine.get_or_insert_with(Machine::default);
+        machine.id = stem.clone();
+        machine.name = stem;
+        machine.kind = MachineKind::Saved;
+    }
+    facts
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+pub(crate) fn table(
+    matrix: &Matrix,
+    args: &TableArgs,
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    let mut machines: Vec<Facts> = Vec::new();
+    for path in &args.facts {
+        machines.push(named_after_file(read_facts_file(matrix, path)?, path));
+    }
+    let profiles: Vec<String> = if args.profiles.is_empty() && args.facts.is_empty() {
+        DEFAULT_PROFILES.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.profiles.clone()
+    };
+    for id in profiles.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        machines.push(matrix.profile(id)?.facts.clone());
+    }
+    let reports: Vec<_> = machines
+        .iter()
+        .map(|f| crate::eval::evaluate(matrix, f))
+        .collect();
+    let grid = Grid::from_reports(&reports);
+    match args.format {
+        TableFormat::Table => render::grid_text_fit(&grid, style, text_width(), out)?,
+        TableFormat::Markdown => render::grid_markdown(&grid, style, out)?,
+        TableFormat::Html => render::grid_html(&grid, out)?,
+        TableFormat::Json => render::grid_json(&grid, out)?,
+    }
+    Ok(0)
+}
+
+/// Columns the text table may use: `$COLUMNS`, else the terminal's width, else no limit (a file or a
+/// pipe gets the full table).
+fn text_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return n;
+    }
+    if io::stdout().is_terminal() {
+        if let Some(n) = terminal_columns() {
+            return n;
+        }
+    }
+    usize::MAX
+}
+
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we own; nothing else is touched.
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
+}

@@ -1,0 +1,189 @@
+//! `doctor --format junit`: JUnit XML, one test case per software row, for the test reporters of GitLab,
+//! Jenkins and GitHub Actions.
+//!
+//! The structure follows the JUnit schema those tools read (Jenkins xunit-plugin `junit-10.xsd`):
+//! `<testsuites name tests failures errors>` holding one `<testsuite name tests failures errors
+//! skipped>` with `<properties>` and `<testcase name classname>`, whose children are `<failure>`,
+//! `<skipped>` and `<system-out>`.
+//!
+//! A test case fails exactly when its row is in `summary.problems` — the rows that make `doctor` exit 1
+//! (installed software that fails; a `--require`d row that fails or is missing; with `--strict`, such
+//! rows that warn). The report and the exit status never disagree: Jenkins marks a build unstable for
+//! any failed test, and a Mac should not go unstable because TensorRT-LLM needs an NVIDIA GPU. Every
+//! other row that is not ✅ is skipped, with its verdict and reason as the message.
+
+use std::fmt::Write as _;
+
+use crate::matrix::Status;
+use crate::report::Report;
+
+pub fn junit_xml(report: &Report) -> String {
+    let problem = |id: &str| report.summary.problems.iter().find(|p| p.id == id);
+    let tests = report.rows.len();
+    let failures = report
+        .rows
+        .iter()
+        .filter(|r| problem(&r.id).is_some())
+        .count();
+    let skipped = report
+        .rows
+        .iter()
+        .filter(|r| r.status != Status::Ok && problem(&r.id).is_none())
+        .count();
+    let m = &report.machine;
+    let suite = format!("mlcompat doctor: {}", m.name);
+    let mut out = String::new();
+    let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        out,
+        r#"<testsuites name="mlcompat" tests="{tests}" failures="{failures}" errors="0">"#
+    );
+    let _ = writeln!(
+        out,
+        r#"  <testsuite name="{}" tests="{tests}" failures="{failures}" errors="0" skipped="{skipped}">"#,
+        attr(&suite)
+    );
+    let _ = writeln!(out, "    <properties>");
+    let mut property = |name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            let _ = writeln!(
+                out,
+                r#"      <property name="{}" value="{}"/>"#,
+                attr(name),
+                attr(v)
+            );
+        }
+    };
+    property("mlcompat.version", Some(env!("CARGO_PKG_VERSION")));
+    let checked = report
+        .matrix_checked
+        .map(|r| format!("{} to {}", r.oldest, r.newest));
+    property("matrix.checked", checked.as_deref());
+    property("machine", Some(&m.name));
+    property("machine.origin", Some(&m.origin));
+    property("gpu", m.gpu.as_deref());
+    property("memory", m.memory.as_deref());
+    property("driver", m.driver.as_deref());
+    property("os", m.os.as_deref());
+    property("python", m.python.as_deref());
+    let _ = writeln!(out, "    </properties>");
+    for row in &report.rows {
+        let mut name = format!("{} ({})", row.name, row.id);
+        if row.required {
+            name.push_str(" [required]");
+        }
+        let _ = write!(
+            out,
+            r#"    <testcase name="{}" classname="mlcompat.{}""#,
+            attr(&name),
+            attr(&row.category)
+        );
+        let verdict = match row.status {
+            Status::Ok => "OK",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        let mut details = format!("{verdict}: {}", row.reason);
+        if let Some(fix) = row.fix.as_ref().filter(|_| row.status != Status::Ok) {
+            details.push_str(&format!("\nfix: {fix}"));
+        }
+        details.push_str(&format!("\nsource: {}", row.source));
+        let mut body = String::new();
+        if let Some(p) = problem(&row.id) {
+            let _ = writeln!(
+                body,
+                r#"      <failure type="{}" message="{}">{}</failure>"#,
+                verdict.to_ascii_lowercase(),
+                attr(&p.why),
+                text(&details)
+            );
+        } else if row.status != Status::Ok {
+            let why = match (row.installed.is_some(), row.required) {
+                (true, true) => "installed, required",
+                (true, false) => "installed",
+                (false, true) => "not installed, required",
+                (false, false) => "not installed, not required",
+            };
+            let _ = writeln!(
+                body,
+                r#"      <skipped message="{}"/>"#,
+                attr(&format!("{verdict} ({why}): {}", row.note))
+            );
+            let _ = writeln!(body, "      <system-out>{}</system-out>", text(&details));
+        }
+        let mut out_lines = Vec::new();
+        if let Some(installed) = &row.installed {
+            out_lines.push(format!("installed: {installed}"));
+        }
+        for w in &row.warnings {
+            out_lines.push(format!("warns on import: {w}"));
+        }
+        if !out_lines.is_empty() && !body.contains("<system-out>") {
+            let _ = writeln!(
+                body,
+                "      <system-out>{}</system-out>",
+                text(&out_lines.join("\n"))
+            );
+        }
+        if body.is_empty() {
+            let _ = writeln!(out, "/>");
+        } else {
+            let _ = writeln!(out, ">");
+            out.push_str(&body);
+            let _ = writeln!(out, "    </testcase>");
+        }
+    }
+    let _ = writeln!(out, "  </testsuite>");
+    let _ = writeln!(out, "</testsuites>");
+    out
+}
+
+/// Text XML 1.0 can carry: a character it forbids (C0 controls other than tab, newline and return —
+/// an escape sequence in an import warning — and U+FFFE/U+FFFF) becomes U+FFFD.
+fn xml_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().map(|c| match c {
+        '\t' | '\n' | '\r' => c,
+        c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+        c => c,
+    })
+}
+
+/// Escapes element text.
+fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// Escapes an attribute value.
+fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+/// `&`, `<` and `>` always; in an attribute also `"`, and newlines and tabs as character references so
+/// they survive attribute-value normalization.
+fn escape(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in xml_chars(s) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' if attribute => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_xml_forbids() {
+        assert_eq!(text("a<b & \u{1b}[31m"), "a&lt;b &amp; \u{FFFD}[31m");
+        assert_eq!(attr("\"x\"\n"), "&quot;x&quot;&#10;");
+    }
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by the integration tests of saved facts, dumps and the formats other tools read.
+// Each test binary uses some of these, not all.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The binary, away from the user's color settings and cache.
+pub fn mlcompat() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("mlcompat").expect("binary is built");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
+        .env("LANG", "C.UTF-8")
+        .env("MLCOMPAT_NO_CACHE", "1");
+    cmd
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// A consumer program (a shell, groff, python3, promtool), run directly: it reads mlcompat's output and
+/// is not part of mlcompat.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the programs that read mlcompat's output are run as they are"
+)]
+pub fn program<S: AsRef<std::ffi::OsStr>>(name: S) -> Command {
+    Command::new(name)
+}
+
+/// Runs `cmd` with `input` on its stdin.
+pub fn pipe(mut cmd: Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to stdin");
+    child.wait_with_output().expect("the program finishes")
+}
+
+/// The embedded matrix's profile GPUs, as the facts loader completes dumps from them.
+pub fn with_known_gpus<T>(f: impl FnOnce(&[(&str, &mlcompat::facts::Gpu)]) -> T) -> T {
+    let matrix = mlcompat::matrix::embedded().expect("embedded matrix");
+    let known = mlcompat::facts::dumps::known_gpus(
+        matrix.profiles.iter().map(|p| (p.id.as_str(), &p.facts)),
+    );
+    f(&known)
+}
