@@ -34,6 +34,9 @@ pub struct MachineSummary {
     /// Sections the probe could not read, with why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// What the probe noticed on the way (an interpreter passed over and why, what a pyenv shim selects).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]

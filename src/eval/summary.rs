@@ -131,13 +131,13 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         .iter()
         .filter(|(_, v)| driver.as_deref() != Some(v.as_str()))
         .map(|(k, v)| format!("{k}: {v}"))
-        .chain(
-            facts
-                .python
-                .iter()
-                .flat_map(|p| &p.notes)
-                .map(|n| format!("python: {n}")),
-        )
+        .collect();
+    // What the interpreter choice passed over or noticed: information, not a failure.
+    let notes = facts
+        .python
+        .iter()
+        .flat_map(|p| &p.notes)
+        .map(|n| format!("python: {n}"))
         .collect();
     MachineSummary {
         id,
@@ -150,6 +150,7 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         os,
         python,
         unknown,
+        notes,
     }
 }
 

@@ -38,6 +38,9 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
     for line in &m.unknown {
         writeln!(out, "  {}  {}", pad("Not read", 9), style.dim(line))?;
     }
+    for line in &m.notes {
+        writeln!(out, "  {}  {}", pad("Note", 9), style.dim(line))?;
+    }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(report, style))?;
 
@@ -216,6 +219,11 @@ pub fn doctor_markdown(report: &Report, style: Style, out: &mut dyn Write) -> io
             "- **{label}:** {}",
             escape(value.as_deref().unwrap_or("unknown"))
         )?;
+    }
+    for (label, lines) in [("Not read", &m.unknown), ("Note", &m.notes)] {
+        for line in lines {
+            writeln!(out, "- **{label}:** {}", escape(line))?;
+        }
     }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(report, style))?;
