@@ -28,7 +28,7 @@ pub fn embedded() -> Result<Matrix, InputError> {
     from_files(&files)
 }
 
-/// Reads `DIR/software.yaml` and `DIR/profiles/*.yaml`.
+/// Reads `DIR/software.yaml`, `DIR/workloads.yaml`, `DIR/profiles/*.yaml` and `DIR/releases/*.yaml`.
 pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     let shown = dir.display().to_string();
     if !dir.is_dir() {
@@ -41,10 +41,13 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     if workloads.is_file() {
         files.push((workloads.display().to_string(), read_input(&workloads)?));
     }
-    let profiles = dir.join("profiles");
-    if profiles.is_dir() {
-        let entries = std::fs::read_dir(&profiles).map_err(|e| {
-            InputError::file(&profiles.display().to_string(), crate::error::io_reason(&e))
+    for sub in ["profiles", "releases"] {
+        let folder = dir.join(sub);
+        if !folder.is_dir() {
+            continue;
+        }
+        let entries = std::fs::read_dir(&folder).map_err(|e| {
+            InputError::file(&folder.display().to_string(), crate::error::io_reason(&e))
         })?;
         let mut paths: Vec<_> = entries
             .filter_map(Result::ok)
@@ -70,19 +73,23 @@ pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
         software: vec![],
         profiles: vec![],
         workloads: Default::default(),
+        releases: Default::default(),
         warnings: vec![],
     };
     let mut found_software = false;
     let mut workloads_file = None;
+    let mut release_files: Vec<(&str, &str)> = Vec::new();
     for (name, text) in files {
         let base = Path::new(name)
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or(name);
-        let in_profiles = Path::new(name)
-            .parent()
-            .and_then(|p| p.file_name())
-            .is_some_and(|p| p == "profiles");
+        let folder = Path::new(name).parent().and_then(|p| p.file_name());
+        let in_profiles = folder.is_some_and(|p| p == "profiles");
+        if folder.is_some_and(|p| p == "releases") {
+            release_files.push((name, text));
+            continue;
+        }
         let mut file_problems = Vec::new();
         if in_profiles {
             let stem = base.trim_end_matches(".yaml").trim_end_matches(".yml");
@@ -112,6 +119,15 @@ pub fn from_files(files: &[(String, String)]) -> Result<Matrix, InputError> {
         problems.extend(file_problems.into_iter().map(|p| FileProblem::new(name, p)));
         matrix.workloads = loaded;
     }
+    // Release data names software rows, so it is read after them.
+    let software: Vec<&str> = matrix.software.iter().map(|s| s.id.as_str()).collect();
+    let mut release_problems = Vec::new();
+    matrix.releases = super::releases::load(&release_files, &software, &mut release_problems);
+    problems.extend(
+        release_problems
+            .into_iter()
+            .map(|(file, p)| FileProblem::new(&file, p)),
+    );
     if !found_software {
         problems.push(FileProblem::whole(
             "software.yaml",

@@ -4,6 +4,7 @@
 
 mod condition;
 mod load;
+pub mod releases;
 pub mod workloads;
 
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub struct Matrix {
     pub software: Vec<Software>,
     pub profiles: Vec<Profile>,
     pub workloads: workloads::Workloads,
+    /// Release data for `install-plan` (`releases/*.yaml`).
+    pub releases: releases::Releases,
     /// Things that load but look wrong (unreachable rules); `matrix validate` prints them.
     pub warnings: Vec<crate::error::FileProblem>,
 }
