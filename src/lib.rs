@@ -14,6 +14,7 @@ pub mod facts;
 pub mod fp4;
 pub mod gpu;
 pub mod matrix;
+pub mod plan;
 pub mod probe;
 pub mod render;
 pub mod report;
