@@ -91,7 +91,8 @@ pub struct Build {
     /// `pip`: extra flags (`--no-build-isolation`).
     pub pip_flags: Vec<String>,
     /// `image`, `build`, `script`, `brew`, `download`: the command; it may use the placeholders
-    /// `{arch}`, `{max_jobs}`, `{cc}`, `{sm}` (see [`PLACEHOLDERS`]).
+    /// `{arch}`, `{max_jobs}`, `{cc}` (`12.1`), `{sm}` (`121`) and `{cmake_arch}` (`121a-real` on
+    /// Blackwell and newer, whose FP4 instructions need the arch-specific target; `86-real` before).
     pub command: Option<String>,
     pub image: Option<String>,
     /// For source builds: the architectures the build can target (`80`, `90`, `120`); `{arch}` becomes
@@ -748,7 +749,7 @@ fn load_build(node: &Node, collected: &Problems, problems: &mut Vec<Problem>) ->
 }
 
 /// The placeholders a command may use; anything else in braces is a typo.
-pub const PLACEHOLDERS: &[&str] = &["{arch}", "{max_jobs}", "{cc}", "{sm}"];
+pub const PLACEHOLDERS: &[&str] = &["{arch}", "{max_jobs}", "{cc}", "{sm}", "{cmake_arch}"];
 
 fn check_placeholders(text: &str, loc: Loc, problems: &mut Vec<Problem>) {
     let mut rest = text;

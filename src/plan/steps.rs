@@ -514,18 +514,28 @@ fn fill(command: &str, build: &Build, target: &Target) -> String {
         .as_ref()
         .and_then(|cc| best_arch(&build.arch_choices, cc))
         .map_or("<arch>".to_string(), |a| a.to_string());
-    let (cc_text, sm) = match &cc {
-        Some(cc) => (
-            format!("{}.{}", cc.major(), cc.minor()),
-            format!("{}{}", cc.major(), cc.minor()),
+    let (cc_text, sm, cmake) = match &cc {
+        Some(cc) => {
+            let sm = format!("{}{}", cc.major(), cc.minor());
+            let cmake = if cc.major() >= 10 {
+                format!("{sm}a-real")
+            } else {
+                format!("{sm}-real")
+            };
+            (format!("{}.{}", cc.major(), cc.minor()), sm, cmake)
+        }
+        None => (
+            "<compute capability>".into(),
+            "<sm>".into(),
+            "native".into(),
         ),
-        None => ("<compute capability>".into(), "<sm>".into()),
     };
     command
         .replace("{arch}", &arch)
         .replace("{max_jobs}", &target.max_jobs().to_string())
         .replace("{cc}", &cc_text)
         .replace("{sm}", &sm)
+        .replace("{cmake_arch}", &cmake)
 }
 
 fn other_step(c: &Choice, target: &Target) -> Step {
@@ -603,7 +613,7 @@ fn check(ordered: &[&Choice], matrix: &Matrix, made: &mut Made) {
         } else {
             "checks that containers can use the GPU (exits 1 if not)".into()
         },
-        source: "mlcompat doctor --deep (README: exit status)".into(),
+        source: "README.md — mlcompat doctor --deep, and its exit status".into(),
     });
 }
 
