@@ -454,6 +454,13 @@ fn the_command_line_exits_0_1_2_and_prints_the_plan_schema() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Why not"));
+    // Software the matrix judges but has no release data for: a plan that says so (exit 1).
+    let out = mlcompat()
+        .args(["install-plan", "transformers", "--profile", "dgx-spark"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no release data for `transformers`"));
     // Bad input: exit 2, one line.
     for (args, needle) in [
         (

@@ -158,6 +158,33 @@ pub struct Alternative {
     pub text: String,
 }
 
+impl Plan {
+    /// A plan with nothing resolved yet.
+    fn blank(facts: &Facts, target: &Target, request: &Request, checked: &str) -> Plan {
+        Plan {
+            schema: PLAN_SCHEMA,
+            machine: crate::eval::machine_summary(facts),
+            platform: target.platform.map(|p| p.name().to_string()),
+            glibc: target.glibc.as_ref().map(ToString::to_string),
+            macos: target.macos.as_ref().map(ToString::to_string),
+            request: request.wanted.iter().map(|w| w.text.clone()).collect(),
+            installer: request.installer,
+            possible: false,
+            python: PythonNeed {
+                have: target.python.as_ref().map(ToString::to_string),
+                need: None,
+            },
+            resolved: BTreeMap::new(),
+            preconditions: Vec::new(),
+            steps: Vec::new(),
+            blockers: Vec::new(),
+            alternatives: Vec::new(),
+            notes: Vec::new(),
+            data_checked: checked.to_string(),
+        }
+    }
+}
+
 /// The install plan for `request` on the machine `facts` describe.
 pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
     let target = Target::from_facts(facts);
@@ -168,27 +195,7 @@ pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
         .iter()
         .filter_map(|w| w.version.clone().map(|v| (w.id.clone(), v)))
         .collect();
-    let mut plan = Plan {
-        schema: PLAN_SCHEMA,
-        machine: crate::eval::machine_summary(facts),
-        platform: target.platform.map(|p| p.name().to_string()),
-        glibc: target.glibc.as_ref().map(ToString::to_string),
-        macos: target.macos.as_ref().map(ToString::to_string),
-        request: request.wanted.iter().map(|w| w.text.clone()).collect(),
-        installer: request.installer,
-        possible: false,
-        python: PythonNeed {
-            have: target.python.as_ref().map(ToString::to_string),
-            need: None,
-        },
-        resolved: BTreeMap::new(),
-        preconditions: Vec::new(),
-        steps: Vec::new(),
-        blockers: Vec::new(),
-        alternatives: Vec::new(),
-        notes: Vec::new(),
-        data_checked: releases.checked.clone(),
-    };
+    let mut plan = Plan::blank(facts, &target, request, &releases.checked);
     let unknown: Vec<&String> = ids
         .iter()
         .filter(|id| releases.project(id).is_none())
@@ -525,27 +532,7 @@ fn plan_without_alternatives(matrix: &Matrix, facts: &Facts, request: &Request) 
     let target = Target::from_facts(facts);
     let ids: Vec<String> = request.wanted.iter().map(|w| w.id.clone()).collect();
     let pins = BTreeMap::new();
-    let mut plan = Plan {
-        schema: PLAN_SCHEMA,
-        machine: MachineSummary::default(),
-        platform: None,
-        glibc: None,
-        macos: None,
-        request: ids.clone(),
-        installer: request.installer,
-        possible: false,
-        python: PythonNeed {
-            have: None,
-            need: None,
-        },
-        resolved: BTreeMap::new(),
-        preconditions: Vec::new(),
-        steps: Vec::new(),
-        blockers: Vec::new(),
-        alternatives: Vec::new(),
-        notes: Vec::new(),
-        data_checked: String::new(),
-    };
+    let mut plan = Plan::blank(facts, &target, request, &matrix.releases.checked);
     let found = Solver::new(&matrix.releases, &target, Mode::Strict, &pins)
         .solve(&ids)
         .or_else(|| Solver::new(&matrix.releases, &target, Mode::Relaxed, &pins).solve(&ids));

@@ -377,7 +377,7 @@ pub(crate) fn fit(
         };
         return Err(miss(
             2,
-            format!("{label} needs {need}; this machine has {have}"),
+            format!("{} needs {need}; this machine has {have}", project.id),
         ));
     }
     if target.gpu.is_none() && accelerator != Accelerator::Cpu {
