@@ -314,10 +314,21 @@ fn pins_between_packages_hold() {
     let p = plan_on(&m, &profile(&m, "h100-sxm"), &["unsloth"]);
     assert_eq!(version(&p, "pytorch"), "2.14.1 cu130");
     assert_eq!(version(&p, "bitsandbytes"), "0.50.2 cu13");
-    // xFormers' PyPI wheel loads libcudart.so.12: it pairs with a CUDA 12 torch.
+    // xFormers' PyPI wheel loads libcudart.so.12: it pairs with a CUDA 12 torch — on Blackwell the
+    // last cu128 one (2.11.0), on Ampere the newest cu126 one.
     let p = plan_on(&m, &profile(&m, "rtx-5090"), &["xformers"]);
     assert_eq!(version(&p, "xformers"), "0.0.35 cu12");
     assert_eq!(version(&p, "pytorch"), "2.11.0 cu128");
+    // With bitsandbytes too, the torch build both accept is the newest one, not the one
+    // bitsandbytes' first-listed build would pick.
+    let p = plan_on(
+        &m,
+        &profile(&m, "rtx-3090"),
+        &["pytorch", "xformers", "bitsandbytes"],
+    );
+    assert_eq!(version(&p, "pytorch"), "2.14.1 cu126");
+    assert_eq!(version(&p, "bitsandbytes"), "0.50.2 cu126");
+    assert_eq!(version(&p, "xformers"), "0.0.35 cu12");
 }
 
 #[test]

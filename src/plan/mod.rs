@@ -275,20 +275,29 @@ fn upgrade_hint(
     target: &Target,
     releases: &crate::matrix::releases::Releases,
 ) {
-    let mut newer = Vec::new();
+    let mut newer: Vec<(bool, String)> = Vec::new();
     for b in better.iter() {
         let Some(n) = now.iter().find(|n| n.project.id == b.project.id) else {
             continue;
         };
         if b.release.version > n.release.version {
-            newer.push(format!(
-                "{} {} ({})",
-                b.project.id,
-                shown_version(b.release),
-                b.build.variant
+            let requested = plan
+                .resolved
+                .get(&b.project.id)
+                .is_some_and(|r| r.requested);
+            newer.push((
+                !requested,
+                format!(
+                    "{} {} ({})",
+                    b.project.id,
+                    shown_version(b.release),
+                    b.build.variant
+                ),
             ));
         }
     }
+    newer.sort();
+    let newer: Vec<String> = newer.into_iter().map(|(_, t)| t).collect();
     if newer.is_empty() {
         return;
     }

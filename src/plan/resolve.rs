@@ -11,6 +11,7 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use crate::facts::arch::{nvcc_builds_for, runs_on};
 use crate::facts::{Os, Vendor};
@@ -100,20 +101,60 @@ impl<'m> Solver<'m> {
         }
     }
 
-    /// The newest consistent set for `ids` (dependents first), or `None`.
+    /// The newest consistent set for `ids`, or `None`. First the projects that pin others get their
+    /// newest releases (the newest vLLM decides the torch); then, with those releases kept, what they
+    /// pin gets its newest (xFormers and bitsandbytes allow several torch builds: the newest wins, not
+    /// the one their first-listed build happens to want).
     pub fn solve(&self, ids: &[String]) -> Option<Vec<Choice<'m>>> {
-        let mut order: Vec<String> = ids.to_vec();
-        order.sort_by_key(|id| std::cmp::Reverse(depth(self.releases, id, &mut Vec::new())));
-        let mut chosen = Vec::new();
-        self.solve_rest(&order, &mut chosen).then_some(chosen)
+        let first = self.search(ids, true, self.pins, &BTreeMap::new())?;
+        let mut kept = self.pins.clone();
+        let mut methods = BTreeMap::new();
+        for c in first.iter().filter(|c| !c.build.requires.is_empty()) {
+            if let Ok(exact) =
+                pep440_rs::VersionSpecifiers::from_str(&format!("=={}", c.release.version))
+            {
+                kept.entry(c.project.id.clone()).or_insert(exact);
+            }
+            // The same way of installing (a wheel stays a wheel): only which build of it may change.
+            methods.insert(c.project.id.clone(), c.build.method);
+        }
+        let all: Vec<String> = first.iter().map(|c| c.project.id.clone()).collect();
+        Some(self.search(&all, false, &kept, &methods).unwrap_or(first))
     }
 
-    fn solve_rest(&self, pending: &[String], chosen: &mut Vec<Choice<'m>>) -> bool {
+    fn search(
+        &self,
+        ids: &[String],
+        dependents_first: bool,
+        pins: &BTreeMap<String, pep440_rs::VersionSpecifiers>,
+        methods: &BTreeMap<String, Method>,
+    ) -> Option<Vec<Choice<'m>>> {
+        let mut order: Vec<String> = ids.to_vec();
+        order.sort_by_key(|id| {
+            let d = depth(self.releases, id, &mut Vec::new());
+            if dependents_first {
+                usize::MAX - d
+            } else {
+                d
+            }
+        });
+        let mut chosen = Vec::new();
+        self.solve_rest(&order, &mut chosen, pins, methods)
+            .then_some(chosen)
+    }
+
+    fn solve_rest(
+        &self,
+        pending: &[String],
+        chosen: &mut Vec<Choice<'m>>,
+        pins: &BTreeMap<String, pep440_rs::VersionSpecifiers>,
+        methods: &BTreeMap<String, Method>,
+    ) -> bool {
         let Some((first, rest)) = pending.split_first() else {
             return true;
         };
         if chosen.iter().any(|c| &c.project.id == first) {
-            return self.solve_rest(rest, chosen);
+            return self.solve_rest(rest, chosen, pins, methods);
         }
         let Some(project) = self.releases.project(first) else {
             return false;
@@ -129,10 +170,13 @@ impl<'m> Solver<'m> {
                 return false;
             }
             self.budget.set(left - 1);
-            if let Some(pin) = self.pins.get(first) {
+            if let Some(pin) = pins.get(first) {
                 if !pin.contains(release.version.pep440()) {
                     continue;
                 }
+            }
+            if methods.get(first).is_some_and(|m| *m != build.method) {
+                continue;
             }
             if !constraints.iter().all(|p| satisfies(p, release, build)) {
                 continue;
@@ -170,7 +214,7 @@ impl<'m> Solver<'m> {
                     next.push(pin.project.clone());
                 }
             }
-            if self.solve_rest(&next, chosen) {
+            if self.solve_rest(&next, chosen, pins, methods) {
                 return true;
             }
             chosen.pop();

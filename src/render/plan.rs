@@ -102,10 +102,13 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
             .max()
             .unwrap_or(0);
         for (id, r) in &plan.resolved {
-            let mut what = format!("{}, {}", r.variant, r.method);
-            if let Some(cuda) = &r.cuda {
-                what = format!("{}, CUDA {cuda}, {}", r.variant, r.method);
-            }
+            let what = match (&r.cuda, r.accelerator) {
+                (Some(cuda), "cuda") => format!("{}, CUDA {cuda}, {}", r.variant, r.method),
+                (_, "cpu") if r.variant != "cpu" => {
+                    format!("{}, {}, runs on the CPU", r.variant, r.method)
+                }
+                _ => format!("{}, {}", r.variant, r.method),
+            };
             let pinned = if r.requested {
                 ""
             } else {
