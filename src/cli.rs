@@ -31,6 +31,12 @@ Exit status:
   1  FAIL: it does not fit, or the engine does not run here
   2  usage or input error: an unknown model, quantization, engine or profile, a value out of range";
 
+const PLAN_EXIT: &str = "\
+Exit status:
+  0  a consistent set fits this machine (possibly after the preconditions it lists)
+  1  no consistent set fits: the plan lists the conflicting constraints and the alternatives
+  2  usage or input error: an unknown software id or profile, an unreadable facts file";
+
 const OTHER_EXIT: &str = "\
 Exit status:
   0  success
@@ -86,6 +92,10 @@ pub enum Command {
     /// Two machines head to head: specs, then who wins each workload, by how much and why.
     #[command(after_help = OTHER_EXIT)]
     Compare(CompareArgs),
+    /// The exact commands to install software here: newest consistent versions, preconditions, the
+    /// check to run afterwards (read-only: it prints, it never installs).
+    #[command(name = "install-plan", after_help = PLAN_EXIT)]
+    InstallPlan(PlanArgs),
     /// Print this machine's raw facts (for bug reports and for --facts FILE).
     #[command(after_help = OTHER_EXIT)]
     Probe(ProbeArgs),
@@ -220,6 +230,28 @@ pub enum DoctorFormat {
     Prometheus,
     /// JUnit XML, one test case per software row (GitLab, Jenkins, GitHub test reporters).
     Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Software ids (see `mlcompat list software`), each optionally with a version range:
+    /// `vllm`, `vllm==0.19.1`, `pytorch>=2.10`.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Write the commands for this installer.
+    #[arg(long, value_enum, default_value_t = InstallerChoice::Pip)]
+    pub installer: InstallerChoice,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallerChoice {
+    Pip,
+    Uv,
 }
 
 #[derive(Debug, Args)]

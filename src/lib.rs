@@ -17,6 +17,7 @@ pub mod fp4;
 pub mod fuzzing;
 pub mod gpu;
 pub mod matrix;
+pub mod plan;
 pub mod probe;
 pub mod render;
 pub mod report;

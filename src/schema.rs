@@ -69,6 +69,11 @@ pub const SCHEMAS: &[SchemaInfo] = &[
         id: crate::render::AUDIT_SCHEMA,
         printed_by: "mlcompat matrix audit --format json",
     },
+    SchemaInfo {
+        name: "plan",
+        id: crate::plan::PLAN_SCHEMA,
+        printed_by: "mlcompat install-plan --format json",
+    },
 ];
 
 pub const CHECK_SCHEMA: &str = "mlcompat.check/1";
@@ -158,6 +163,7 @@ pub fn schema_value(info: &SchemaInfo) -> Value {
             })
         }
         "audit" => generator.into_root_schema_for::<crate::render::AuditJson<'static>>(),
+        "plan" => generator.into_root_schema_for::<crate::plan::Plan>(),
         "report" => generator.into_root_schema_for::<crate::report::Report>(),
         "facts" => generator.into_root_schema_for::<crate::facts::Facts>(),
         "check" => generator.into_root_schema_for::<CheckDocument<'static>>(),
@@ -269,7 +275,7 @@ mod tests {
         assert_eq!(find("report").unwrap().id, "mlcompat.report/1");
         assert_eq!(find("mlcompat.facts/1").unwrap().name, "facts");
         assert_eq!(find("check/1").unwrap().name, "check");
-        assert!(find("plan").is_none());
+        assert_eq!(find("plan").unwrap().id, "mlcompat.plan/1");
     }
 
     #[test]

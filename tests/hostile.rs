@@ -247,7 +247,7 @@ fn a_venv_in_the_current_folder_is_named_and_one_owned_by_someone_else_is_not_ru
         "--no-cache",
     ]));
     assert!(!runs.exists(), "the untrusted ./.venv was executed");
-    let notes = r["machine"]["unknown"].to_string();
+    let notes = r["machine"]["notes"].to_string();
     assert!(
         notes.contains("./.venv (") && notes.contains("is owned by uid 4242, not by you or root"),
         "{notes}"

@@ -314,8 +314,8 @@ software:
         source: "https://example.org/cpu.html — 'CPU wheels for every platform'"
         checked: 2026-11-20
 "#;
-    let releases = r#"schema: mlcompat.releases/1
-releases:
+    let releases = r#"schema: mlcompat.latest/1
+latest:
   - project: torch
     names: [torch, PyTorch]
     version: "2.15.0"
@@ -325,7 +325,7 @@ releases:
     load_on(
         &[
             ("matrix/software.yaml", software.to_string()),
-            ("matrix/releases.yaml", releases.to_string()),
+            ("matrix/latest.yaml", releases.to_string()),
         ],
         "2026-11-28",
     )
@@ -403,7 +403,7 @@ fn audit_lists_stale_vague_and_outdated_sources() {
 fn a_newer_release_named_by_a_rule_flags_the_releases_file() {
     let m = audit_fixture();
     let mut m2 = m.clone();
-    m2.releases[0].version = "2.13.0".into();
+    m2.latest[0].version = "2.13.0".into();
     let findings = audit(
         &m2,
         AuditOptions {
@@ -432,7 +432,7 @@ fn the_shipped_matrix_passes_the_ci_audit() {
         },
     );
     assert!(findings.is_empty(), "{findings:#?}");
-    assert!(!m.releases.is_empty(), "releases.yaml is embedded");
+    assert!(!m.latest.is_empty(), "latest.yaml is embedded");
 }
 
 #[test]
@@ -470,8 +470,8 @@ fn matrix_copy(edit: impl Fn(String) -> String) -> tempfile::TempDir {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
     let text = std::fs::read_to_string(root.join("software.yaml")).expect("software.yaml");
     std::fs::write(dir.path().join("software.yaml"), edit(text)).expect("writable");
-    let releases = std::fs::read_to_string(root.join("releases.yaml")).expect("releases.yaml");
-    std::fs::write(dir.path().join("releases.yaml"), releases).expect("writable");
+    let releases = std::fs::read_to_string(root.join("latest.yaml")).expect("latest.yaml");
+    std::fs::write(dir.path().join("latest.yaml"), releases).expect("writable");
     dir
 }
 

@@ -25,7 +25,7 @@ fn depends_on_this_machine(args: &[String]) -> bool {
     let machine_given = args.iter().any(|a| a == "--profile" || a == "--facts");
     match first {
         "probe" | "bench" => true,
-        "doctor" | "check" | "estimate" => !machine_given,
+        "doctor" | "check" | "estimate" | "install-plan" => !machine_given,
         _ => false,
     }
 }

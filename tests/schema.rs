@@ -280,13 +280,30 @@ fn bench_and_audit_outputs_validate() {
 }
 
 #[test]
+fn install_plans_validate() {
+    // A plan that fits, one with preconditions, one that cannot fit (blockers and alternatives).
+    for (profile, ids) in [
+        ("dgx-spark", &["pytorch", "vllm", "flash-attention"][..]),
+        ("h100-sxm", &["sglang", "xformers"]),
+        ("mac-studio-m3-ultra", &["tensorrt-llm", "mlx-lm"]),
+        ("linux-cpu-only", &["pytorch", "bitsandbytes"]),
+    ] {
+        let mut args = vec!["install-plan"];
+        args.extend_from_slice(ids);
+        args.extend(["--profile", profile, "--format", "json"]);
+        let plan = json(&args);
+        assert_valid("plan", &plan, profile);
+    }
+}
+
+#[test]
 fn schema_command_lists_and_refuses() {
     let list = stdout(&["schema", "list"]);
     for info in SCHEMAS {
         assert!(list.contains(info.id), "{list}");
     }
-    let out = mlcompat().args(["schema", "plan"]).output().expect("runs");
+    let out = mlcompat().args(["schema", "nope"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown schema `plan`"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown schema `nope`"));
     assert!(Path::new(&file_for("report")).exists());
 }

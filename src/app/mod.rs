@@ -131,6 +131,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             }
             Ok(0)
         }
+        Command::InstallPlan(args) => install_plan(&load_matrix(cli)?, args, style, out),
         Command::Check(args) => workloads::check(&load_matrix(cli)?, args, style, out),
         Command::Estimate(args) => workloads::estimate_cmd(&load_matrix(cli)?, args, style, out),
         Command::Compare(args) => workloads::compare(&load_matrix(cli)?, args, style, out),
@@ -292,19 +293,61 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 eprintln!("warning: {}", crate::terminal::escape(&w.to_string()));
             }
             let rules: usize = matrix.software.iter().map(|s| s.rules.len()).sum();
+            let builds: usize = matrix
+                .releases
+                .projects
+                .iter()
+                .flat_map(|p| p.releases.iter())
+                .map(|r| r.builds.len())
+                .sum();
             writeln!(
                 out,
-                "matrix ok: {} software rows, {rules} rules, {} profiles, {} workloads, {} models, {} engines, {} calibration rows",
+                "matrix ok: {} software rows, {rules} rules, {} profiles, {} workloads, {} models, {} engines, {} calibration rows, {} projects with {builds} release builds",
                 matrix.software.len(),
                 matrix.profiles.len(),
                 matrix.workloads.workloads.len(),
                 matrix.workloads.models.len(),
                 matrix.workloads.engines.len(),
-                matrix.workloads.calibration.len()
+                matrix.workloads.calibration.len(),
+                matrix.releases.projects.len()
             )?;
             Ok(0)
         }
     }
+}
+
+/// `install-plan`: ids checked against the matrix, the machine's facts, the plan (pure), rendered.
+fn install_plan(
+    matrix: &Matrix,
+    args: &crate::cli::PlanArgs,
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    let mut wanted = Vec::new();
+    for text in args.ids.iter().flat_map(|a| a.split(',')) {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let mut w = crate::plan::Wanted::parse(text).map_err(InputError::Usage)?;
+        w.id = software_ids(matrix, std::slice::from_ref(&w.id), "install-plan")?
+            .pop()
+            .unwrap_or_default();
+        wanted.push(w);
+    }
+    let facts = facts_for(matrix, &args.machine)?;
+    let request = crate::plan::Request {
+        wanted,
+        installer: match args.installer {
+            crate::cli::InstallerChoice::Pip => crate::plan::Installer::Pip,
+            crate::cli::InstallerChoice::Uv => crate::plan::Installer::Uv,
+        },
+    };
+    let plan = crate::plan::plan(matrix, &facts, &request);
+    match args.format {
+        crate::cli::ReportFormat::Table => render::plan_text(&plan, style, out)?,
+        crate::cli::ReportFormat::Json => render::plan_json(&plan, out)?,
+    }
+    Ok(u8::from(!plan.possible))
 }
 
 /// Software ids given on the command line, each checked against the matrix.

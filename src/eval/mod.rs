@@ -358,6 +358,15 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                 row.note = ctx.interpolate(&rule.note);
                 row.reason = ctx.interpolate(&rule.reason);
                 row.fix = rule.fix.as_deref().map(|f| ctx.interpolate(f));
+                // Where the release data covers this software, the install plan writes the fix, so
+                // doctor and `install-plan` cannot disagree; the rule's own advice stays where the
+                // software cannot run here or the planner has nothing that fits.
+                if row.fix.is_some() && rule.support != Support::No {
+                    if let Some(planned) = crate::plan::fix_for(matrix, facts, &sw.id, rule.runs_on)
+                    {
+                        row.fix = Some(planned);
+                    }
+                }
                 row.fix_matters_when_ok = judges_installation(rule);
                 // An installed program that hangs or crashes on `--version` is not ✅, whatever the
                 // platform supports.

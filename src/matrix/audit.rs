@@ -7,7 +7,7 @@
 //!   gives no words from the page. A rule's claim is prose, so its source must quote the page ('…',
 //!   "…", ‘…’ or “…”); a figure comes from a spec table, so the row's words and value after the URL
 //!   are enough. A figure that is a chosen reference configuration says so with `chosen:`;
-//! - **outdated version**: `releases.yaml` names each watched project, what it is called in sources
+//! - **outdated version**: `latest.yaml` names each watched project, what it is called in sources
 //!   (`torch`, `PyTorch`) and its newest release. A source or claim that names an older release series
 //!   (`torch 2.12-2.14`, `cuDNN 9.17`, a `/v0.49.0/` docs URL) is listed, because it describes the
 //!   project as it was. History is not: a version after `since`, `before`, `until`, `last`, … or
@@ -145,9 +145,9 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
             });
         }
     }
-    for (i, r) in matrix.releases.iter().enumerate() {
+    for (i, r) in matrix.latest.iter().enumerate() {
         out.push(Entry {
-            file: &matrix.releases_file,
+            file: &matrix.latest_file,
             loc: r.loc,
             subject: format!("release {}", r.project),
             source: &r.source,
@@ -450,7 +450,7 @@ fn qualified_before(before: &str) -> bool {
 
 fn outdated_versions(matrix: &Matrix, entries: &[Entry]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for (ri, release) in matrix.releases.iter().enumerate() {
+    for (ri, release) in matrix.latest.iter().enumerate() {
         let Some(declared) = Version::parse(&release.version) else {
             continue;
         };

@@ -10,7 +10,7 @@ use super::audit::Version;
 use super::condition::{check_placeholders, compile};
 use super::{
     Category, Day, Detect, Figure, Matrix, Profile, Release, Requirement, Rule, RunsOn, Software,
-    Status, Support, MATRIX_SCHEMA, RELEASES_SCHEMA,
+    Status, Support, LATEST_SCHEMA, MATRIX_SCHEMA,
 };
 use crate::error::{read_input, FileProblem, InputError};
 use crate::facts::load::facts_from_node;
@@ -30,7 +30,7 @@ pub fn embedded() -> Result<Matrix, InputError> {
     from_files_on(&files, None)
 }
 
-/// Reads `DIR/software.yaml` and `DIR/profiles/*.yaml`.
+/// Reads `DIR/software.yaml`, `DIR/workloads.yaml`, `DIR/profiles/*.yaml` and `DIR/releases/*.yaml`.
 pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     let shown = dir.display().to_string();
     if !dir.is_dir() {
@@ -39,16 +39,19 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     let mut files = vec![];
     let software = dir.join("software.yaml");
     files.push((software.display().to_string(), read_input(&software)?));
-    for optional in ["workloads.yaml", "releases.yaml"] {
+    for optional in ["workloads.yaml", "latest.yaml"] {
         let path = dir.join(optional);
         if path.is_file() {
             files.push((path.display().to_string(), read_input(&path)?));
         }
     }
-    let profiles = dir.join("profiles");
-    if profiles.is_dir() {
-        let entries = std::fs::read_dir(&profiles).map_err(|e| {
-            InputError::file(&profiles.display().to_string(), crate::error::io_reason(&e))
+    for sub in ["profiles", "releases"] {
+        let folder = dir.join(sub);
+        if !folder.is_dir() {
+            continue;
+        }
+        let entries = std::fs::read_dir(&folder).map_err(|e| {
+            InputError::file(&folder.display().to_string(), crate::error::io_reason(&e))
         })?;
         let mut paths: Vec<_> = entries
             .filter_map(Result::ok)
@@ -80,23 +83,27 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         software: vec![],
         profiles: vec![],
         workloads: Default::default(),
-        releases: vec![],
+        latest: vec![],
         software_file: String::new(),
-        releases_file: String::new(),
+        latest_file: String::new(),
+        releases: Default::default(),
         warnings: vec![],
     };
     let dates = Dates { today };
     let mut found_software = false;
     let mut workloads_file = None;
+    let mut release_files: Vec<(&str, &str)> = Vec::new();
     for (name, text) in files {
         let base = Path::new(name)
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or(name);
-        let in_profiles = Path::new(name)
-            .parent()
-            .and_then(|p| p.file_name())
-            .is_some_and(|p| p == "profiles");
+        let folder = Path::new(name).parent().and_then(|p| p.file_name());
+        let in_profiles = folder.is_some_and(|p| p == "profiles");
+        if folder.is_some_and(|p| p == "releases") {
+            release_files.push((name, text));
+            continue;
+        }
         let mut file_problems = Vec::new();
         if in_profiles {
             let stem = base.trim_end_matches(".yaml").trim_end_matches(".yml");
@@ -107,9 +114,9 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
             found_software = true;
             matrix.software_file = name.clone();
             load_software(text, dates, &mut matrix, &mut file_problems, &mut warnings);
-        } else if base == "releases.yaml" {
-            matrix.releases_file = name.clone();
-            matrix.releases = load_releases(text, dates, &mut file_problems);
+        } else if base == "latest.yaml" {
+            matrix.latest_file = name.clone();
+            matrix.latest = load_latest(text, dates, &mut file_problems);
         } else if base == "workloads.yaml" {
             workloads_file = Some((name, text));
         }
@@ -130,6 +137,15 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         problems.extend(file_problems.into_iter().map(|p| FileProblem::new(name, p)));
         matrix.workloads = loaded;
     }
+    // Release data names software rows, so it is read after them.
+    let software: Vec<&str> = matrix.software.iter().map(|s| s.id.as_str()).collect();
+    let mut release_problems = Vec::new();
+    matrix.releases = super::releases::load(&release_files, &software, &mut release_problems);
+    problems.extend(
+        release_problems
+            .into_iter()
+            .map(|(file, p)| FileProblem::new(&file, p)),
+    );
     if !found_software {
         problems.push(FileProblem::whole(
             "software.yaml",
@@ -327,8 +343,8 @@ struct RawRelease {
     source: String,
 }
 
-/// `releases.yaml`: the newest release of each project whose version the audit watches.
-fn load_releases(text: &str, dates: Dates, problems: &mut Vec<Problem>) -> Vec<Release> {
+/// `latest.yaml`: the newest release of each project whose version the audit watches.
+fn load_latest(text: &str, dates: Dates, problems: &mut Vec<Problem>) -> Vec<Release> {
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(p) => {
@@ -337,28 +353,28 @@ fn load_releases(text: &str, dates: Dates, problems: &mut Vec<Problem>) -> Vec<R
         }
     };
     match root.get("schema").and_then(Node::as_str) {
-        Some(RELEASES_SCHEMA) => {}
+        Some(LATEST_SCHEMA) => {}
         other => problems.push(Problem::at(
             root.get("schema").map_or(root.loc, |n| n.loc),
             format!(
-                "schema is `{}`, expected `{RELEASES_SCHEMA}`",
+                "schema is `{}`, expected `{LATEST_SCHEMA}`",
                 other.unwrap_or("(missing)")
             ),
         )),
     }
     for (k, _) in root.as_map().unwrap_or_default() {
-        if !matches!(k.as_str(), Some("schema" | "releases")) {
+        if !matches!(k.as_str(), Some("schema" | "latest")) {
             problems.push(Problem::at(
                 k.loc,
                 format!(
-                    "unknown key `{}` (expected `schema` and `releases`)",
+                    "unknown key `{}` (expected `schema` and `latest`)",
                     k.as_str().unwrap_or("?")
                 ),
             ));
         }
     }
-    let Some(nodes) = root.get("releases").and_then(Node::as_seq) else {
-        problems.push(Problem::at(root.loc, "expected a `releases:` list"));
+    let Some(nodes) = root.get("latest").and_then(Node::as_seq) else {
+        problems.push(Problem::at(root.loc, "expected a `latest:` list"));
         return vec![];
     };
     let collected = Problems::default();

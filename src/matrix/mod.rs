@@ -6,6 +6,7 @@ pub mod audit;
 mod checked;
 mod condition;
 mod load;
+pub mod releases;
 pub mod workloads;
 
 use serde::Serialize;
@@ -18,7 +19,7 @@ use crate::facts::Facts;
 use crate::yaml::Loc;
 
 pub const MATRIX_SCHEMA: &str = "mlcompat.matrix/1";
-pub const RELEASES_SCHEMA: &str = "mlcompat.releases/1";
+pub const LATEST_SCHEMA: &str = "mlcompat.latest/1";
 
 #[derive(Debug, Clone)]
 pub struct Matrix {
@@ -26,12 +27,14 @@ pub struct Matrix {
     pub software: Vec<Software>,
     pub profiles: Vec<Profile>,
     pub workloads: workloads::Workloads,
-    /// The newest release of each watched project (`releases.yaml`), for `matrix audit`.
-    pub releases: Vec<Release>,
+    /// The newest release of each watched project (`latest.yaml`), for `matrix audit`.
+    pub latest: Vec<Release>,
     /// The file the software rows came from, for `file:line:col` in audit findings.
     pub software_file: String,
-    /// The file the releases came from (empty when there is none).
-    pub releases_file: String,
+    /// The file the latest releases came from (empty when there is none).
+    pub latest_file: String,
+    /// Release data for `install-plan` (`releases/*.yaml`).
+    pub releases: releases::Releases,
     /// Things that load but look wrong (unreachable rules); `matrix validate` prints them.
     pub warnings: Vec<crate::error::FileProblem>,
 }
@@ -204,7 +207,7 @@ impl Matrix {
             .profiles
             .iter()
             .flat_map(|p| p.figures.iter().map(|f| f.checked));
-        let releases = self.releases.iter().map(|r| r.checked);
+        let releases = self.latest.iter().map(|r| r.checked);
         CheckedRange::of(rules.chain(figures).chain(releases))
     }
 

@@ -9,6 +9,7 @@ mod doctor;
 mod grid;
 mod junit;
 mod nfd;
+mod plan;
 mod prometheus;
 mod text;
 mod workloads;
@@ -23,6 +24,7 @@ pub use grid::{
 };
 pub use junit::junit_xml;
 pub use nfd::{check_nfd_prefix, nfd_file, nfd_labels, rfc3339_utc, NFD_MAX_FILE_BYTES};
+pub use plan::{plan_json, plan_text};
 pub use prometheus::prometheus_text;
 pub use text::{display_width, Style};
 pub use workloads::{calibration_markdown, check_text, compare_text, estimate_text};

@@ -1,0 +1,222 @@
+//! `mlcompat install-plan`: the machine, what was resolved, the preconditions, the numbered steps (each
+//! with why and where that comes from), then notes and alternatives; or, when nothing fits, the
+//! blockers with their sources and the alternatives.
+
+use std::io::{self, Write};
+
+use super::text::{pad, wrap, Style};
+use crate::matrix::Status;
+use crate::plan::Plan;
+
+const TEXT_WIDTH: usize = 96;
+
+/// Text from facts and data may hold control characters (a hostile facts file): never print them raw.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// The first address in a source, or its first words: enough to find it; JSON has all of it.
+fn short_source(source: &str) -> String {
+    let first = source.split(" | ").next().unwrap_or(source);
+    match first.find("https://") {
+        Some(at) => first[at..]
+            .split([' ', ',', ';', '\''])
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        None => {
+            let head = first.split(": ").next().unwrap_or(first);
+            if head.chars().count() > 90 {
+                head.chars().take(89).chain(['…']).collect()
+            } else {
+                head.to_string()
+            }
+        }
+    }
+}
+
+fn wrapped(out: &mut dyn Write, first: &str, rest: &str, text: &str) -> io::Result<()> {
+    let lines = wrap(&clean(text), TEXT_WIDTH - first.chars().count());
+    for (i, line) in lines.iter().enumerate() {
+        writeln!(out, "{}{line}", if i == 0 { first } else { rest })?;
+    }
+    Ok(())
+}
+
+pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let m = &plan.machine;
+    let title = match &m.id {
+        Some(id) if m.origin == "profile" => format!("{} (profile {id})", m.name),
+        _ => m.name.clone(),
+    };
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "mlcompat install-plan {} — {}",
+            plan.request.join(" "),
+            clean(&title)
+        ))
+    )?;
+    let unknown = "unknown".to_string();
+    let python = match (&plan.python.have, &plan.python.need) {
+        (Some(have), Some(need)) => format!("{have} (these wheels need {need})"),
+        (Some(have), None) => have.clone(),
+        (None, Some(need)) => format!("not known here (these wheels need {need})"),
+        (None, None) => m.python.clone().unwrap_or_else(|| unknown.clone()),
+    };
+    for (label, value) in [
+        ("GPU", m.gpu.clone().unwrap_or_else(|| unknown.clone())),
+        (
+            "Driver",
+            m.driver.clone().unwrap_or_else(|| unknown.clone()),
+        ),
+        ("OS", m.os.clone().unwrap_or_else(|| unknown.clone())),
+        ("Python", python),
+    ] {
+        writeln!(out, "  {}  {}", pad(label, 7), clean(&value))?;
+    }
+    writeln!(out)?;
+    let (status, verdict) = if !plan.possible {
+        (Status::Fail, "no consistent set fits this machine")
+    } else if plan.preconditions.is_empty() {
+        (Status::Ok, "ready to install")
+    } else {
+        (Status::Warn, "possible after the preconditions below")
+    };
+    writeln!(
+        out,
+        "{} {verdict}",
+        style.paint(status, style.symbol(status))
+    )?;
+    if !plan.resolved.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Resolved"))?;
+        let id_w = plan.resolved.keys().map(|k| k.len()).max().unwrap_or(0);
+        let ver_w = plan
+            .resolved
+            .values()
+            .map(|r| r.version.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (id, r) in &plan.resolved {
+            let what = match (&r.cuda, r.accelerator) {
+                (Some(cuda), "cuda") => format!("{}, CUDA {cuda}, {}", r.variant, r.method),
+                (_, "cpu") if r.variant != "cpu" => {
+                    format!("{}, {}, runs on the CPU", r.variant, r.method)
+                }
+                _ => format!("{}, {}", r.variant, r.method),
+            };
+            let pinned = if r.requested {
+                ""
+            } else {
+                "  (pinned by the above)"
+            };
+            writeln!(
+                out,
+                "  {}  {}  {what}{pinned}",
+                pad(id, id_w),
+                pad(&r.version, ver_w)
+            )?;
+        }
+    }
+    if !plan.preconditions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Before you install"))?;
+        for p in &plan.preconditions {
+            wrapped(
+                out,
+                "  - ",
+                "    ",
+                &format!("{}: needs {}; this machine: {}", p.kind, p.need, p.have),
+            )?;
+        }
+    }
+    if !plan.steps.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Steps"))?;
+        for (i, step) in plan.steps.iter().enumerate() {
+            let number = format!("  {}. ", i + 1);
+            let indent = " ".repeat(number.chars().count());
+            writeln!(out, "{number}{}", clean(&step.command))?;
+            if !step.why.is_empty() {
+                wrapped(
+                    out,
+                    &format!("{indent}why: "),
+                    &format!("{indent}     "),
+                    &step.why,
+                )?;
+            }
+            if !step.source.is_empty() {
+                writeln!(
+                    out,
+                    "{indent}{}",
+                    style.dim(&format!("source: {}", clean(&short_source(&step.source))))
+                )?;
+            }
+        }
+    }
+    if !plan.blockers.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Why not"))?;
+        for b in &plan.blockers {
+            wrapped(out, "  - ", "    ", &b.constraint)?;
+            if !b.source.is_empty() {
+                writeln!(
+                    out,
+                    "    {}",
+                    style.dim(&format!("source: {}", clean(&short_source(&b.source))))
+                )?;
+            }
+        }
+    }
+    if !plan.notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Notes"))?;
+        for n in &plan.notes {
+            wrapped(out, "  - ", "    ", n)?;
+        }
+    }
+    if !plan.alternatives.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Alternatives"))?;
+        for a in &plan.alternatives {
+            wrapped(out, "  - ", "    ", &a.text)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "Release data checked {}; `--format json` has every source in full.",
+            plan.data_checked
+        ))
+    )?;
+    Ok(())
+}
+
+pub fn plan_json(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, plan)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_shorten_to_their_address() {
+        assert_eq!(
+            short_source("PyPI x.whl: Requires-Dist y | https://a.example/b — words"),
+            "PyPI x.whl"
+        );
+        assert_eq!(
+            short_source("https://github.com/x/y/blob/main/README.md — 'quote'"),
+            "https://github.com/x/y/blob/main/README.md"
+        );
+        assert_eq!(clean("a\u{1b}[31mb"), "a\u{FFFD}[31mb");
+    }
+}
