@@ -1,6 +1,7 @@
 //! The commands agree (issue 8): `doctor`, `check`, `estimate` and `compare` ask one module for every
 //! verdict, so on every reference profile and every core workload they say the same thing.
 
+use mlcompat::estimate::CORE_WORKLOADS as CORE;
 use mlcompat::eval::evaluate;
 use mlcompat::matrix::{embedded, Status};
 use mlcompat::verdict;
@@ -27,17 +28,6 @@ fn every_engine_that_runs_can_be_estimated_or_says_why_not() {
     }
     assert!(gaps.is_empty(), "{}", gaps.join("\n"));
 }
-
-const CORE: &[&str] = &[
-    "chat-8b-fp16",
-    "chat-70b-fp4",
-    "serve-20-users",
-    "lora-8b",
-    "train-10m",
-    "sdxl",
-    "voice-agent",
-    "scientific-sim",
-];
 
 /// On every profile and core workload: `compare` shows `check`'s verdict and speed; an ad-hoc `estimate`
 /// of a language workload on check's engine computes the same decode speed, and for one-person chats

@@ -3,21 +3,11 @@
 //! two machines everyone compares pinned as a snapshot.
 
 use mlcompat::estimate::calibrate::calibrate;
+use mlcompat::estimate::CORE_WORKLOADS as CORE;
 use mlcompat::estimate::{check, compare, MachineView};
 use mlcompat::eval::evaluate;
 use mlcompat::matrix::{embedded, Status};
 use mlcompat::render::{self, Style};
-
-const CORE: &[&str] = &[
-    "chat-8b-fp16",
-    "chat-70b-fp4",
-    "serve-20-users",
-    "lora-8b",
-    "train-10m",
-    "sdxl",
-    "voice-agent",
-    "scientific-sim",
-];
 
 #[test]
 fn every_core_workload_is_answered_on_every_profile() {

@@ -268,16 +268,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                             (p.id.clone(), m.name, m.gpu.unwrap_or_default())
                         })
                         .collect();
-                    let id_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-                    let name_w = rows
-                        .iter()
-                        .map(|r| render::display_width(&r.1))
-                        .max()
-                        .unwrap_or(0);
-                    for (id, name, gpu) in rows {
-                        let pad = name_w.saturating_sub(render::display_width(&name));
-                        writeln!(out, "{id:<id_w$}  {name}{}  {gpu}", " ".repeat(pad))?;
-                    }
+                    render::three_columns(&rows, out)?;
                 }
             }
             Ok(0)

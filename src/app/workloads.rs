@@ -14,18 +14,6 @@ use crate::matrix::{Matrix, Status};
 use crate::render::{self, Style};
 use crate::schema::{CheckDocument, EstimateDocument, CHECK_SCHEMA, ESTIMATE_SCHEMA};
 
-/// The workloads every comparison starts from.
-pub const CORE_WORKLOADS: &[&str] = &[
-    "chat-8b-fp16",
-    "chat-70b-fp4",
-    "serve-20-users",
-    "lora-8b",
-    "train-10m",
-    "sdxl",
-    "voice-agent",
-    "scientific-sim",
-];
-
 fn workloads_named<'a>(
     catalog: &'a Workloads,
     ids: &[String],
@@ -84,7 +72,10 @@ pub fn compare(
     let a = super::fleet::machine(matrix, &args.a)?;
     let b = super::fleet::machine(matrix, &args.b)?;
     let ids: Vec<String> = if args.workloads.is_empty() {
-        CORE_WORKLOADS.iter().map(|s| s.to_string()).collect()
+        crate::estimate::CORE_WORKLOADS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         args.workloads.clone()
     };
@@ -357,16 +348,7 @@ pub fn list(matrix: &Matrix, what: ListWhat, out: &mut dyn Write) -> Result<u8, 
             })
             .collect(),
     };
-    let id_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let name_w = rows
-        .iter()
-        .map(|r| render::display_width(&r.1))
-        .max()
-        .unwrap_or(0);
-    for (id, name, rest) in rows {
-        let pad = name_w.saturating_sub(render::display_width(&name));
-        writeln!(out, "{id:<id_w$}  {name}{}  {rest}", " ".repeat(pad))?;
-    }
+    render::three_columns(&rows, out)?;
     Ok(0)
 }
 

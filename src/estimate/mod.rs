@@ -12,3 +12,15 @@ pub mod shape;
 pub use check::{check, Check};
 pub use compare::{compare, Comparison};
 pub use machine::MachineView;
+
+/// The workloads every comparison starts from: the eight everyone asks about.
+pub const CORE_WORKLOADS: &[&str] = &[
+    "chat-8b-fp16",
+    "chat-70b-fp4",
+    "serve-20-users",
+    "lora-8b",
+    "train-10m",
+    "sdxl",
+    "voice-agent",
+    "scientific-sim",
+];

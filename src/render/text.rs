@@ -97,6 +97,19 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Rows of (id, name, detail), the first two columns padded by display width (`list` commands).
+pub fn three_columns(
+    rows: &[(String, String, String)],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let id_w = rows.iter().map(|r| display_width(&r.0)).max().unwrap_or(0);
+    let name_w = rows.iter().map(|r| display_width(&r.1)).max().unwrap_or(0);
+    for (id, name, detail) in rows {
+        writeln!(out, "{}  {}  {detail}", pad(id, id_w), pad(name, name_w))?;
+    }
+    Ok(())
+}
+
 /// Wraps words into lines of at most `width` columns.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
