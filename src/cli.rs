@@ -163,7 +163,8 @@ pub struct MachineArgs {
     /// Evaluate a reference machine from the matrix (see `mlcompat list profiles`).
     #[arg(long, value_name = "NAME", conflicts_with = "facts")]
     pub profile: Option<String>,
-    /// Evaluate facts saved by `mlcompat probe` (JSON or YAML).
+    /// Evaluate facts saved by `mlcompat probe` (JSON or YAML), a pasted collect-env or nvidia-smi dump, or
+    /// `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub facts: Option<PathBuf>,
     #[command(flatten)]

@@ -73,6 +73,22 @@ pub const MAX_INPUT_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
 /// Reads a text input file (`--facts`, a matrix file) with a clear message for each way it can fail: a
 /// FIFO, a device or a folder is refused without blocking, and nothing past the 16 MiB cap is read.
 pub fn read_input(path: &std::path::Path) -> Result<String, InputError> {
+    // `-` is standard input (`ssh box mlcompat probe | mlcompat doctor --facts -`): asked for by name, so
+    // it is read as it comes, through the same cap.
+    if path.as_os_str() == "-" {
+        let name = "standard input";
+        let bytes = crate::files::read_capped(std::io::stdin().lock(), MAX_INPUT_BYTES)
+            .map_err(|e| InputError::file(name, e.to_string()))?;
+        return String::from_utf8(bytes).map_err(|e| {
+            InputError::file(
+                name,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        });
+    }
     let name = path.display().to_string();
     crate::files::read_text(path, MAX_INPUT_BYTES, crate::files::Links::Follow)
         .map_err(|e| InputError::file(&name, e.to_string()))

@@ -757,3 +757,31 @@ fn estimate_json_schema() {
         .as_array()
         .is_some_and(|r| !r.is_empty()));
 }
+
+#[test]
+fn facts_from_standard_input() {
+    let facts = mlcompat()
+        .args(["probe", "--no-cache"])
+        .output()
+        .expect("runs");
+    let out = mlcompat()
+        .args(["doctor", "--facts", "-", "--format", "json"])
+        .write_stdin(facts.stdout)
+        .output()
+        .expect("runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    assert_eq!(report["schema"], "mlcompat.report/1");
+    // Through the same cap as a file.
+    let out = mlcompat()
+        .args(["doctor", "--facts", "-"])
+        .write_stdin(vec![b'a'; 17 * 1024 * 1024])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input: larger than 16 MiB"));
+}
