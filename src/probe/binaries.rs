@@ -279,14 +279,7 @@ pub fn parse_docker_info(text: &str) -> Docker {
 mod tests {
     use super::*;
 
-    fn fixture(path: &str) -> String {
-        std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures")
-                .join(path),
-        )
-        .unwrap()
-    }
+    use crate::probe::fixture;
 
     #[test]
     fn versions_of_tools() {

@@ -418,3 +418,14 @@ fn vendor_name(v: Vendor) -> &'static str {
         Vendor::Intel => "Intel",
     }
 }
+
+/// A recorded tool output from `tests/fixtures/` (the probes' parser tests).
+#[cfg(test)]
+pub(crate) fn fixture(path: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(path),
+    )
+    .unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}

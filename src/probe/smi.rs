@@ -192,14 +192,7 @@ pub fn parse_query(text: &str) -> Vec<SmiQueryRow> {
 mod tests {
     use super::*;
 
-    fn fixture(path: &str) -> String {
-        std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures")
-                .join(path),
-        )
-        .unwrap()
-    }
+    use crate::probe::fixture;
 
     #[test]
     fn tables_become_facts() {
