@@ -18,13 +18,15 @@ const DEFAULT_PROFILES: &[&str] = &["dgx-spark", "mac-studio-m3-ultra"];
 
 /// A facts file: a dump pasted from a bug report (detected by its content), else mlcompat's own JSON or
 /// YAML facts.
-pub(crate) fn read_facts_file(matrix: &Matrix, path: &Path) -> Result<Facts, InputError> {
+pub fn read_facts_file(matrix: &Matrix, path: &Path) -> Result<Facts, InputError> {
     let text = read_input(path)?;
     let known = known_gpus(matrix.profiles.iter().map(|p| (p.id.as_str(), &p.facts)));
-    match facts_from_dump(&text, &file_stem(path), &known) {
-        Some(facts) => Ok(facts),
-        None => facts_from_text(&path.display().to_string(), &text),
-    }
+    let mut facts = match facts_from_dump(&text, &file_stem(path), &known) {
+        Some(facts) => facts,
+        None => facts_from_text(&path.display().to_string(), &text)?,
+    };
+    crate::matrix::complete::complete(matrix, &mut facts);
+    Ok(facts)
 }
 
 /// A machine named on the command line: a reference profile id, else a facts file.

@@ -3,6 +3,8 @@
 
 mod about;
 mod fleet;
+
+pub use fleet::read_facts_file;
 mod workloads;
 
 use std::io::{self, IsTerminal, Write};
@@ -410,6 +412,8 @@ fn load_matrix(cli: &Cli) -> Result<Matrix, InputError> {
     }
 }
 
+/// The machine's facts, completed (`matrix::complete`): what every command reads. Profiles are completed
+/// when the matrix loads, files and live probes here.
 pub(crate) fn facts_for(matrix: &Matrix, args: &MachineArgs) -> Result<Facts, InputError> {
     if let Some(id) = &args.profile {
         return Ok(matrix.profile(id)?.facts.clone());
@@ -419,7 +423,9 @@ pub(crate) fn facts_for(matrix: &Matrix, args: &MachineArgs) -> Result<Facts, In
     }
     let mut options = probe_options(&args.probe)?;
     options.imports = imports_of(matrix);
-    Ok(probe::probe(&options))
+    let mut facts = probe::probe(&options);
+    crate::matrix::complete::complete(matrix, &mut facts);
+    Ok(facts)
 }
 
 /// `--format nfd`: the prefix checked, and when the labels expire (now + `--nfd-expiry` hours), RFC 3339.

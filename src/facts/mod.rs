@@ -58,6 +58,11 @@ pub struct Facts {
     pub import_warnings: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker: Option<Docker>,
+    /// Facts the completion step derived rather than read, fact → where from ("nvidia.cuda_driver" →
+    /// "from driver 570.86.10: CUDA 12.8 needs 570.26 or newer on Linux"). Every command reads completed
+    /// facts; the doctor's header says where a derived fact came from.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub derived: BTreeMap<String, String>,
     /// Section → why its facts are missing.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub failed: BTreeMap<String, String>,
@@ -173,6 +178,10 @@ pub struct Host {
     /// Linux running under Windows' WSL2: the GPU driver is Windows', NVML lives in /usr/lib/wsl/lib.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wsl: Option<bool>,
+    /// Linux for Tegra (a Jetson): its NVIDIA driver is numbered apart from the desktop ones (580.00 on
+    /// JetPack 7 supports CUDA 13.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tegra: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -39,7 +39,7 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     let mut files = vec![];
     let software = dir.join("software.yaml");
     files.push((software.display().to_string(), read_input(&software)?));
-    for optional in ["workloads.yaml", "latest.yaml"] {
+    for optional in ["workloads.yaml", "latest.yaml", "gpus.yaml"] {
         let path = dir.join(optional);
         if path.is_file() {
             files.push((path.display().to_string(), read_input(&path)?));
@@ -87,6 +87,7 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         software_file: String::new(),
         latest_file: String::new(),
         releases: Default::default(),
+        gpus: Default::default(),
         warnings: vec![],
     };
     let dates = Dates { today };
@@ -119,6 +120,10 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
             matrix.latest = load_latest(text, dates, &mut file_problems);
         } else if base == "workloads.yaml" {
             workloads_file = Some((name, text));
+        } else if base == "gpus.yaml" {
+            let checked = |node: &Node, what: &str, problems: &mut Vec<Problem>| dates.of(node, what, problems);
+            matrix.gpus = super::gpus::load(text, &checked, &mut file_problems);
+            matrix.gpus.file = name.clone();
         }
         file_problems.sort_by_key(|p| p.loc);
         file_problems.dedup();
@@ -153,6 +158,12 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         ));
     }
     if problems.is_empty() {
+        // Profiles are facts like any other: completed once, as every command then reads them.
+        let mut profiles = std::mem::take(&mut matrix.profiles);
+        for p in &mut profiles {
+            super::complete::complete(&matrix, &mut p.facts);
+        }
+        matrix.profiles = profiles;
         Ok(matrix)
     } else {
         Err(InputError::Files(problems))

@@ -4,7 +4,9 @@
 
 pub mod audit;
 mod checked;
+pub mod complete;
 mod condition;
+pub mod gpus;
 mod load;
 pub mod releases;
 pub mod workloads;
@@ -35,6 +37,8 @@ pub struct Matrix {
     pub latest_file: String,
     /// Release data for `install-plan` (`releases/*.yaml`).
     pub releases: releases::Releases,
+    /// What a GPU's name says about it (`gpus.yaml`), for the completion step.
+    pub gpus: gpus::GpuTable,
     /// Things that load but look wrong (unreachable rules); `matrix validate` prints them.
     pub warnings: Vec<crate::error::FileProblem>,
 }

@@ -22,6 +22,8 @@ pub const RELEASES_SCHEMA: &str = "mlcompat.releases/1";
 pub struct Releases {
     pub projects: Vec<Project>,
     pub cuda: Vec<CudaRelease>,
+    /// Jetson (L4T) drivers, numbered apart from the others, and the CUDA each supports.
+    pub tegra: Vec<TegraDriver>,
     /// The newest `checked:` date of any entry (shown with plans).
     pub checked: String,
 }
@@ -219,6 +221,34 @@ pub struct CudaRelease {
     pub checked: String,
 }
 
+/// The lowest L4T driver of a JetPack line and the highest CUDA it supports.
+#[derive(Debug, Clone)]
+pub struct TegraDriver {
+    pub driver: ToolVersion,
+    pub cuda: ToolVersion,
+    pub source: String,
+    pub checked: String,
+}
+
+/// Whose numbering a driver version follows: the same CUDA needs 570.26 on Linux, 570.65 on Windows (and
+/// so under WSL2, where the Linux side reports the Windows driver) and 540.4.0 on a Jetson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverFamily {
+    Linux,
+    Windows,
+    Tegra,
+}
+
+impl DriverFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriverFamily::Linux => "Linux",
+            DriverFamily::Windows => "Windows",
+            DriverFamily::Tegra => "Jetson (L4T)",
+        }
+    }
+}
+
 /// The floor of minor-version compatibility for one CUDA major version (an app built with CUDA 13.2
 /// runs on any driver of the 13.x family, with limits).
 #[derive(Debug, Clone)]
@@ -249,13 +279,32 @@ impl Releases {
             .min_by(|a, b| a.version.cmp(&b.version))
     }
 
-    /// The highest CUDA version a Linux driver supports, from the table (when the driver did not say).
-    pub fn cuda_for_driver(&self, driver: &ToolVersion) -> Option<&ToolVersion> {
-        self.cuda
-            .iter()
-            .filter(|c| &c.driver_linux <= driver)
-            .map(|c| &c.version)
-            .max()
+    /// The highest CUDA version a driver supports, from NVIDIA's tables (when the driver did not say),
+    /// with the driver floor that decided it. `None` when the driver is older than every row.
+    pub fn cuda_for_driver(
+        &self,
+        driver: &ToolVersion,
+        family: DriverFamily,
+    ) -> Option<(&ToolVersion, &ToolVersion)> {
+        match family {
+            DriverFamily::Tegra => self
+                .tegra
+                .iter()
+                .filter(|t| &t.driver <= driver)
+                .max_by(|a, b| a.cuda.cmp(&b.cuda))
+                .map(|t| (&t.cuda, &t.driver)),
+            DriverFamily::Linux | DriverFamily::Windows => self
+                .cuda
+                .iter()
+                .filter_map(|c| {
+                    let floor = match family {
+                        DriverFamily::Windows => c.driver_windows.as_ref()?,
+                        _ => &c.driver_linux,
+                    };
+                    (floor <= driver).then_some((&c.version, floor))
+                })
+                .max_by(|a, b| a.0.cmp(b.0)),
+        }
     }
 }
 
@@ -335,7 +384,7 @@ struct RawBuild {
 /// What one release file holds once read (before the cross-file checks).
 enum Loaded {
     Project(Project),
-    Cuda(Vec<CudaRelease>),
+    Cuda(Vec<CudaRelease>, Vec<TegraDriver>),
 }
 
 /// Reads every release file, then checks what spans files: projects name known software rows, pins
@@ -363,7 +412,10 @@ pub(crate) fn load(
                     out.projects.push(p);
                 }
             }
-            Some(Loaded::Cuda(rows)) => out.cuda.extend(rows),
+            Some(Loaded::Cuda(rows, tegra)) => {
+                out.cuda.extend(rows);
+                out.tegra.extend(tegra);
+            }
             None => {}
         }
         problems.extend(found.into_iter().map(|p| (name.to_string(), p)));
@@ -388,7 +440,7 @@ fn load_file(
 ) -> Option<Loaded> {
     let root = yaml::parse(text).map_err(|p| problems.push(p)).ok()?;
     let collected = Problems::default();
-    let header = from_node::<RawHeader>(&root.without(&["releases", "cuda"]), &collected);
+    let header = from_node::<RawHeader>(&root.without(&["releases", "cuda", "tegra"]), &collected);
     let result = header.and_then(|h| {
         if h.schema != RELEASES_SCHEMA {
             let loc = root.get("schema").map_or(root.loc, |n| n.loc);
@@ -398,7 +450,12 @@ fn load_file(
             ));
         }
         match (&h.project, root.get("cuda")) {
-            (None, Some(cuda)) => Some(Loaded::Cuda(load_cuda(cuda, &collected, problems))),
+            (None, Some(cuda)) => Some(Loaded::Cuda(
+                load_cuda(cuda, &collected, problems),
+                root.get("tegra")
+                    .map(|t| load_tegra(t, &collected, problems))
+                    .unwrap_or_default(),
+            )),
             (Some(id), None) => {
                 let loc = root.get("project").map_or(root.loc, |n| n.loc);
                 if !software_ids.contains(&id.as_str()) {
@@ -484,6 +541,41 @@ fn load_cuda(node: &Node, collected: &Problems, problems: &mut Vec<Problem>) -> 
                 version,
                 driver_linux,
                 driver_windows: windows,
+                source: raw.source,
+                checked: raw.checked,
+            });
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTegra {
+    driver: String,
+    cuda: String,
+    source: String,
+    checked: String,
+}
+
+fn load_tegra(node: &Node, collected: &Problems, problems: &mut Vec<Problem>) -> Vec<TegraDriver> {
+    let Some(items) = node.as_seq() else {
+        problems.push(Problem::at(node.loc, "`tegra` must be a list"));
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(raw) = from_node::<RawTegra>(item, collected) else {
+            continue;
+        };
+        let at = |field: &str| item.get(field).map_or(item.loc, |n| n.loc);
+        let driver = tool(&raw.driver, at("driver"), problems);
+        let cuda = tool(&raw.cuda, at("cuda"), problems);
+        check_sourced(&raw.source, &raw.checked, item, problems);
+        if let (Some(driver), Some(cuda)) = (driver, cuda) {
+            out.push(TegraDriver {
+                driver,
+                cuda,
                 source: raw.source,
                 checked: raw.checked,
             });

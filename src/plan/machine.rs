@@ -12,6 +12,8 @@ pub(crate) struct Target {
     /// The host's OS and CPU architecture (a Rosetta Python does not change what should be installed).
     pub platform: Option<Platform>,
     pub wsl: bool,
+    /// A Jetson: its L4T driver is numbered apart from the desktop ones.
+    pub tegra: bool,
     /// `None`: the facts do not say whether there is a GPU.
     pub gpu: Option<GpuView>,
     pub gpu_unknown_why: String,
@@ -74,6 +76,7 @@ impl Target {
         Target {
             platform,
             wsl: host.wsl == Some(true),
+            tegra: host.tegra == Some(true),
             gpu,
             gpu_unknown_why: facts.why_unknown("gpus"),
             driver: nvidia.and_then(|n| n.driver.clone()),

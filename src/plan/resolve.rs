@@ -472,7 +472,7 @@ pub(crate) fn fit(
     }
     // 6. Driver.
     if accelerator == Accelerator::Cuda {
-        driver_fit(build, &label, target, releases, &mut fit);
+        driver_fit(build, &label, target, &mut fit);
     }
     // 7. Python (pip installs into the user's environment; images bring their own).
     if build.method == Method::Pip || (build.method == Method::Build && build.python.is_some()) {
@@ -524,13 +524,9 @@ pub(crate) fn fit(
     Ok(fit)
 }
 
-fn driver_fit(build: &Build, label: &str, target: &Target, releases: &Releases, fit: &mut Fit) {
-    let driver_cuda = target.driver_cuda.clone().or_else(|| {
-        target
-            .driver
-            .as_ref()
-            .and_then(|d| releases.cuda_for_driver(d).cloned())
-    });
+fn driver_fit(build: &Build, label: &str, target: &Target, fit: &mut Fit) {
+    // Derived from the driver by the completion step when the facts did not say.
+    let driver_cuda = target.driver_cuda.clone();
     let mut unmet = false;
     match (&build.cuda, &driver_cuda) {
         (Some(need), Some(have)) => {
@@ -552,8 +548,9 @@ fn driver_fit(build: &Build, label: &str, target: &Target, releases: &Releases, 
     }
     if let Some(min) = &build.min_driver {
         match &target.driver {
-            // Under WSL2 the driver is Windows', numbered differently: its CUDA version decides.
-            Some(have) if !target.wsl && have < min => unmet = true,
+            // Under WSL2 the driver is Windows', on a Jetson L4T's, each numbered differently: its CUDA
+            // version decides.
+            Some(have) if !target.wsl && !target.tegra && have < min => unmet = true,
             Some(_) => {}
             None if build.cuda.is_none() => fit.caveats.push(format!(
                 "{label} needs NVIDIA driver {min} or newer; the driver is unknown ({})",
