@@ -295,9 +295,11 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 .sum();
             writeln!(
                 out,
-                "matrix ok: {} software rows, {rules} rules, {} profiles, {} workloads, {} models, {} engines, {} calibration rows, {} projects with {builds} release builds",
+                "matrix ok: {} software rows, {rules} rules, {} profiles, {} GPUs and {} GPU series, {} workloads, {} models, {} engines, {} calibration rows, {} projects with {builds} release builds",
                 matrix.software.len(),
                 matrix.profiles.len(),
+                matrix.gpus.gpus.len(),
+                matrix.gpus.series.len(),
                 matrix.workloads.workloads.len(),
                 matrix.workloads.models.len(),
                 matrix.workloads.engines.len(),

@@ -145,6 +145,30 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
             });
         }
     }
+    for g in &matrix.gpus.gpus {
+        out.push(Entry {
+            file: &matrix.gpus.file,
+            loc: g.loc,
+            subject: format!("GPU {}", g.id),
+            source: &g.source,
+            claims: vec![],
+            checked: g.checked,
+            needs_quote: true,
+            release: None,
+        });
+    }
+    for s in &matrix.gpus.series {
+        out.push(Entry {
+            file: &matrix.gpus.file,
+            loc: s.loc,
+            subject: format!("GPU series {}", s.id),
+            source: &s.source,
+            claims: vec![],
+            checked: s.checked,
+            needs_quote: true,
+            release: None,
+        });
+    }
     for (i, r) in matrix.latest.iter().enumerate() {
         out.push(Entry {
             file: &matrix.latest_file,

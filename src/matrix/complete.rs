@@ -42,6 +42,15 @@ fn note(facts: &mut Facts, key: &str, why: String) {
 /// GPU's name ("Orin (nvgpu)", "NVIDIA Thor", as nvidia-smi and PyTorch print them).
 fn host_platform(facts: &mut Facts) {
     let kernel = facts.host.kernel.clone().unwrap_or_default().to_lowercase();
+    // An nvidia-smi table alone does not name the OS, but the driver's numbering does: Windows drivers
+    // have two parts (581.57, also what WSL2 reports), Linux ones three (580.95.05).
+    let driver = facts.nvidia.as_ref().and_then(|n| n.driver.clone());
+    if let (None, Some(d)) = (facts.host.os, driver) {
+        if d.parts().get(2).is_some_and(|p| *p != 0) && facts.host.wsl != Some(true) {
+            facts.host.os = Some(Os::Linux);
+            note(facts, "os", format!("from the driver's numbering ({d} is a Linux driver)"));
+        }
+    }
     if facts.host.wsl.is_none() && kernel.contains("microsoft") {
         facts.host.wsl = Some(true);
         note(facts, "wsl", format!("from the kernel's name ({kernel})"));

@@ -212,7 +212,9 @@ impl Matrix {
             .iter()
             .flat_map(|p| p.figures.iter().map(|f| f.checked));
         let releases = self.latest.iter().map(|r| r.checked);
-        CheckedRange::of(rules.chain(figures).chain(releases))
+        let gpus = (self.gpus.gpus.iter().map(|g| g.checked))
+            .chain(self.gpus.series.iter().map(|s| s.checked));
+        CheckedRange::of(rules.chain(figures).chain(releases).chain(gpus))
     }
 
     pub fn category_title<'a>(&'a self, id: &'a str) -> &'a str {

@@ -297,8 +297,11 @@ impl Releases {
                 .cuda
                 .iter()
                 .filter_map(|c| {
+                    // NVIDIA lists no Windows floor from CUDA 13.0 on (the toolkit stopped bundling
+                    // the driver); Windows drivers of a branch are numbered above its Linux ones, so the
+                    // Linux floor stands in.
                     let floor = match family {
-                        DriverFamily::Windows => c.driver_windows.as_ref()?,
+                        DriverFamily::Windows => c.driver_windows.as_ref().unwrap_or(&c.driver_linux),
                         _ => &c.driver_linux,
                     };
                     (floor <= driver).then_some((&c.version, floor))
