@@ -41,6 +41,8 @@ pub enum FactKey {
     Import(String),
     DockerNvidiaRuntime,
     Wsl,
+    /// A Jetson (Linux for Tegra).
+    Tegra,
     NvidiaError,
     /// What a `--deep` import printed on stderr (`warning.torch`).
     Warning(String),
@@ -129,6 +131,7 @@ const FIXED: &[(&str, FactKey, ValueKind)] = &[
         ValueKind::Bool,
     ),
     ("wsl", FactKey::Wsl, ValueKind::Bool),
+    ("tegra", FactKey::Tegra, ValueKind::Bool),
     ("nvidia.error", FactKey::NvidiaError, ValueKind::Text),
     ("installed", FactKey::Installed, ValueKind::Bool),
     (
@@ -468,6 +471,7 @@ impl FactKey {
             },
             // Set only where detected: a native Linux box, a Mac or a profile is not WSL.
             FactKey::Wsl => Lookup::Known(Value::Bool(facts.host.wsl.unwrap_or(false))),
+            FactKey::Tegra => Lookup::Known(Value::Bool(facts.host.tegra.unwrap_or(false))),
             FactKey::NvidiaError => match facts.nvidia.as_ref().and_then(|n| n.error.clone()) {
                 Some(e) => Lookup::Known(Value::Text(e)),
                 None => Lookup::Absent,
