@@ -10,6 +10,7 @@ pub mod cli;
 pub mod error;
 pub mod estimate;
 pub mod eval;
+pub mod exec;
 pub mod facts;
 pub mod files;
 pub mod fp4;

@@ -5,9 +5,17 @@
 //! an engine runs on this machine and how (its row's verdict, the GPU or the CPU it computes on, its
 //! efficiency there or why none can be estimated), and the verdict of a workload or an ad-hoc estimate
 //! from its fit, its speed against the thresholds and its engine's row. `doctor` and `table` show the
-//! rows, `check`, `estimate` and `compare` ask [`engine_on`] (which also decides whether the engine runs
-//! the quantization on this hardware, and along which kernel path), [`llm_fit`] (whether a model fits,
-//! and if not what it takes) and [`workload_status`].
+//! rows; `check` ([`check()`]), `compare` ([`compare()`]) and `estimate` ([`adhoc`]) live here and ask
+//! [`engine_on`] (which also decides whether the engine runs the quantization on this hardware, and along
+//! which kernel path), [`llm_fit`] (whether a model fits, and if not what it takes) and
+//! [`workload_status`].
+//!
+//! The direction is one way: `estimate` computes figures (memory, speed, the machine's rates, the kernel
+//! path) and knows nothing of verdicts; this module reads those figures and decides.
+
+pub mod adhoc;
+pub mod check;
+pub mod compare;
 
 use serde::Serialize;
 
@@ -17,6 +25,9 @@ use crate::estimate::MachineView;
 use crate::matrix::workloads::{Engine, Quant, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::{Report, Row};
+
+pub use check::{check, Check};
+pub use compare::{compare, Comparison};
 
 /// What counts as good and as usable for a speed.
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -49,22 +49,22 @@ fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
             mlcompat::estimate::MachineView::of(&pa.facts),
             mlcompat::estimate::MachineView::of(&pb.facts),
         );
-        let cmp = mlcompat::estimate::compare(catalog, &workloads, (&ra, &ma), (&rb, &mb));
+        let cmp = mlcompat::verdict::compare(catalog, &workloads, (&ra, &ma), (&rb, &mb));
         for (w, duel) in workloads.iter().zip(&cmp.workloads) {
-            let check = mlcompat::estimate::check(catalog, w, &ra, &ma);
+            let check = mlcompat::verdict::check(catalog, w, &ra, &ma);
             assert_eq!(duel.a.verdict, check.verdict, "{} {}", pa.id, w.id);
             assert_eq!(duel.a.speed, check.speed, "{} {}", pa.id, w.id);
             // The engines check passed over fail here; estimate says ❌ for each.
             for id in &w.engines {
                 let engine = catalog.engine(id).unwrap();
                 let quant = catalog.quant(&w.quant).unwrap();
-                let spec = mlcompat::estimate::check::spec_for(
+                let spec = mlcompat::estimate::llm::spec_for(
                     catalog,
                     catalog.model(&w.model).unwrap(),
                     quant.bits,
                     w,
                 );
-                let adhoc = mlcompat::estimate::adhoc::estimate(
+                let adhoc = mlcompat::verdict::adhoc::estimate(
                     catalog, engine, quant, None, &spec, &ra, &ma,
                 );
                 let row = ra.rows.iter().find(|r| r.id == engine.software).unwrap();
@@ -124,7 +124,7 @@ fn doctor_rows_and_engine_choices_agree() {
         let report = evaluate(&m, &p.facts);
         let machine = mlcompat::estimate::MachineView::of(&p.facts);
         for w in &m.workloads.workloads {
-            let c = mlcompat::estimate::check(&m.workloads, w, &report, &machine);
+            let c = mlcompat::verdict::check(&m.workloads, w, &report, &machine);
             if let Some(name) = &c.engine {
                 let engine = m
                     .workloads
@@ -182,20 +182,20 @@ fn the_contradictions_seen_are_gone() {
     };
     let (cpu, cpu_view) = on("linux-cpu-only");
     let sdxl =
-        mlcompat::estimate::check(catalog, catalog.workload("sdxl").unwrap(), &cpu, &cpu_view);
+        mlcompat::verdict::check(catalog, catalog.workload("sdxl").unwrap(), &cpu, &cpu_view);
     let diffusers = cpu.rows.iter().find(|r| r.id == "diffusers").unwrap();
     assert_eq!(diffusers.status, Status::Warn);
     assert_eq!(sdxl.verdict, Status::Warn, "{}", sdxl.reason);
     assert!(sdxl.speed.is_some(), "{}", sdxl.reason);
     let (spark, spark_view) = on("dgx-spark");
     let mlx_lm = catalog.engine("mlx-lm").unwrap();
-    let spec = mlcompat::estimate::check::spec_for(
+    let spec = mlcompat::estimate::llm::spec_for(
         catalog,
         catalog.model("llama-3.1-8b").unwrap(),
         16.0,
         catalog.workload("chat-8b-fp16").unwrap(),
     );
-    let adhoc = mlcompat::estimate::adhoc::estimate(
+    let adhoc = mlcompat::verdict::adhoc::estimate(
         catalog,
         mlx_lm,
         catalog.quant("f16").unwrap(),

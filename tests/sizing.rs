@@ -2,12 +2,13 @@
 //! architecture guess, a speed for what does not fit and what it takes, engine × quantization ×
 //! hardware, language models only, names as people type them — and serving capacity.
 
-use mlcompat::estimate::check::{architecture, check};
 use mlcompat::estimate::shape;
+use mlcompat::estimate::shape::architecture;
 use mlcompat::estimate::MachineView;
 use mlcompat::eval::evaluate;
 use mlcompat::matrix::workloads::{ModelKind, Workloads};
 use mlcompat::matrix::{embedded, Status};
+use mlcompat::verdict::check;
 
 fn mlcompat() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("mlcompat").expect("binary is built");

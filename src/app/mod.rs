@@ -264,7 +264,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                         .profiles
                         .iter()
                         .map(|p| {
-                            let m = crate::eval::machine_summary(&p.facts);
+                            let m = crate::report::machine_summary(&p.facts);
                             (p.id.clone(), m.name, m.gpu.unwrap_or_default())
                         })
                         .collect();

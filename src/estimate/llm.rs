@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::machine::MachineView;
 use super::path::KernelPath;
-use crate::matrix::workloads::Compute;
+use crate::matrix::workloads::{Compute, Model, Workload, Workloads};
 
 /// Fixed runtime memory: CUDA/Metal context, buffers, graphs.
 pub const RUNTIME_GB: f64 = 1.0;
@@ -552,6 +552,29 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
         bytes_per_token,
         capacity,
         assumptions: notes,
+    }
+}
+
+/// The workload's model as the estimator sees it: the catalog's shape, else the family-typical one.
+pub fn spec_for(catalog: &Workloads, model: &Model, bits: f64, w: &Workload) -> LlmSpec {
+    let shape = super::shape::architecture(catalog, model);
+    LlmSpec {
+        params_b: model.params_b,
+        active_params_b: model.active_b(),
+        dense_params_b: model.dense_params_b.unwrap_or(0.0),
+        dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
+        dense_bits: model.dense_bits.unwrap_or(16.0),
+        bits,
+        layers: shape.layers,
+        kv_heads: shape.kv_heads,
+        head_dim: shape.head_dim,
+        heads: shape.heads,
+        moe: model.moe().or(shape.moe),
+        sliding_window: shape.sliding_window,
+        full_attention_every: shape.full_attention_every,
+        context: w.context.unwrap_or(4096),
+        users: w.users,
+        kv_bits: 16.0,
     }
 }
 

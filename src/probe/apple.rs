@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use crate::exec;
 use crate::facts::{Apple, Gpu, Vendor};
-use crate::probe::{cache, exec};
+use crate::probe::cache;
 
 pub struct AppleProbe {
     pub apple: Apple,

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use crate::exec;
 use crate::facts::{Arch, Host, Os};
 use crate::files::read_system;
-use crate::probe::exec;
 
 pub fn probe(timeout: Duration, failures: &mut Vec<(String, String)>) -> Host {
     let mut host = Host {

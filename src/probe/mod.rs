@@ -7,7 +7,6 @@ pub mod binaries;
 pub mod cache;
 pub mod cuda;
 pub mod deep;
-pub mod exec;
 pub mod host;
 pub mod nvidia;
 pub mod pci;
@@ -19,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::exec;
 use crate::facts::{Arch, Facts, Gpu, Machine, MachineKind, Os, Vendor, FACTS_SCHEMA};
 
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
+use crate::exec;
 use crate::facts::{Gpu, Nvidia, Vendor};
-use crate::probe::exec;
 
 pub const SOURCE: &str = "nvidia-smi";
 

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use super::llm::{self, Bound, Capacity, EngineEff, LlmSpec};
-use super::machine::MachineView;
-use super::shape;
+use crate::estimate::llm::{self, spec_for, Bound, Capacity, EngineEff, LlmSpec};
+use crate::estimate::shape::architecture;
+use crate::estimate::MachineView;
 use crate::matrix::workloads::{Compute, Kind, Model, Workload, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::Report;
@@ -222,40 +222,6 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
         ));
     }
     out
-}
-
-/// The workload's model as the estimator sees it: the catalog's shape, else the family-typical one.
-pub fn spec_for(catalog: &Workloads, model: &Model, bits: f64, w: &Workload) -> LlmSpec {
-    let shape = architecture(catalog, model);
-    LlmSpec {
-        params_b: model.params_b,
-        active_params_b: model.active_b(),
-        dense_params_b: model.dense_params_b.unwrap_or(0.0),
-        dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
-        dense_bits: model.dense_bits.unwrap_or(16.0),
-        bits,
-        layers: shape.layers,
-        kv_heads: shape.kv_heads,
-        head_dim: shape.head_dim,
-        heads: shape.heads,
-        moe: model.moe().or(shape.moe),
-        sliding_window: shape.sliding_window,
-        full_attention_every: shape.full_attention_every,
-        context: w.context.unwrap_or(4096),
-        users: w.users,
-        kv_bits: 16.0,
-    }
-}
-
-/// A catalog model's shape; where its config is incomplete, the family-typical one for its size.
-pub fn architecture(catalog: &Workloads, model: &Model) -> shape::Shape {
-    shape::of_model(model).unwrap_or_else(|| {
-        let mut s = shape::guess(catalog, model.params_b, model.moe().is_some());
-        s.layers = model.layers.unwrap_or(s.layers);
-        s.kv_heads = model.kv_heads.unwrap_or(s.kv_heads);
-        s.head_dim = model.head_dim.unwrap_or(s.head_dim);
-        s
-    })
 }
 
 /// Hidden size from params ≈ 12 · layers · hidden² (attention 4h² + MLP 8h² per layer).
