@@ -24,6 +24,7 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod terminal;
+pub mod units;
 pub mod verdict;
 pub mod version;
 pub mod yaml;

@@ -212,9 +212,10 @@ fn state_of(required_gb: f64, machine: &MachineView) -> (FitState, Option<f64>) 
     }
 }
 
-/// The Metal limit that holds `required_gb`, rounded up to a whole GiB, and the command that sets it.
+/// The Metal limit that holds `required_gb`, rounded up to a whole GB (a GiB), and the command that sets
+/// it in MiB.
 fn metal_remedy(required_gb: f64) -> Remedy {
-    let mib = (required_gb * 1e9 / 1_048_576.0 / 1024.0).ceil() as u64 * 1024;
+    let mib = required_gb.ceil() as u64 * 1024;
     Remedy::RaiseMetalLimit {
         mb: mib,
         command: format!("sudo sysctl iogpu.wired_limit_mb={mib}"),

@@ -267,7 +267,9 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 .primary_gpu()
                 .and_then(|g| g.unified_memory)
                 .unwrap_or(false),
-            memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
+            memory_bytes: host
+                .memory_gb
+                .map(|g| (g * crate::units::BYTES_PER_GB) as u64),
             python_dirs: python_dirs.clone(),
             gpus: facts
                 .gpus

@@ -11,6 +11,7 @@ use crate::estimate::MachineView;
 use crate::matrix::workloads::{Compute, Kind, Model, Workload, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::Report;
+use crate::units::BYTES_PER_GB;
 use crate::verdict::{self, EngineHere, Fit, FitState, Pace, Thresholds};
 
 /// Bytes per trainable parameter with Adam in mixed precision: BF16 weight and gradient (4), FP32 master
@@ -144,7 +145,10 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
             let fit = if language {
                 verdict::llm_fit(catalog, &spec, parts_gb, Some(here.engine), machine)
             } else {
-                Fit::plain(model.params_b * quant.bits / 8.0 + llm::RUNTIME_GB, machine)
+                Fit::plain(
+                    llm::params_gb(model.params_b, quant.bits) + llm::RUNTIME_GB,
+                    machine,
+                )
             };
             out.required_gb = Some(fit.required_gb);
             out.fits = fit.fits_now();
@@ -166,7 +170,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
                     e.assumptions.push(format!(
                         "{} alongside in FP16: {:.1} GB",
                         part.name,
-                        part.params_b * 2.0
+                        llm::params_gb(part.params_b, 16.0)
                     ));
                 }
             }
@@ -234,7 +238,7 @@ fn parts_gb(catalog: &Workloads, w: &Workload) -> f64 {
     w.realtime_parts
         .iter()
         .filter_map(|id| catalog.model(id))
-        .map(|p| p.params_b * 2.0)
+        .map(|p| llm::params_gb(p.params_b, 16.0))
         .sum()
 }
 
@@ -261,14 +265,14 @@ fn train(
         model.params_b * 1e9
     };
     let weights_gb = if lora {
-        model.params_b * bits / 8.0
+        llm::params_gb(model.params_b, bits)
     } else {
         0.0
     };
-    let states_gb = trainable * TRAIN_BYTES_PER_PARAM / 1e9;
+    let states_gb = trainable * TRAIN_BYTES_PER_PARAM / BYTES_PER_GB;
     // Gradient checkpointing keeps one BF16 hidden state per layer and token, plus one layer's working set.
     let activations_gb =
-        batch * seq * h * f64::from(layers) * 2.0 / 1e9 + batch * seq * h * 2.0 * 16.0 / 1e9;
+        (batch * seq * h * f64::from(layers) * 2.0 + batch * seq * h * 2.0 * 16.0) / BYTES_PER_GB;
     let required = weights_gb + states_gb + activations_gb + llm::RUNTIME_GB;
     let fit = Fit::plain(required, machine);
     out.required_gb = Some(required);
@@ -317,7 +321,7 @@ fn image(
     out: &mut Check,
 ) {
     // Weights plus the latents, attention and VAE decode at the workload's resolution (≈ 3 GB at 1024²).
-    let required = model.params_b * bits / 8.0 + 3.0 + llm::RUNTIME_GB;
+    let required = llm::params_gb(model.params_b, bits) + 3.0 + llm::RUNTIME_GB;
     let fit = Fit::plain(required, machine);
     out.required_gb = Some(required);
     out.fits = fit.fits_now();
