@@ -1,8 +1,9 @@
 //! mlcompat: what will actually run on this AI machine, and how fast.
 //!
 //! The pipeline: `matrix` (YAML, validated) and `facts` (probed, saved or reference) go into `eval`, a
-//! pure function that yields a `report`, which `render` turns into text, JSON, Markdown or HTML. `probe`
-//! and `app` are the only parts that touch the outside world.
+//! pure function that yields a `report`, which `render` turns into text, JSON, Markdown or HTML. `probe`,
+//! `gpu` and `app` are the only parts that touch the outside world, and every program they start goes
+//! through `exec`. `estimate` computes figures and `verdict` decides from them, never the other way.
 
 pub mod app;
 pub mod bench;
