@@ -4,6 +4,9 @@ use serde::Serialize;
 
 use crate::matrix::{CheckedRange, RunsOn, Status, Support};
 
+mod summary;
+pub use summary::machine_summary;
+
 pub const REPORT_SCHEMA: &str = "mlcompat.report/1";
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

@@ -12,9 +12,9 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::estimate::check::Check;
 use crate::estimate::llm::{Bound, Capacity, Memory};
 use crate::matrix::{RunsOn, Status};
+use crate::verdict::check::Check;
 use crate::verdict::Fit;
 use crate::version::{PyVersion, ToolVersion};
 
@@ -46,7 +46,7 @@ pub const SCHEMAS: &[SchemaInfo] = &[
     },
     SchemaInfo {
         name: "compare",
-        id: crate::estimate::compare::COMPARE_SCHEMA,
+        id: crate::verdict::compare::COMPARE_SCHEMA,
         printed_by: "mlcompat compare --format json",
     },
     SchemaInfo {
@@ -167,7 +167,7 @@ pub fn schema_value(info: &SchemaInfo) -> Value {
         "report" => generator.into_root_schema_for::<crate::report::Report>(),
         "facts" => generator.into_root_schema_for::<crate::facts::Facts>(),
         "check" => generator.into_root_schema_for::<CheckDocument<'static>>(),
-        "compare" => generator.into_root_schema_for::<crate::estimate::Comparison>(),
+        "compare" => generator.into_root_schema_for::<crate::verdict::Comparison>(),
         "estimate" => generator.into_root_schema_for::<EstimateDocument<'static>>(),
         _ => generator.into_root_schema_for::<crate::render::Grid>(),
     };

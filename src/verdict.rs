@@ -5,9 +5,17 @@
 //! an engine runs on this machine and how (its row's verdict, the GPU or the CPU it computes on, its
 //! efficiency there or why none can be estimated), and the verdict of a workload or an ad-hoc estimate
 //! from its fit, its speed against the thresholds and its engine's row. `doctor` and `table` show the
-//! rows, `check`, `estimate` and `compare` ask [`engine_on`] (which also decides whether the engine runs
-//! the quantization on this hardware, and along which kernel path), [`llm_fit`] (whether a model fits,
-//! and if not what it takes) and [`workload_status`].
+//! rows; `check` ([`check()`]), `compare` ([`compare()`]) and `estimate` ([`adhoc`]) live here and ask
+//! [`engine_on`] (which also decides whether the engine runs the quantization on this hardware, and along
+//! which kernel path), [`llm_fit`] (whether a model fits, and if not what it takes) and
+//! [`workload_status`].
+//!
+//! The direction is one way: `estimate` computes figures (memory, speed, the machine's rates, the kernel
+//! path) and knows nothing of verdicts; this module reads those figures and decides.
+
+pub mod adhoc;
+pub mod check;
+pub mod compare;
 
 use serde::Serialize;
 
@@ -17,6 +25,9 @@ use crate::estimate::MachineView;
 use crate::matrix::workloads::{Engine, Quant, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::{Report, Row};
+
+pub use check::{check, Check};
+pub use compare::{compare, Comparison};
 
 /// What counts as good and as usable for a speed.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -201,9 +212,10 @@ fn state_of(required_gb: f64, machine: &MachineView) -> (FitState, Option<f64>) 
     }
 }
 
-/// The Metal limit that holds `required_gb`, rounded up to a whole GiB, and the command that sets it.
+/// The Metal limit that holds `required_gb`, rounded up to a whole GB (a GiB), and the command that sets
+/// it in MiB.
 fn metal_remedy(required_gb: f64) -> Remedy {
-    let mib = (required_gb * 1e9 / 1_048_576.0 / 1024.0).ceil() as u64 * 1024;
+    let mib = required_gb.ceil() as u64 * 1024;
     Remedy::RaiseMetalLimit {
         mb: mib,
         command: format!("sudo sysctl iogpu.wired_limit_mb={mib}"),

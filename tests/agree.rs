@@ -49,22 +49,22 @@ fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
             mlcompat::estimate::MachineView::of(&pa.facts),
             mlcompat::estimate::MachineView::of(&pb.facts),
         );
-        let cmp = mlcompat::estimate::compare(catalog, &workloads, (&ra, &ma), (&rb, &mb));
+        let cmp = mlcompat::verdict::compare(catalog, &workloads, (&ra, &ma), (&rb, &mb));
         for (w, duel) in workloads.iter().zip(&cmp.workloads) {
-            let check = mlcompat::estimate::check(catalog, w, &ra, &ma);
+            let check = mlcompat::verdict::check(catalog, w, &ra, &ma);
             assert_eq!(duel.a.verdict, check.verdict, "{} {}", pa.id, w.id);
             assert_eq!(duel.a.speed, check.speed, "{} {}", pa.id, w.id);
             // The engines check passed over fail here; estimate says ❌ for each.
             for id in &w.engines {
                 let engine = catalog.engine(id).unwrap();
                 let quant = catalog.quant(&w.quant).unwrap();
-                let spec = mlcompat::estimate::check::spec_for(
+                let spec = mlcompat::estimate::llm::spec_for(
                     catalog,
                     catalog.model(&w.model).unwrap(),
                     quant.bits,
                     w,
                 );
-                let adhoc = mlcompat::estimate::adhoc::estimate(
+                let adhoc = mlcompat::verdict::adhoc::estimate(
                     catalog, engine, quant, None, &spec, &ra, &ma,
                 );
                 let row = ra.rows.iter().find(|r| r.id == engine.software).unwrap();
@@ -124,7 +124,7 @@ fn doctor_rows_and_engine_choices_agree() {
         let report = evaluate(&m, &p.facts);
         let machine = mlcompat::estimate::MachineView::of(&p.facts);
         for w in &m.workloads.workloads {
-            let c = mlcompat::estimate::check(&m.workloads, w, &report, &machine);
+            let c = mlcompat::verdict::check(&m.workloads, w, &report, &machine);
             if let Some(name) = &c.engine {
                 let engine = m
                     .workloads
@@ -182,20 +182,20 @@ fn the_contradictions_seen_are_gone() {
     };
     let (cpu, cpu_view) = on("linux-cpu-only");
     let sdxl =
-        mlcompat::estimate::check(catalog, catalog.workload("sdxl").unwrap(), &cpu, &cpu_view);
+        mlcompat::verdict::check(catalog, catalog.workload("sdxl").unwrap(), &cpu, &cpu_view);
     let diffusers = cpu.rows.iter().find(|r| r.id == "diffusers").unwrap();
     assert_eq!(diffusers.status, Status::Warn);
     assert_eq!(sdxl.verdict, Status::Warn, "{}", sdxl.reason);
     assert!(sdxl.speed.is_some(), "{}", sdxl.reason);
     let (spark, spark_view) = on("dgx-spark");
     let mlx_lm = catalog.engine("mlx-lm").unwrap();
-    let spec = mlcompat::estimate::check::spec_for(
+    let spec = mlcompat::estimate::llm::spec_for(
         catalog,
         catalog.model("llama-3.1-8b").unwrap(),
         16.0,
         catalog.workload("chat-8b-fp16").unwrap(),
     );
-    let adhoc = mlcompat::estimate::adhoc::estimate(
+    let adhoc = mlcompat::verdict::adhoc::estimate(
         catalog,
         mlx_lm,
         catalog.quant("f16").unwrap(),
@@ -210,5 +210,82 @@ fn the_contradictions_seen_are_gone() {
     assert_eq!(
         (mlx.status, mlx.runs_on),
         (Status::Warn, mlcompat::matrix::RunsOn::Cpu)
+    );
+}
+
+/// Native FP4 has one owner (`facts::arch::fp4_native`): a CC 12.0 GPU whose facts carry no explicit
+/// `fp4_native` flag (a live probe never sets one) gets the same answer from doctor's `gpu.fp4_native`,
+/// the NFD label, the Prometheus metric and `estimate`, which computes NVFP4 on the FP4 tensor cores just
+/// as it does when the flag says so.
+#[test]
+fn native_fp4_is_one_answer_for_a_blackwell_gpu_without_the_flag() {
+    use mlcompat::facts::keys::{FactKey, Lookup, Value};
+    use mlcompat::matrix::workloads::Compute;
+    let m = embedded().unwrap();
+    let flagged = &m
+        .profiles
+        .iter()
+        .find(|p| p.id == "rtx-5090")
+        .unwrap()
+        .facts;
+    let gpu = &flagged.gpus.as_ref().unwrap()[0];
+    assert_eq!(gpu.compute_capability.as_ref().unwrap().to_string(), "12.0");
+    assert_eq!(gpu.fp4_native, Some(true));
+    let mut bare = flagged.clone();
+    bare.gpus.as_mut().unwrap()[0].fp4_native = None;
+
+    assert_eq!(
+        mlcompat::facts::arch::fp4_native(&bare.gpus.as_ref().unwrap()[0]),
+        Some(true)
+    );
+    assert!(matches!(
+        FactKey::GpuFp4Native.lookup(&bare),
+        Lookup::Known(Value::Bool(true))
+    ));
+    let report = evaluate(&m, &bare);
+    let row = report.rows.iter().find(|r| r.id == "native-fp4").unwrap();
+    assert_eq!(row.status, Status::Ok, "{}", row.reason);
+    let labels = mlcompat::render::nfd_labels(&report, &bare);
+    assert!(
+        labels.contains(&("fp4-native".to_string(), "true".to_string())),
+        "{labels:?}"
+    );
+    let prom = mlcompat::render::prometheus_text(&report, &bare);
+    assert!(prom.lines().any(|l| l == "mlcompat_fp4_native 1"), "{prom}");
+
+    let view = mlcompat::estimate::MachineView::of(&bare);
+    let flagged_view = mlcompat::estimate::MachineView::of(flagged);
+    assert!(view.fp4_native);
+    assert_eq!(view.rate(Compute::Fp4), flagged_view.rate(Compute::Fp4));
+    assert_eq!(
+        view.rate(Compute::Fp4).map(|r| r.1),
+        Some("FP4 tensor cores")
+    );
+    // An NVFP4 70B on vLLM: the same prefill (compute-bound, so the FP4 rate decides it) and decode.
+    let catalog = &m.workloads;
+    let engine = catalog.engine("vllm").unwrap();
+    let quant = catalog.quant("nvfp4").unwrap();
+    let w = catalog.workload("chat-70b-fp4").unwrap();
+    let spec =
+        mlcompat::estimate::llm::spec_for(catalog, catalog.model(&w.model).unwrap(), quant.bits, w);
+    let flagged_report = evaluate(&m, flagged);
+    let a = verdict::adhoc::estimate(catalog, engine, quant, None, &spec, &report, &view);
+    let b = verdict::adhoc::estimate(
+        catalog,
+        engine,
+        quant,
+        None,
+        &spec,
+        &flagged_report,
+        &flagged_view,
+    );
+    assert!(a.estimate.prefill_tok_s.is_some());
+    assert_eq!(a.estimate.prefill_tok_s, b.estimate.prefill_tok_s);
+    assert_eq!(a.estimate.decode_tok_s, b.estimate.decode_tok_s);
+    assert_eq!(a.verdict, b.verdict);
+    assert!(
+        !a.reason.contains("no FP4 tensor cores"),
+        "estimate disagrees with doctor: {}",
+        a.reason
     );
 }

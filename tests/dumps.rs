@@ -294,7 +294,8 @@ fn nvidia_smi_tables() {
     assert_eq!(gpu_names(&f).len(), 4);
     assert_eq!(cc(&f, 3).as_deref(), Some("9.0"));
     let memory = f.gpus.as_ref().expect("gpus")[0].memory_gb.expect("memory");
-    assert!((memory - 85.52).abs() < 0.01, "{memory}");
+    // 81,559 MiB: the H100's "80 GB" (GiB).
+    assert!((memory - 79.65).abs() < 0.01, "{memory}");
     let f = facts("nvidia-smi/rtx5090-desktop-xorg-processes-driver580.65.txt");
     assert_eq!(cc(&f, 0).as_deref(), Some("12.0"));
     let f = facts("nvidia-smi/driver-library-mismatch-with-nvml-version.txt");

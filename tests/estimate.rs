@@ -3,11 +3,12 @@
 //! two machines everyone compares pinned as a snapshot.
 
 use mlcompat::estimate::calibrate::calibrate;
+use mlcompat::estimate::MachineView;
 use mlcompat::estimate::CORE_WORKLOADS as CORE;
-use mlcompat::estimate::{check, compare, MachineView};
 use mlcompat::eval::evaluate;
 use mlcompat::matrix::{embedded, Status};
 use mlcompat::render::{self, Style};
+use mlcompat::verdict::{check, compare};
 
 #[test]
 fn every_core_workload_is_answered_on_every_profile() {

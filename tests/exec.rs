@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mlcompat::probe::exec::{run, Budget, Cmd, RunError};
+use mlcompat::exec::{run, Budget, Cmd, RunError};
 
 fn script(dir: &Path, name: &str, body: &str) -> String {
     let path = dir.join(name);
@@ -145,7 +145,7 @@ fn a_background_child_loses_no_output_and_does_not_survive() {
 #[cfg(target_os = "linux")]
 #[test]
 fn escapers_through_setsid_and_a_cleared_environment_are_ended() {
-    if mlcompat::probe::exec::resolve("setsid").is_none() {
+    if mlcompat::exec::resolve("setsid").is_none() {
         eprintln!("skipped: no setsid");
         return;
     }

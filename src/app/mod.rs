@@ -207,7 +207,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             let ctx = crate::bench::Context {
                 unified_memory: host.os == Some(crate::facts::Os::Macos)
                     || nvml_gpus.iter().any(|g| g.unified_memory == Some(true)),
-                memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
+                memory_bytes: host
+                    .memory_gb
+                    .map(|g| (g * crate::units::BYTES_PER_GB) as u64),
                 python_dirs: py_dirs,
                 gpus: nvml_gpus
                     .iter()
@@ -266,7 +268,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                         .profiles
                         .iter()
                         .map(|p| {
-                            let m = crate::eval::machine_summary(&p.facts);
+                            let m = crate::report::machine_summary(&p.facts);
                             (p.id.clone(), m.name, m.gpu.unwrap_or_default())
                         })
                         .collect();

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 use super::{facts_for, AppError};
 use crate::cli::{CheckArgs, CompareArgs, CompareFormat, EstimateArgs, ListWhat, ReportFormat};
 use crate::error::InputError;
-use crate::estimate::check::architecture;
 use crate::estimate::llm::LlmSpec;
-use crate::estimate::{self, shape, MachineView};
+use crate::estimate::shape::architecture;
+use crate::estimate::{shape, MachineView};
 use crate::eval::evaluate;
 use crate::matrix::workloads::{ModelKind, Workload, Workloads};
 use crate::matrix::{Matrix, Status};
@@ -46,7 +46,7 @@ pub fn check(
     let machine = MachineView::of(&facts);
     let checks: Vec<_> = chosen
         .iter()
-        .map(|w| estimate::check(&matrix.workloads, w, &report, &machine))
+        .map(|w| crate::verdict::check(&matrix.workloads, w, &report, &machine))
         .collect();
     match args.format {
         ReportFormat::Json => {
@@ -82,7 +82,7 @@ pub fn compare(
     let chosen = workloads_named(&matrix.workloads, &ids)?;
     let (ra, rb) = (evaluate(matrix, &a), evaluate(matrix, &b));
     let (ma, mb) = (MachineView::of(&a), MachineView::of(&b));
-    let cmp = estimate::compare(&matrix.workloads, &chosen, (&ra, &ma), (&rb, &mb));
+    let cmp = crate::verdict::compare(&matrix.workloads, &chosen, (&ra, &ma), (&rb, &mb));
     match args.format {
         CompareFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &cmp).map_err(io::Error::from)?;
@@ -231,7 +231,7 @@ pub fn estimate_cmd(
         users: args.batch,
         kv_bits: 16.0,
     };
-    let adhoc = crate::estimate::adhoc::estimate(
+    let adhoc = crate::verdict::adhoc::estimate(
         catalog, engine, quant, args.bits, &spec, &software, &machine,
     );
     let mut e = adhoc.estimate;

@@ -122,8 +122,10 @@ pub struct KnownGpu {
 }
 
 impl KnownGpu {
-    /// A GPU as NVML reported it: its peak is bus width × memory clock, when NVML gave both.
+    /// A GPU as NVML reported it: its peak is bus width × memory clock, when NVML gave both (a datasheet
+    /// figure replaces it in [`KnownGpu::with_datasheet`]).
     pub fn from_nvml(g: &crate::facts::Gpu) -> KnownGpu {
+        let bus = crate::facts::arch::bus_bandwidth_gbs(g);
         KnownGpu {
             name: g.name.clone(),
             uuid: g.uuid.clone(),
@@ -132,10 +134,8 @@ impl KnownGpu {
                 .iter()
                 .map(|m| (m.uuid.clone(), m.name.clone()))
                 .collect(),
-            peak_bandwidth_gbs: g.bandwidth_gbs,
-            peak_source: g
-                .bandwidth_gbs
-                .map(|_| "NVML's bus width × memory clock".into()),
+            peak_bandwidth_gbs: bus,
+            peak_source: bus.map(|_| "NVML's bus width × memory clock".into()),
             peak_fp4_dense_tflops: g.tflops.as_ref().and_then(|t| t.fp4_dense),
         }
     }
@@ -596,6 +596,34 @@ mod tests {
         // Even unlisted, a MIG name never matches the whole GPU's datasheet.
         ctx.gpus.clear();
         assert_eq!(match_gpu(&slice, &ctx), Match::Unknown);
+    }
+
+    /// NVML's bus width × memory clock is the peak when no datasheet names the GPU, labelled as such; it is
+    /// computed here from the clock fields (the facts' `bandwidth_gbs` is the datasheet's alone).
+    #[test]
+    fn an_nvml_gpu_peaks_at_bus_width_times_clock_unless_a_datasheet_knows_it() {
+        let mut g = crate::facts::Gpu::new(crate::facts::Vendor::Nvidia, "NVIDIA H200");
+        g.memory_bus_width_bits = Some(6144);
+        g.max_memory_clock_mhz = Some(3201);
+        let k = KnownGpu::from_nvml(&g);
+        let peak = k.peak_bandwidth_gbs.unwrap();
+        assert!((peak - 4917.0).abs() < 1.0, "{peak}");
+        assert_eq!(
+            k.peak_source.as_deref(),
+            Some("NVML's bus width × memory clock")
+        );
+        let sheet = KnownGpu {
+            name: "NVIDIA H200".into(),
+            peak_bandwidth_gbs: Some(4800.0),
+            peak_source: Some("the datasheet (profile h200)".into()),
+            ..KnownGpu::default()
+        };
+        let k = k.with_datasheet(&[sheet]);
+        assert_eq!(k.peak_bandwidth_gbs, Some(4800.0));
+        assert_eq!(
+            k.peak_source.as_deref(),
+            Some("the datasheet (profile h200)")
+        );
     }
 
     #[test]

@@ -6,10 +6,10 @@
 
 use serde::Serialize;
 
-use super::check::architecture;
 use super::llm::{self, EngineEff, LlmSpec};
 use super::machine::MachineView;
 use super::path::kernel_path;
+use super::shape::architecture;
 use crate::matrix::workloads::{Calibration as Row, Set};
 use crate::matrix::Matrix;
 

@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use super::machine::MachineView;
 use super::path::KernelPath;
-use crate::matrix::workloads::Compute;
+use crate::matrix::workloads::{Compute, Model, Workload, Workloads};
+use crate::units::BYTES_PER_GB;
 
 /// Fixed runtime memory: CUDA/Metal context, buffers, graphs.
 pub const RUNTIME_GB: f64 = 1.0;
@@ -200,19 +201,24 @@ pub struct LlmEstimate {
     pub assumptions: Vec<String>,
 }
 
-/// Billions of bytes for `params` billion parameters, `dense` of them at `dense_bits`, the rest at `bits`.
-fn weight_gb(params: f64, dense: f64, bits: f64, dense_bits: f64) -> f64 {
-    (params - dense).max(0.0) * bits / 8.0 + dense * dense_bits / 8.0
+/// Bytes of `params` billion parameters, `dense` of them at `dense_bits`, the rest at `bits`.
+fn weight_bytes(params: f64, dense: f64, bits: f64, dense_bits: f64) -> f64 {
+    ((params - dense).max(0.0) * bits / 8.0 + dense * dense_bits / 8.0) * 1e9
+}
+
+/// GB (GiB, as machines' memory is counted) that `params_b` billion parameters take at `bits` each.
+pub fn params_gb(params_b: f64, bits: f64) -> f64 {
+    params_b * 1e9 * bits / 8.0 / BYTES_PER_GB
 }
 
 pub fn memory(spec: &LlmSpec, available_gb: Option<f64>) -> Memory {
-    let weights_gb = weight_gb(
+    let weights_gb = weight_bytes(
         spec.params_b,
         spec.dense_params_b,
         spec.bits,
         spec.dense_bits,
-    );
-    let kv_cache_gb = spec.kv_bytes(f64::from(spec.context)) * f64::from(spec.users) / 1e9;
+    ) / BYTES_PER_GB;
+    let kv_cache_gb = spec.kv_bytes(f64::from(spec.context)) * f64::from(spec.users) / BYTES_PER_GB;
     let runtime_gb = RUNTIME_GB + SCRATCH_SHARE * weights_gb;
     Memory {
         required_gb: weights_gb + kv_cache_gb + runtime_gb,
@@ -226,15 +232,15 @@ pub fn memory(spec: &LlmSpec, available_gb: Option<f64>) -> Memory {
 /// Bytes of weights one step reads when `tokens` tokens (a batch's, or a prefill chunk's) route through
 /// the model: a mixture of experts reads the experts any of them uses.
 fn weights_read(spec: &LlmSpec, tokens: f64) -> f64 {
-    let gb = |params: f64, dense: f64| weight_gb(params, dense, spec.bits, spec.dense_bits);
+    let bytes = |params: f64, dense: f64| weight_bytes(params, dense, spec.bits, spec.dense_bits);
     match spec.expert_split() {
         Some((experts, shared, share)) => {
             let touched = 1.0 - (1.0 - share).powf(tokens.max(1.0));
             // Keep the higher-precision part (gpt-oss attention and embeddings) with the shared weights.
             let dense_shared = spec.dense_active_params_b.min(shared);
-            (gb(shared, dense_shared) + experts * touched * spec.bits / 8.0) * 1e9
+            bytes(shared, dense_shared) + experts * touched * spec.bits / 8.0 * 1e9
         }
-        None => gb(spec.active_params_b, spec.dense_active_params_b) * 1e9,
+        None => bytes(spec.active_params_b, spec.dense_active_params_b),
     }
 }
 
@@ -406,7 +412,7 @@ pub fn capacity(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Op
         context: spec.context,
         per_user_tok_s: per_user,
         aggregate_tok_s: aggregate,
-        kv_per_sequence_gb: spec.kv_bytes(f64::from(spec.context)) / 1e9,
+        kv_per_sequence_gb: spec.kv_bytes(f64::from(spec.context)) / BYTES_PER_GB,
         metal_limit_raised: raised,
     })
 }
@@ -468,7 +474,7 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
     let bytes_per_token = weights_read(spec, 1.0) + spec.kv_bytes(kv_tokens);
     notes.push(format!(
         "each token reads {:.2} GB: active weights + half the context's KV cache",
-        bytes_per_token / 1e9
+        bytes_per_token / BYTES_PER_GB
     ));
     if let Some((e, k)) = spec.moe {
         notes.push(format!(
@@ -555,6 +561,29 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
     }
 }
 
+/// The workload's model as the estimator sees it: the catalog's shape, else the family-typical one.
+pub fn spec_for(catalog: &Workloads, model: &Model, bits: f64, w: &Workload) -> LlmSpec {
+    let shape = super::shape::architecture(catalog, model);
+    LlmSpec {
+        params_b: model.params_b,
+        active_params_b: model.active_b(),
+        dense_params_b: model.dense_params_b.unwrap_or(0.0),
+        dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
+        dense_bits: model.dense_bits.unwrap_or(16.0),
+        bits,
+        layers: shape.layers,
+        kv_heads: shape.kv_heads,
+        head_dim: shape.head_dim,
+        heads: shape.heads,
+        moe: model.moe().or(shape.moe),
+        sliding_window: shape.sliding_window,
+        full_attention_every: shape.full_attention_every,
+        context: w.context.unwrap_or(4096),
+        users: w.users,
+        kv_bits: 16.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,12 +663,13 @@ mod tests {
 
     #[test]
     fn hand_computed_8b_fp16() {
-        // 8 B × 2 bytes = 16 GB of weights; KV: 2 × 32 × 8 × 128 × 2 B = 131072 B per token.
+        // 8 B × 2 bytes = 16e9 bytes of weights, 14.9 GB as memory is counted (GiB); KV: 2 × 32 × 8 ×
+        // 128 × 2 B = 131072 B per token, 8192 tokens = 2^30 B = 1 GB.
         let spec = llama8b(16.0, 1);
         assert_eq!(spec.kv_bytes(1.0), 131_072.0);
         let e = estimate(&spec, &machine(273.0, 115.0), &engine(false));
-        assert!((e.memory.weights_gb - 16.0).abs() < 1e-9);
-        assert!((e.memory.kv_cache_gb - 1.073741824).abs() < 1e-9);
+        assert!((e.memory.weights_gb - 16e9 / BYTES_PER_GB).abs() < 1e-9);
+        assert!((e.memory.kv_cache_gb - 1.0).abs() < 1e-9);
         // Per token: 16 GB + 4096 × 131072 B = 16.537 GB; at 273 GB/s: 16.5 tok/s — never 120.
         let decode = e.decode_tok_s.unwrap();
         assert!((decode - 273.0 / 16.536870912).abs() < 1e-6, "{decode}");
@@ -697,10 +727,11 @@ mod tests {
             "{}",
             e.bytes_per_token
         );
-        assert!((e.memory.weights_gb - (114.7 * 4.25 / 8.0 + 2.13 * 8.5 / 8.0)).abs() < 1e-9);
+        let weights = (114.7 * 4.25 / 8.0 + 2.13 * 8.5 / 8.0) * 1e9 / BYTES_PER_GB;
+        assert!((e.memory.weights_gb - weights).abs() < 1e-9);
         // A batch of 64 sequences touches most of the 128 experts: far more bytes than one token.
         assert!(weights_read(&spec, 64.0) > 10.0 * weights_read(&spec, 1.0));
-        assert!(weights_read(&spec, 10_000.0) / 1e9 < e.memory.weights_gb);
+        assert!(weights_read(&spec, 10_000.0) / BYTES_PER_GB < e.memory.weights_gb);
     }
 
     #[test]
@@ -720,13 +751,13 @@ mod tests {
 
     #[test]
     fn capacity_counts_sequences_and_decodes_up_to_them() {
-        // 76 GB: 16 GB weights + 1.32 GB runtime leave 58.7 GB = 54 sequences of 8,192 tokens (1.07 GB).
+        // 76 GB: 14.9 GB weights + 1.3 GB runtime leave 59.8 GB = 59 sequences of 8,192 tokens (1 GB).
         let spec = llama8b(16.0, 1);
         let c = capacity(&spec, &machine(3350.0, 76.0), &engine(true)).unwrap();
-        assert_eq!(c.max_sequences, 54);
+        assert_eq!(c.max_sequences, 59);
         assert_eq!(
             c.per_user_tok_s.keys().copied().collect::<Vec<_>>(),
-            vec![1, 4, 16, 54]
+            vec![1, 4, 16, 59]
         );
         // More users: each slower, all together faster.
         let (p1, p16) = (c.per_user_tok_s[&1], c.per_user_tok_s[&16]);

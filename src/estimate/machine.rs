@@ -18,7 +18,7 @@ const HOST_USABLE: f64 = 0.85;
 /// The highest Metal limit worth setting: macOS keeps max(20% of RAM, 5 GiB) for itself — the rule of
 /// exo's configure_mlx.sh (`wired_limit_mb = max(80% RAM, RAM - 5 GiB)`), which MLX users run.
 const METAL_OS_SHARE: f64 = 0.20;
-const METAL_OS_MIN_GB: f64 = 5.0 * 1.073_741_824;
+const METAL_OS_MIN_GB: f64 = 5.0;
 /// When a CPU's peak is not recorded: a core's FP32 FLOPs per cycle with two 256-bit FMA units (AVX2 or
 /// two 128-bit NEON pipes doubled), at an all-core clock of 3 GHz — an assumption, said as such.
 const CPU_FLOPS_PER_CYCLE: f64 = 32.0;
@@ -200,7 +200,8 @@ impl MachineView {
             notes.push("bandwidth measured by `mlcompat bench`".into());
         }
         let tflops = gpu.and_then(|g| g.tflops.clone()).unwrap_or_default();
-        let fp4_native = gpu.and_then(|g| g.fp4_native).unwrap_or(false);
+        // The same answer doctor, NFD and Prometheus give; unknown counts as no FP4 units.
+        let fp4_native = crate::facts::arch::fp4_native(gpu_ref).unwrap_or(false);
         let fp8_native = gpu.is_some_and(|g| {
             g.vendor == Vendor::Nvidia
                 && g.compute_capability

@@ -1,16 +1,13 @@
-//! Workload estimates: will it fit, how fast, which engine — pure functions of (matrix, facts).
+//! Workload figures: memory a model needs, how fast it runs, what the machine offers — pure functions of
+//! (matrix, facts). Figures only: what they mean for a workload (✅/⚠️/❌, which engine, what it takes to
+//! fit) is `verdict`'s, which calls this module and is never called from it.
 
-pub mod adhoc;
 pub mod calibrate;
-pub mod check;
-pub mod compare;
 pub mod llm;
 pub mod machine;
 pub mod path;
 pub mod shape;
 
-pub use check::{check, Check};
-pub use compare::{compare, Comparison};
 pub use machine::MachineView;
 
 /// The workloads every comparison starts from: the eight everyone asks about.

@@ -82,3 +82,14 @@ pub fn guess(catalog: &Workloads, params_b: f64, moe: bool) -> Shape {
         }
     }
 }
+
+/// A catalog model's shape; where its config is incomplete, the family-typical one for its size.
+pub fn architecture(catalog: &Workloads, model: &Model) -> Shape {
+    of_model(model).unwrap_or_else(|| {
+        let mut s = guess(catalog, model.params_b, model.moe().is_some());
+        s.layers = model.layers.unwrap_or(s.layers);
+        s.kv_heads = model.kv_heads.unwrap_or(s.kv_heads);
+        s.head_dim = model.head_dim.unwrap_or(s.head_dim);
+        s
+    })
+}

@@ -8,7 +8,6 @@
 mod fixes;
 mod logic;
 mod next;
-mod summary;
 
 use crate::facts::keys::{FactKey, Lookup, Value};
 use crate::facts::{normalize_package, Arch, Facts, MachineKind};
@@ -17,7 +16,6 @@ use crate::report::{Problem, Report, Row, Summary, REPORT_SCHEMA};
 
 pub use fixes::fix_already_done;
 pub use logic::Truth;
-pub use summary::machine_summary;
 
 /// What the user asked of this evaluation besides the facts.
 #[derive(Debug, Clone, Default)]
@@ -54,7 +52,7 @@ pub fn evaluate_request(matrix: &Matrix, facts: &Facts, request: &Request) -> Re
     let recommendations = next::recommend(matrix, facts, &rows);
     Report {
         schema: REPORT_SCHEMA,
-        machine: summary::machine_summary(facts),
+        machine: crate::report::machine_summary(facts),
         summary,
         rows,
         recommendations,

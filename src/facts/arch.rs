@@ -1,4 +1,5 @@
-//! NVIDIA GPU architecture compatibility, in one place.
+//! NVIDIA GPU architecture compatibility, and what a GPU's raw facts imply about its hardware (native
+//! FP4, the bandwidth its memory bus gives), each decided here once.
 //!
 //! A cubin (SASS) built for `sm_XY` runs on GPUs of the same major version and an equal or higher minor
 //! (`sm_120` runs on a GB10, CC 12.1); arch-specific targets (`sm_90a`, `sm_120a`) run only on that exact
@@ -6,7 +7,41 @@
 //! C++ Programming Guide, "Binary Compatibility" and "PTX Compatibility"
 //! (https://docs.nvidia.com/cuda/cuda-c-programming-guide/#binary-compatibility).
 
+use crate::facts::{Gpu, Vendor};
 use crate::version::ToolVersion;
+
+/// Whether `gpu` computes FP4 on tensor cores, the one answer every command reads (doctor's
+/// `gpu.fp4_native` row, NFD, Prometheus, `estimate`): the GPU's own `fp4_native` flag where the facts
+/// carry one, else its architecture. On NVIDIA, FP4 (`e2m1`) tensor-core MMA is Blackwell's: PTX ISA 8.7
+/// and later allow `tcgen05.mma` `.kind::f8f6f4`/`.kind::mxf4` on `sm_100a`/`sm_101a` (renamed `sm_110a`
+/// in PTX ISA 9.0) and `sm_103a`, and warp-level `mma` with `.e2m1` on `sm_120a`/`sm_121a`; nothing
+/// before CC 10.0 has it (https://docs.nvidia.com/cuda/parallel-thread-execution/, "Warp-level Matrix
+/// Multiply-Accumulate Instructions" and "TensorCore 5th Generation Family Instructions"). So: CC 10.x,
+/// 11.0 and 12.x yes, older no. Apple GPUs have no FP4 units (Metal has no FP4 type). `None` when the
+/// facts cannot say: an NVIDIA GPU without a compute capability, or another vendor without the flag.
+pub fn fp4_native(gpu: &Gpu) -> Option<bool> {
+    if let Some(flag) = gpu.fp4_native {
+        return Some(flag);
+    }
+    match gpu.vendor {
+        Vendor::Nvidia => gpu
+            .compute_capability
+            .as_ref()
+            .map(|cc| matches!((cc.major(), cc.minor()), (10, _) | (11, 0) | (12, _))),
+        Vendor::Apple => Some(false),
+        Vendor::Amd | Vendor::Intel => None,
+    }
+}
+
+/// The bandwidth a GPU's memory bus gives at its highest memory clock: bus width × clock × 2 (NVML reports
+/// the clock so that GDDR and HBM both come out right: an RTX 4090 reads 384 bit × 10501 MHz → 1008 GB/s,
+/// an H200 6144 bit × 3201 MHz → 4917 GB/s). A computed figure, not the datasheet's (H200: 4800 GB/s), so
+/// it is never stored as `Gpu::bandwidth_gbs`; whoever uses it says where it came from. `None` without
+/// both figures.
+pub fn bus_bandwidth_gbs(gpu: &Gpu) -> Option<f64> {
+    let (bits, mhz) = (gpu.memory_bus_width_bits?, gpu.max_memory_clock_mhz?);
+    (bits > 0 && mhz > 0).then(|| f64::from(bits) / 8.0 * f64::from(mhz) * 2.0 / 1000.0)
+}
 
 /// One entry of an architecture list: `sm_120`, `sm_90a`, `compute_120`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -302,16 +302,9 @@ impl FactKey {
                 )
             }),
             FactKey::GpuFp4Native => no_gpu_or(&|| {
-                let g = gpu.into_iter().next();
-                let from_arch = g.and_then(|g| match g.vendor {
-                    Vendor::Nvidia => g
-                        .compute_capability
-                        .as_ref()
-                        .map(|cc| matches!(cc.major(), 10..=12)),
-                    _ => None,
-                });
                 known_or(
-                    g.and_then(|g| g.fp4_native).or(from_arch).map(Value::Bool),
+                    gpu.and_then(crate::facts::arch::fp4_native)
+                        .map(Value::Bool),
                     "FP4 support not reported",
                 )
             }),

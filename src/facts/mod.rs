@@ -213,7 +213,9 @@ pub struct Gpu {
     pub uuid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_capability: Option<ToolVersion>,
-    /// Memory the GPU can use, GB; for unified memory the shared total.
+    /// Memory the GPU can use, GB; for unified memory the shared total. GB here are GiB, 2^30 bytes, as
+    /// vendors and nvidia-smi count memory (an H200's 143,771 MiB is its "141 GB"); every memory figure in
+    /// facts and estimates counts so. Bandwidth (GB/s) is decimal, as datasheets give it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_gb: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,5 +1,5 @@
 //! GPU work in a child process: `mlcompat bench --gpu-worker JOB` (hidden) runs one job on one device and
-//! prints one JSON `WorkerReport` on stdout; the parent starts it through `probe::exec` with a time limit.
+//! prints one JSON `WorkerReport` on stdout; the parent starts it through `exec` with a time limit.
 //!
 //! Why a process: a watchdog thread can stop waiting for a hung kernel but cannot stop the kernel (the
 //! thread spins in `cuEventSynchronize` and the context stays busy); killing the process ends it, and the
@@ -17,7 +17,7 @@ use super::driver::{CudaDevice, Driver};
 use super::kernels::{self, Build, Kernel};
 use super::nvrtc::{self, Nvrtc};
 use super::plan::{self, Arch, Compiler};
-use crate::probe::exec;
+use crate::exec;
 
 pub const WORKER_SCHEMA: &str = "mlcompat.gpu-worker/1";
 

@@ -163,7 +163,7 @@ impl Plan {
     fn blank(facts: &Facts, target: &Target, request: &Request, checked: &str) -> Plan {
         Plan {
             schema: PLAN_SCHEMA,
-            machine: crate::eval::machine_summary(facts),
+            machine: crate::report::machine_summary(facts),
             platform: target.platform.map(|p| p.name().to_string()),
             glibc: target.glibc.as_ref().map(ToString::to_string),
             macos: target.macos.as_ref().map(ToString::to_string),

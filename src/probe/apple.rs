@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use crate::exec;
 use crate::facts::{Apple, Gpu, Vendor};
-use crate::probe::{cache, exec};
+use crate::probe::cache;
 
 pub struct AppleProbe {
     pub apple: Apple,
@@ -57,7 +58,7 @@ pub fn probe(
     gpu.unified_memory = Some(true);
     gpu.memory_gb = memory_gb;
     gpu.gpu_cores = gpu_cores;
-    gpu.fp4_native = Some(false);
+    gpu.fp4_native = crate::facts::arch::fp4_native(&gpu);
     Ok(AppleProbe {
         apple: Apple {
             chip: (!chip.is_empty()).then_some(chip),
@@ -80,7 +81,7 @@ pub fn parse_wired_limit_mb(text: &str) -> Option<u64> {
 /// `recommendedMaxWorkingSetSize` on machines with more than 36 GB; llama.cpp and MLX report it).
 pub fn metal_limit_gb(wired_mb: Option<u64>, memory_gb: Option<f64>) -> Option<f64> {
     match wired_mb {
-        Some(mb) if mb > 0 => Some(mb as f64 * 1_048_576.0 / 1e9),
+        Some(mb) if mb > 0 => Some(mb as f64 / 1024.0),
         _ => memory_gb.map(|m| m * 0.75),
     }
 }
@@ -135,7 +136,8 @@ mod tests {
     fn metal_limit_default_and_set() {
         assert_eq!(metal_limit_gb(Some(0), Some(128.0)), Some(96.0));
         let set = metal_limit_gb(Some(26000), Some(34.4)).unwrap();
-        assert!((set - 27.26).abs() < 0.01);
+        // 26,000 MiB.
+        assert!((set - 25.39).abs() < 0.01, "{set}");
         assert_eq!(metal_limit_gb(None, None), None);
     }
 }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
+use crate::exec;
 use crate::facts::{Arch, Binary, Docker};
-use crate::probe::{cache, exec};
+use crate::probe::cache;
 
 /// Programs looked for, with the arguments that print their version (`None`: presence only).
 const PROGRAMS: &[(&str, Option<&str>)] = &[

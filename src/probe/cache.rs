@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::exec::{self, Budget, RunError};
+use crate::exec::{self, Budget, RunError};
 
 /// Entries kept; the oldest go first.
 pub const MAX_ENTRIES: usize = 256;

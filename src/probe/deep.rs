@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::exec;
 use crate::facts::{normalize_package, Python, Torch};
-use crate::probe::exec;
 
 const IMPORT_SCRIPT: &str = include_str!("../../probes/deep_import.py");
 

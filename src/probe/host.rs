@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use crate::exec;
 use crate::facts::{Arch, Host, Os};
 use crate::files::read_system;
-use crate::probe::exec;
+use crate::units::BYTES_PER_GB;
 
 pub fn probe(timeout: Duration, failures: &mut Vec<(String, String)>) -> Host {
     let mut host = Host {
@@ -196,11 +197,11 @@ fn arm_core_name(implementer: &str, part: &str) -> String {
     }
 }
 
-/// `MemTotal` in GB (10^9 bytes).
+/// `MemTotal` (in KiB, whatever its "kB" says) in GB.
 pub fn parse_meminfo_total_gb(text: &str) -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024.0 / 1e9)
+    Some(kib * 1024.0 / BYTES_PER_GB)
 }
 
 /// Output of `sysctl -n hw.memsize machdep.cpu.brand_string hw.ncpu`: one value per line.
@@ -209,7 +210,7 @@ pub fn parse_sysctl_values(text: &str) -> (Option<f64>, Option<String>, Option<u
     let memory = lines
         .next()
         .and_then(|l| l.parse::<f64>().ok())
-        .map(|b| b / 1e9);
+        .map(|b| b / BYTES_PER_GB);
     let model = lines.next().filter(|l| !l.is_empty()).map(str::to_string);
     let cores = lines.next().and_then(|l| l.parse().ok());
     (memory, model, cores)
@@ -266,13 +267,15 @@ mod tests {
             }
         );
         let gb = parse_meminfo_total_gb("MemTotal:       131072000 kB\nMemFree: 1 kB\n").unwrap();
-        assert!((gb - 134.217728).abs() < 1e-6);
+        // 131,072,000 KiB is 125 GiB.
+        assert!((gb - 125.0).abs() < 1e-9, "{gb}");
     }
 
     #[test]
     fn reads_sysctl() {
         let (m, model, cores) = parse_sysctl_values("137438953472\nApple M3 Ultra\n32\n");
-        assert_eq!(m, Some(137.438953472));
+        // 2^37 bytes: the "128 GB" Apple sells.
+        assert_eq!(m, Some(128.0));
         assert_eq!(model.as_deref(), Some("Apple M3 Ultra"));
         assert_eq!(cores, Some(32));
     }

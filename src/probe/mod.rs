@@ -7,7 +7,6 @@ pub mod binaries;
 pub mod cache;
 pub mod cuda;
 pub mod deep;
-pub mod exec;
 pub mod host;
 pub mod nvidia;
 pub mod pci;
@@ -19,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::exec;
 use crate::facts::{Arch, Facts, Gpu, Machine, MachineKind, Os, Vendor, FACTS_SCHEMA};
 
 #[derive(Debug, Clone)]
@@ -267,7 +267,9 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 .primary_gpu()
                 .and_then(|g| g.unified_memory)
                 .unwrap_or(false),
-            memory_bytes: host.memory_gb.map(|g| (g * 1e9) as u64),
+            memory_bytes: host
+                .memory_gb
+                .map(|g| (g * crate::units::BYTES_PER_GB) as u64),
             python_dirs: python_dirs.clone(),
             gpus: facts
                 .gpus

@@ -13,6 +13,7 @@ use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::Nvml;
 
 use crate::facts::{Gpu, Nvidia, Vendor};
+use crate::units::BYTES_PER_GB;
 
 /// One field as NVML answered it.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,7 +197,7 @@ pub fn to_gpu(device: &NvmlDevice, host_memory_gb: Option<f64>) -> Gpu {
         .and_then(|(major, minor)| format!("{major}.{minor}").parse().ok());
     match &device.memory_total_bytes {
         Reading::Value(bytes) => {
-            gpu.memory_gb = Some(*bytes as f64 / 1e9);
+            gpu.memory_gb = Some(*bytes as f64 / BYTES_PER_GB);
             gpu.unified_memory = Some(false);
         }
         Reading::NotSupported => {
@@ -207,10 +208,7 @@ pub fn to_gpu(device: &NvmlDevice, host_memory_gb: Option<f64>) -> Gpu {
         }
         Reading::Failed(e) => gpu.memory_note = Some(format!("NVML could not read memory: {e}")),
     }
-    gpu.fp4_native = gpu
-        .compute_capability
-        .as_ref()
-        .map(|cc| matches!(cc.major(), 10..=12));
+    gpu.fp4_native = crate::facts::arch::fp4_native(&gpu);
     // A zero is not a clock or a width (GB10 reports a memory clock of 0): unknown.
     gpu.max_sm_clock_mhz = device.max_sm_clock_mhz.filter(|v| *v > 0);
     gpu.max_memory_clock_mhz = device.max_memory_clock_mhz.filter(|v| *v > 0);
@@ -224,17 +222,13 @@ pub fn to_gpu(device: &NvmlDevice, host_memory_gb: Option<f64>) -> Gpu {
         .map(|m| crate::facts::MigSlice {
             uuid: m.uuid.clone(),
             name: m.name.clone(),
-            memory_gb: m.memory_total_bytes.map(|b| b as f64 / 1e9),
+            memory_gb: m.memory_total_bytes.map(|b| b as f64 / BYTES_PER_GB),
             cuda_index: None,
             sms: None,
         })
         .collect();
-    // Theoretical bandwidth: bus width × memory clock × 2 (NVML reports the clock so that GDDR and HBM both
-    // come out right: an RTX 4090 reads 384 bit × 10501 MHz → 1008 GB/s, an H100 SXM 5120 bit × 2619 MHz →
-    // 3352 GB/s, matching their datasheets).
-    if let (Some(bits), Some(mhz)) = (gpu.memory_bus_width_bits, gpu.max_memory_clock_mhz) {
-        gpu.bandwidth_gbs = Some(f64::from(bits) / 8.0 * f64::from(mhz) * 2.0 / 1000.0);
-    }
+    // `bandwidth_gbs` is the datasheet's figure, which NVML does not know: bus width × clock stays in its
+    // own fields (`facts::arch::bus_bandwidth_gbs` computes from them, labelled as such).
     gpu
 }
 
@@ -288,11 +282,40 @@ mod tests {
         d.power_limit_mw = Some(450_000);
         let gpu = to_gpu(&d, Some(64.0));
         assert_eq!(gpu.unified_memory, Some(false));
-        assert!((gpu.memory_gb.unwrap() - 25.757).abs() < 0.01);
-        assert!((gpu.bandwidth_gbs.unwrap() - 1008.1).abs() < 0.1);
+        // 25,757,220,864 bytes: the 4090's "24 GB".
+        assert!((gpu.memory_gb.unwrap() - 23.99).abs() < 0.01);
+        // Bus × clock is not the datasheet's figure: kept in its fields, computed where it is labelled.
+        assert_eq!(gpu.bandwidth_gbs, None);
+        let bus = crate::facts::arch::bus_bandwidth_gbs(&gpu).unwrap();
+        assert!((bus - 1008.1).abs() < 0.1, "{bus}");
         assert_eq!(gpu.power_limit_w, Some(450.0));
         assert_eq!(gpu.fp4_native, Some(false));
         assert_eq!(gpu.compute_capability.unwrap().to_string(), "8.9");
+    }
+
+    /// An H200 as NVML reports it: 143,771 MiB is the "141 GB" NVIDIA sells (GiB), not 151 decimal GB;
+    /// 6144 bit × 3201 MHz is 4917 GB/s computed, which is not its 4800 GB/s datasheet figure, so it does
+    /// not land in `bandwidth_gbs`.
+    #[test]
+    fn an_h200_counts_memory_as_its_vendor_does() {
+        let mib: u64 = 143_771;
+        let mut d = device("NVIDIA H200", (9, 0), Reading::Value(mib << 20));
+        d.memory_bus_width_bits = Some(6144);
+        d.max_memory_clock_mhz = Some(3201);
+        d.mig_slices = vec![NvmlMigSlice {
+            uuid: "MIG-1".into(),
+            name: "NVIDIA H200 MIG 1g.18gb".into(),
+            memory_total_bytes: Some(16_384u64 << 20),
+        }];
+        let gpu = to_gpu(&d, None);
+        let gb = gpu.memory_gb.unwrap();
+        assert!((gb - 140.4).abs() < 0.05, "{gb}");
+        assert_eq!(gpu.mig_slices[0].memory_gb, Some(16.0));
+        assert_eq!(gpu.bandwidth_gbs, None);
+        let bus = crate::facts::arch::bus_bandwidth_gbs(&gpu).unwrap();
+        assert!((bus - 4917.0).abs() < 1.0, "{bus}");
+        assert_eq!(gpu.memory_bus_width_bits, Some(6144));
+        assert_eq!(gpu.max_memory_clock_mhz, Some(3201));
     }
 
     #[test]
@@ -303,11 +326,15 @@ mod tests {
         d.max_memory_clock_mhz = Some(0);
         let gpu = to_gpu(&d, Some(128.5));
         assert_eq!(gpu.bandwidth_gbs, None);
+        assert_eq!(crate::facts::arch::bus_bandwidth_gbs(&gpu), None);
         assert_eq!(gpu.max_memory_clock_mhz, None);
         assert_eq!(gpu.memory_bus_width_bits, Some(256));
         d.memory_bus_width_bits = Some(0);
         d.max_memory_clock_mhz = Some(8533);
-        assert_eq!(to_gpu(&d, None).bandwidth_gbs, None);
+        assert_eq!(
+            crate::facts::arch::bus_bandwidth_gbs(&to_gpu(&d, None)),
+            None
+        );
     }
 
     #[test]
@@ -326,7 +353,7 @@ mod tests {
         let gpu = to_gpu(&d, None);
         assert_eq!(gpu.mig_slices.len(), 1);
         assert_eq!(gpu.mig_slices[0].name, "NVIDIA H100 80GB HBM3 MIG 1g.10gb");
-        assert!((gpu.mig_slices[0].memory_gb.unwrap_or(0.0) - 10.2).abs() < 0.01);
+        assert!((gpu.mig_slices[0].memory_gb.unwrap_or(0.0) - 9.5).abs() < 0.01);
     }
 
     #[test]

@@ -19,9 +19,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::exec;
 use crate::facts::{normalize_package, Arch, Python};
 use crate::files;
-use crate::probe::{cache, exec};
+use crate::probe::cache;
 use crate::version::PyVersion;
 
 const INFO_SCRIPT: &str = include_str!("../../probes/python_info.py");

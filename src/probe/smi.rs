@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
+use crate::exec;
 use crate::facts::{Gpu, Nvidia, Vendor};
-use crate::probe::exec;
 
 pub const SOURCE: &str = "nvidia-smi";
 
@@ -79,7 +79,7 @@ pub fn to_facts(table: &SmiTable, query: &[SmiQueryRow], host_memory_gb: Option<
             let mut gpu = Gpu::new(Vendor::Nvidia, name.clone());
             gpu.source = Some(SOURCE.into());
             match mib {
-                Some(m) => gpu.memory_gb = Some(*m as f64 * 1024.0 * 1024.0 / 1e9),
+                Some(m) => gpu.memory_gb = Some(*m as f64 / 1024.0),
                 None => {
                     // GB10 reports "Not Supported": no framebuffer, the GPU uses system memory.
                     gpu.unified_memory = Some(true);
@@ -217,7 +217,8 @@ mod tests {
         assert_eq!(h100.driver.as_deref(), Some("580.105.08"));
         assert_eq!(h100.gpus[0].1, Some(81559));
         let f = to_facts(&h100, &[], None);
-        assert!((f.gpus[0].memory_gb.unwrap() - 85.52).abs() < 0.01);
+        // 81,559 MiB: the H100's "80 GB".
+        assert!((f.gpus[0].memory_gb.unwrap() - 79.65).abs() < 0.01);
         let four = parse_table(&fixture("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt"));
         assert_eq!(four.gpus.len(), 4);
         let mig = parse_table(&fixture("nvidia-smi/mig-devices-section-PARTIAL.txt"));

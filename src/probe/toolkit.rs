@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::exec;
 use crate::facts::CudaToolkit;
-use crate::probe::{cache, exec};
+use crate::probe::cache;
 
 /// Where CUDA installs live, in the order nvcc is looked for.
 fn cuda_homes() -> Vec<PathBuf> {

@@ -12,7 +12,6 @@
 //! `gpu.memory`, `gpu.count`, `cuda.driver-version.*`, `cuda.runtime-version.*`) is not repeated: these
 //! labels say what runs on the node, not what the node is.
 
-use crate::facts::keys::{FactKey, Lookup, Value};
 use crate::facts::Facts;
 use crate::matrix::{Day, Status};
 use crate::report::Report;
@@ -49,13 +48,13 @@ pub fn nfd_labels(report: &Report, facts: &Facts) -> Vec<(String, String)> {
     labels
 }
 
-/// Native FP4 as the evaluator reads it (the GPU's own flag, else its architecture; no GPU: false),
-/// `None` when the facts cannot say.
+/// Native FP4 of the machine's GPU, as `facts::arch::fp4_native` decides it (no GPU: false), `None` when
+/// the facts cannot say. NFD and Prometheus both read it here.
 pub(crate) fn fp4_native(facts: &Facts) -> Option<bool> {
-    match FactKey::GpuFp4Native.lookup(facts) {
-        Lookup::Known(Value::Bool(b)) => Some(b),
-        Lookup::Absent => Some(false),
-        _ => None,
+    match (&facts.gpus, facts.primary_gpu()) {
+        (None, _) => None,
+        (Some(_), None) => Some(false),
+        (Some(_), Some(gpu)) => crate::facts::arch::fp4_native(gpu),
     }
 }
 

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 use super::doctor::escape;
 use super::text::{pad, truncate, wrap, Style};
 use crate::estimate::calibrate::Calibration;
-use crate::estimate::check::round;
 use crate::estimate::llm::{Capacity, LlmEstimate};
-use crate::estimate::{Check, Comparison};
 use crate::matrix::Status;
+use crate::verdict::check::round;
+use crate::verdict::{Check, Comparison};
 
 fn speed(c: &Check) -> String {
     c.speed

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::check::{check, round, Check};
-use super::llm::Bound;
-use super::machine::MachineView;
+use crate::estimate::llm::Bound;
+use crate::estimate::MachineView;
 use crate::matrix::workloads::{Compute, Workload, Workloads};
 use crate::matrix::Status;
 use crate::report::Report;

@@ -5,12 +5,13 @@
 
 use serde::Serialize;
 
-use super::llm::{self, Bound, Capacity, EngineEff, LlmSpec};
-use super::machine::MachineView;
-use super::shape;
+use crate::estimate::llm::{self, spec_for, Bound, Capacity, EngineEff, LlmSpec};
+use crate::estimate::shape::architecture;
+use crate::estimate::MachineView;
 use crate::matrix::workloads::{Compute, Kind, Model, Workload, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::Report;
+use crate::units::BYTES_PER_GB;
 use crate::verdict::{self, EngineHere, Fit, FitState, Pace, Thresholds};
 
 /// Bytes per trainable parameter with Adam in mixed precision: BF16 weight and gradient (4), FP32 master
@@ -144,7 +145,10 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
             let fit = if language {
                 verdict::llm_fit(catalog, &spec, parts_gb, Some(here.engine), machine)
             } else {
-                Fit::plain(model.params_b * quant.bits / 8.0 + llm::RUNTIME_GB, machine)
+                Fit::plain(
+                    llm::params_gb(model.params_b, quant.bits) + llm::RUNTIME_GB,
+                    machine,
+                )
             };
             out.required_gb = Some(fit.required_gb);
             out.fits = fit.fits_now();
@@ -166,7 +170,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
                     e.assumptions.push(format!(
                         "{} alongside in FP16: {:.1} GB",
                         part.name,
-                        part.params_b * 2.0
+                        llm::params_gb(part.params_b, 16.0)
                     ));
                 }
             }
@@ -224,40 +228,6 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
     out
 }
 
-/// The workload's model as the estimator sees it: the catalog's shape, else the family-typical one.
-pub fn spec_for(catalog: &Workloads, model: &Model, bits: f64, w: &Workload) -> LlmSpec {
-    let shape = architecture(catalog, model);
-    LlmSpec {
-        params_b: model.params_b,
-        active_params_b: model.active_b(),
-        dense_params_b: model.dense_params_b.unwrap_or(0.0),
-        dense_active_params_b: model.dense_active_params_b.unwrap_or(0.0),
-        dense_bits: model.dense_bits.unwrap_or(16.0),
-        bits,
-        layers: shape.layers,
-        kv_heads: shape.kv_heads,
-        head_dim: shape.head_dim,
-        heads: shape.heads,
-        moe: model.moe().or(shape.moe),
-        sliding_window: shape.sliding_window,
-        full_attention_every: shape.full_attention_every,
-        context: w.context.unwrap_or(4096),
-        users: w.users,
-        kv_bits: 16.0,
-    }
-}
-
-/// A catalog model's shape; where its config is incomplete, the family-typical one for its size.
-pub fn architecture(catalog: &Workloads, model: &Model) -> shape::Shape {
-    shape::of_model(model).unwrap_or_else(|| {
-        let mut s = shape::guess(catalog, model.params_b, model.moe().is_some());
-        s.layers = model.layers.unwrap_or(s.layers);
-        s.kv_heads = model.kv_heads.unwrap_or(s.kv_heads);
-        s.head_dim = model.head_dim.unwrap_or(s.head_dim);
-        s
-    })
-}
-
 /// Hidden size from params ≈ 12 · layers · hidden² (attention 4h² + MLP 8h² per layer).
 fn hidden(model: &Model, layers: u32) -> f64 {
     (model.params_b * 1e9 / (12.0 * f64::from(layers))).sqrt()
@@ -268,7 +238,7 @@ fn parts_gb(catalog: &Workloads, w: &Workload) -> f64 {
     w.realtime_parts
         .iter()
         .filter_map(|id| catalog.model(id))
-        .map(|p| p.params_b * 2.0)
+        .map(|p| llm::params_gb(p.params_b, 16.0))
         .sum()
 }
 
@@ -295,14 +265,14 @@ fn train(
         model.params_b * 1e9
     };
     let weights_gb = if lora {
-        model.params_b * bits / 8.0
+        llm::params_gb(model.params_b, bits)
     } else {
         0.0
     };
-    let states_gb = trainable * TRAIN_BYTES_PER_PARAM / 1e9;
+    let states_gb = trainable * TRAIN_BYTES_PER_PARAM / BYTES_PER_GB;
     // Gradient checkpointing keeps one BF16 hidden state per layer and token, plus one layer's working set.
     let activations_gb =
-        batch * seq * h * f64::from(layers) * 2.0 / 1e9 + batch * seq * h * 2.0 * 16.0 / 1e9;
+        (batch * seq * h * f64::from(layers) * 2.0 + batch * seq * h * 2.0 * 16.0) / BYTES_PER_GB;
     let required = weights_gb + states_gb + activations_gb + llm::RUNTIME_GB;
     let fit = Fit::plain(required, machine);
     out.required_gb = Some(required);
@@ -351,7 +321,7 @@ fn image(
     out: &mut Check,
 ) {
     // Weights plus the latents, attention and VAE decode at the workload's resolution (≈ 3 GB at 1024²).
-    let required = model.params_b * bits / 8.0 + 3.0 + llm::RUNTIME_GB;
+    let required = llm::params_gb(model.params_b, bits) + 3.0 + llm::RUNTIME_GB;
     let fit = Fit::plain(required, machine);
     out.required_gb = Some(required);
     out.fits = fit.fits_now();

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use super::llm::{self, LlmEstimate, LlmSpec};
-use super::machine::MachineView;
+use crate::estimate::llm::{self, LlmEstimate, LlmSpec};
+use crate::estimate::MachineView;
 use crate::matrix::workloads::{Engine, Quant, Workloads};
 use crate::matrix::{RunsOn, Status};
 use crate::report::Report;

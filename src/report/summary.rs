@@ -1,7 +1,9 @@
-//! The header line of a report: what machine this is, in a few readable fields.
+//! The header line of a report: what machine this is, in a few readable fields. It lives beside
+//! [`MachineSummary`] rather than in `eval`, so that `plan` (whose reports carry it too) needs nothing
+//! from `eval`.
 
+use super::MachineSummary;
 use crate::facts::{Facts, MachineKind, Vendor};
-use crate::report::MachineSummary;
 
 pub fn machine_summary(facts: &Facts) -> MachineSummary {
     let host = &facts.host;

@@ -1,8 +1,9 @@
-//! The one place that starts programs. Each run: the binary resolved on PATH (no shell), stdin closed,
-//! `LC_ALL=C`, stdout and stderr captured up to a cap, a time budget shared by all the programs one probe
-//! runs. When the program exits — or its budget runs out — nothing it started survives it (see
-//! [`descendants`]), and everything it printed up to then is kept, even when a background child it left
-//! behind still held the pipe. Every way it can go wrong is a value that says what happened.
+//! The one place that starts programs, for the probes and the GPU worker alike (so it sits below both).
+//! Each run: the binary resolved on PATH (no shell), stdin closed, `LC_ALL=C`, stdout and stderr
+//! captured up to a cap, a time budget shared by all the programs one probe runs. When the program exits
+//! — or its budget runs out — nothing it started survives it (see [`descendants`]), and everything it
+//! printed up to then is kept, even when a background child it left behind still held the pipe. Every
+//! way it can go wrong is a value that says what happened.
 
 #[cfg(unix)]
 mod descendants;
