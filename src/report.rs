@@ -40,6 +40,10 @@ pub struct MachineSummary {
     /// What the probe noticed on the way (an interpreter passed over and why, what a pyenv shim selects).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Facts the completion step derived rather than read, fact → where from (`nvidia.cuda_driver` →
+    /// "from driver 570.86.10: …").
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub derived: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]

@@ -183,8 +183,8 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 return Ok(0);
             }
             let host = crate::probe::host::probe(Duration::from_secs(5), &mut Vec::new());
-            // NVML's GPUs, with datasheet figures from the reference profiles by name; the bench matches
-            // the CUDA device it measures to them by UUID.
+            // NVML's GPUs, with datasheet figures from the GPU table by name (the table's names are
+            // NVML's); the bench matches the CUDA device it measures to them by UUID.
             let nvml_gpus: Vec<crate::facts::Gpu> = crate::probe::nvidia::read()
                 .map(|r| {
                     r.devices
@@ -195,12 +195,14 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 .unwrap_or_default();
             let matrix = load_matrix(cli)?;
             let datasheets: Vec<crate::bench::KnownGpu> = matrix
-                .profiles
+                .gpus
+                .gpus
                 .iter()
-                .filter_map(|p| {
-                    p.facts
-                        .primary_gpu()
-                        .map(|g| crate::bench::KnownGpu::from_profile(&p.id, g))
+                .filter(|spec| spec.bandwidth_gbs.is_some())
+                .flat_map(|spec| {
+                    spec.names
+                        .iter()
+                        .map(|name| crate::bench::KnownGpu::from_table(spec, name))
                 })
                 .collect();
             let gpu_timeout = seconds("--gpu-timeout", args.gpu_timeout)?;

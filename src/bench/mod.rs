@@ -140,17 +140,17 @@ impl KnownGpu {
         }
     }
 
-    /// A reference profile's GPU: datasheet figures.
-    pub fn from_profile(profile: &str, g: &crate::facts::Gpu) -> KnownGpu {
+    /// A GPU of the table (`matrix/gpus.yaml`) under one of its names: datasheet figures.
+    pub fn from_table(spec: &crate::matrix::gpus::GpuSpec, name: &str) -> KnownGpu {
         KnownGpu {
-            name: g.name.clone(),
+            name: name.to_string(),
             uuid: None,
             mig_slices: vec![],
-            peak_bandwidth_gbs: g.bandwidth_gbs,
-            peak_source: g
+            peak_bandwidth_gbs: spec.bandwidth_gbs,
+            peak_source: spec
                 .bandwidth_gbs
-                .map(|_| format!("the datasheet (profile {profile})")),
-            peak_fp4_dense_tflops: g.tflops.as_ref().and_then(|t| t.fp4_dense),
+                .map(|_| format!("the datasheet (gpus.yaml: {})", spec.id)),
+            peak_fp4_dense_tflops: spec.tflops.as_ref().and_then(|t| t.fp4_dense),
         }
     }
 
@@ -158,7 +158,7 @@ impl KnownGpu {
     pub fn with_datasheet(mut self, sheets: &[KnownGpu]) -> KnownGpu {
         if let Some(sheet) = sheets
             .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(self.name.trim()))
+            .find(|s| same_gpu_name(&s.name, &self.name))
         {
             if sheet.peak_bandwidth_gbs.is_some() {
                 self.peak_bandwidth_gbs = sheet.peak_bandwidth_gbs;
@@ -213,6 +213,16 @@ pub enum Match<'a> {
     Unknown,
 }
 
+/// Two GPU names for the same model, as the GPU table compares them ("Tesla V100-SXM2-32GB" and "NVIDIA
+/// Tesla V100 SXM2 32GB").
+fn same_gpu_name(a: &str, b: &str) -> bool {
+    let (a, b) = (
+        crate::matrix::gpus::normalize_name(a),
+        crate::matrix::gpus::normalize_name(b),
+    );
+    !a.is_empty() && a == b
+}
+
 /// Finds the CUDA device among NVML's GPUs by UUID (CUDA orders devices fastest first and honours
 /// `CUDA_VISIBLE_DEVICES`, so positions do not line up), else by name among the reference profiles.
 pub fn match_gpu<'a>(info: &GpuInfo, ctx: &'a Context) -> Match<'a> {
@@ -232,7 +242,7 @@ pub fn match_gpu<'a>(info: &GpuInfo, ctx: &'a Context) -> Match<'a> {
     }
     let by_name = |list: &'a [KnownGpu]| {
         list.iter()
-            .find(|g| g.name.eq_ignore_ascii_case(info.name.trim()))
+            .find(|g| same_gpu_name(&g.name, &info.name))
     };
     match ctx.gpus.iter().any(|g| g.uuid.is_some()) {
         // NVML knew UUIDs and none matched: a different GPU; only a datasheet by name can help.

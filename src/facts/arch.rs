@@ -122,21 +122,6 @@ pub fn nvcc_builds_for(nvcc: &ToolVersion, cc: &ToolVersion) -> Option<bool> {
     Some(result)
 }
 
-/// Whether a GPU has native FP4 (hardware FP4 tensor-core formats): the explicit fact, else from the
-/// compute capability — CC 10.x, 11.0 and 12.x (Blackwell) have it. None where unknown.
-pub fn fp4_native(gpu: &crate::facts::Gpu) -> Option<bool> {
-    if gpu.fp4_native.is_some() {
-        return gpu.fp4_native;
-    }
-    match gpu.vendor {
-        crate::facts::Vendor::Nvidia => gpu
-            .compute_capability
-            .as_ref()
-            .map(|cc| matches!(cc.major(), 10..=12)),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,15 +187,12 @@ fn complete_gpu(matrix: &Matrix, gpu: &mut Gpu, note: &mut dyn FnMut(&str, Strin
         gpu.tflops = None;
     }
     if gpu.bandwidth_gbs.is_none() {
-        if let (Some(bits), Some(mhz)) = (gpu.memory_bus_width_bits, gpu.max_memory_clock_mhz) {
-            if bits > 0 && mhz > 0 {
-                // NVML reports the clock so that GDDR and HBM both transfer twice per cycle.
-                gpu.bandwidth_gbs = Some(f64::from(bits) / 8.0 * f64::from(mhz) * 2.0 / 1000.0);
-                note(
-                    "bandwidth_gbs",
-                    format!("memory clock × bus width ({mhz} MHz × {bits} bits), not a datasheet figure"),
-                );
-            }
+        if let Some(bw) = crate::facts::arch::bus_bandwidth_gbs(gpu) {
+            gpu.bandwidth_gbs = Some(bw);
+            note(
+                "bandwidth_gbs",
+                "memory clock × bus width as NVML reports them, not a datasheet figure".into(),
+            );
         }
     }
     if gpu.fp4_native.is_none() {

@@ -5,6 +5,20 @@
 use super::MachineSummary;
 use crate::facts::{Facts, MachineKind, Vendor};
 
+/// Where the completion step got a fact of the primary GPU (`gpus[i].field`), when it derived it.
+fn gpu_origin<'a>(facts: &'a Facts, field: &str) -> Option<&'a str> {
+    let primary = facts.primary_gpu()?;
+    let i = facts
+        .gpus
+        .iter()
+        .flatten()
+        .position(|g| std::ptr::eq(g, primary))?;
+    facts
+        .derived
+        .get(&format!("gpus[{i}].{field}"))
+        .map(String::as_str)
+}
+
 pub fn machine_summary(facts: &Facts) -> MachineSummary {
     let host = &facts.host;
     let gpu = match (&facts.gpus, facts.primary_gpu()) {
@@ -13,7 +27,10 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         (Some(all), Some(g)) => {
             let mut text = g.name.clone();
             if let Some(cc) = &g.compute_capability {
-                text.push_str(&format!(" (CC {cc})"));
+                match gpu_origin(facts, "compute_capability") {
+                    Some(_) => text.push_str(&format!(" (CC {cc}, from its name)")),
+                    None => text.push_str(&format!(" (CC {cc})")),
+                }
             }
             let same = all.iter().filter(|o| o.name == g.name).count();
             if same > 1 {
@@ -32,10 +49,15 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         }
     };
     let measured = facts.benchmarks.as_ref().and_then(|b| b.gpu_bandwidth_gbs);
+    // A bandwidth the completion step computed from clocks is not a datasheet figure, and says so.
+    let peak = match gpu_origin(facts, "bandwidth_gbs") {
+        Some(why) if !why.starts_with("datasheet") => "memory clock × bus width",
+        _ => "datasheet",
+    };
     let bandwidth = match (measured, facts.primary_gpu().and_then(|g| g.bandwidth_gbs)) {
-        (Some(m), Some(d)) => Some(format!("{m:.0} GB/s measured ({d:.0} GB/s datasheet)")),
+        (Some(m), Some(d)) => Some(format!("{m:.0} GB/s measured ({d:.0} GB/s {peak})")),
         (Some(m), None) => Some(format!("{m:.0} GB/s measured")),
-        (None, Some(d)) => Some(format!("{d:.0} GB/s (datasheet)")),
+        (None, Some(d)) => Some(format!("{d:.0} GB/s ({peak})")),
         (None, None) => facts
             .benchmarks
             .as_ref()
@@ -50,6 +72,9 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         .nvidia
         .as_ref()
         .and_then(|n| match (&n.driver, &n.cuda_driver) {
+            (Some(d), Some(c)) if facts.derived.contains_key("nvidia.cuda_driver") => Some(
+                format!("NVIDIA {d}, CUDA {c} (from the driver version, NVIDIA's table)"),
+            ),
             (Some(d), Some(c)) => Some(format!("NVIDIA {d}, CUDA {c}")),
             (Some(d), None) => Some(format!("NVIDIA {d}")),
             _ => None,
@@ -78,6 +103,20 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         .map(|name| match host.arch {
             Some(a) => format!("{name}, {}", a.as_str()),
             None => name,
+        })
+        .map(|text| {
+            // An x86_64 Python on Apple silicon: the dump said x86_64, the machine is arm64.
+            let rosetta = facts
+                .python
+                .as_ref()
+                .and_then(|p| p.arch)
+                .is_some_and(|a| Some(a) != host.arch)
+                && host.os == Some(crate::facts::Os::Macos);
+            if rosetta {
+                format!("{text} (the Python is x86_64, under Rosetta)")
+            } else {
+                text
+            }
         });
     let python = facts.python.as_ref().map(|p| {
         let mut text = p
@@ -153,6 +192,7 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         python,
         unknown,
         notes,
+        derived: facts.derived.clone(),
     }
 }
 
