@@ -212,3 +212,114 @@ fn the_contradictions_seen_are_gone() {
         (Status::Warn, mlcompat::matrix::RunsOn::Cpu)
     );
 }
+
+/// One answer per question (issue 17): for every (machine, software with release data), doctor's row
+/// is ❌ exactly when `install-plan ID` finds nothing that fits; and where both say it runs and the
+/// machine has a GPU, the plan computes on the side of the machine the row speaks of (a row that
+/// promises the GPU is not answered with a CPU build, nor a CPU-only row with a GPU one).
+fn disagreements(
+    m: &mlcompat::matrix::Matrix,
+    machine: &str,
+    facts: &mlcompat::facts::Facts,
+) -> Vec<String> {
+    use mlcompat::matrix::RunsOn;
+    use mlcompat::plan::{Installer, Request, Wanted};
+    let report = evaluate(m, facts);
+    let has_gpu = facts.primary_gpu().is_some();
+    let mut out = Vec::new();
+    for project in &m.releases.projects {
+        let id = &project.id;
+        let Some(row) = report.rows.iter().find(|r| &r.id == id) else {
+            out.push(format!("{machine} {id}: release data but no doctor row"));
+            continue;
+        };
+        let request = Request {
+            wanted: vec![Wanted::parse(id).unwrap()],
+            installer: Installer::Pip,
+        };
+        let plan = mlcompat::plan::plan(m, facts, &request);
+        let row_text = format!("row {:?} \"{}\" (rule {})", row.status, row.note, row.rule);
+        let blocker = plan
+            .blockers
+            .first()
+            .map_or("no blocker".to_string(), |b| b.constraint.clone());
+        if (row.status == Status::Fail) == plan.possible {
+            out.push(format!(
+                "{machine} {id}: {row_text} vs plan possible={} ({})",
+                plan.possible,
+                if plan.possible {
+                    plan.resolved
+                        .get(id)
+                        .map_or(String::new(), |r| format!("{} {}", r.version, r.variant))
+                } else {
+                    blocker
+                }
+            ));
+            continue;
+        }
+        if !plan.possible || !has_gpu {
+            continue;
+        }
+        let Some(resolved) = plan.resolved.get(id) else {
+            continue;
+        };
+        let plan_side = if resolved.accelerator == "cpu" {
+            RunsOn::Cpu
+        } else {
+            RunsOn::Gpu
+        };
+        if plan_side != row.runs_on {
+            out.push(format!(
+                "{machine} {id}: {row_text} runs on {:?} vs plan {} {} ({}) on {:?}",
+                row.runs_on,
+                resolved.version,
+                resolved.variant,
+                resolved.accelerator,
+                plan_side
+            ));
+        }
+    }
+    out
+}
+
+fn cpu_box() -> mlcompat::facts::Facts {
+    let name = "cpu-box-debian12-py311.json";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/facts")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    mlcompat::facts::load::facts_from_text(name, &text).unwrap()
+}
+
+#[test]
+fn doctor_rows_and_install_plans_agree_on_every_profile() {
+    let m = embedded().unwrap();
+    let mut all = Vec::new();
+    let mut pairs = 0;
+    for p in &m.profiles {
+        pairs += m.releases.projects.len();
+        all.extend(disagreements(&m, &p.id, &p.facts));
+    }
+    assert!(pairs >= 250, "only {pairs} pairs compared");
+    assert!(
+        all.is_empty(),
+        "{} of {pairs} disagree:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+}
+
+/// The same on a real CPU-only x86_64 Linux box with Python 3.11 (`mlcompat probe` on a Debian 12 VM,
+/// trimmed): a Python is known here, so the plan's Python stage counts too.
+#[test]
+fn doctor_rows_and_install_plans_agree_on_a_cpu_only_linux_box() {
+    let m = embedded().unwrap();
+    let all = disagreements(&m, "cpu-box", &cpu_box());
+    assert!(
+        all.is_empty(),
+        "{} of {} disagree:\n{}",
+        all.len(),
+        m.releases.projects.len(),
+        all.join("\n")
+    );
+}
