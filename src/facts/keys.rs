@@ -464,9 +464,9 @@ impl FactKey {
                     "Docker not inspected: {}",
                     facts.why_unknown("docker")
                 )),
-                Some(d) => Lookup::Known(Value::Bool(
-                    d.runtimes.iter().any(|r| is_nvidia_runtime(r)),
-                )),
+                Some(d) => {
+                    Lookup::Known(Value::Bool(d.runtimes.iter().any(|r| is_nvidia_runtime(r))))
+                }
             },
             // Set only where detected: a native Linux box, a Mac or a profile is not WSL.
             FactKey::Wsl => Lookup::Known(Value::Bool(facts.host.wsl.unwrap_or(false))),
