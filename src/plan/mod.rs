@@ -395,6 +395,8 @@ fn also_fits(
             .find(|(r, b)| {
                 b.method == Method::Image
                     && c.build.method != Method::Image
+                    // The same side of the machine: a CPU image is no alternative to a GPU wheel.
+                    && target.accelerator_of(b) == target.accelerator_of(c.build)
                     && resolve::fit(b, c.project, r, target, Mode::Strict, releases).is_ok()
             });
         if let Some((r, b)) = other {
