@@ -304,11 +304,6 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     ),
     (
         "strix-halo",
-        "unsloth",
-        "Unsloth's AMD guide (a ROCm torch and bitsandbytes' ROCm library) was not read into release data",
-    ),
-    (
-        "strix-halo",
         "xformers",
         "xFormers' ROCm wheels and the gfx targets they carry were not read",
     ),
