@@ -294,11 +294,6 @@ fn cpu_box() -> mlcompat::facts::Facts {
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     (
         "strix-halo",
-        "jax",
-        "jax[rocm7-local] needs a system ROCm; which gfx targets its ROCm plugin carries was not read",
-    ),
-    (
-        "strix-halo",
         "sglang",
         "SGLang's ROCm docs and images are written for Instinct (MI300X); whether sgl-kernel builds for gfx1151 was not read",
     ),
