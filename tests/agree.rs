@@ -289,3 +289,182 @@ fn native_fp4_is_one_answer_for_a_blackwell_gpu_without_the_flag() {
         a.reason
     );
 }
+
+/// One answer per question (issue 17): for every (machine, software with release data), doctor's row
+/// is ❌ exactly when `install-plan ID` finds nothing that fits; and where both say it runs and the
+/// machine has a GPU, the plan computes on the side of the machine the row speaks of (a row that
+/// promises the GPU is not answered with a CPU build, nor a CPU-only row with a GPU one).
+fn disagreements(
+    m: &mlcompat::matrix::Matrix,
+    machine: &str,
+    facts: &mlcompat::facts::Facts,
+) -> Vec<String> {
+    use mlcompat::matrix::RunsOn;
+    use mlcompat::plan::{Installer, Request, Wanted};
+    let report = evaluate(m, facts);
+    let has_gpu = facts.primary_gpu().is_some();
+    let mut out = Vec::new();
+    for project in &m.releases.projects {
+        let id = &project.id;
+        let Some(row) = report.rows.iter().find(|r| &r.id == id) else {
+            out.push(format!("{machine} {id}: release data but no doctor row"));
+            continue;
+        };
+        let request = Request {
+            wanted: vec![Wanted::parse(id).unwrap()],
+            installer: Installer::Pip,
+        };
+        let plan = mlcompat::plan::plan(m, facts, &request);
+        let row_text = format!("row {:?} \"{}\" (rule {})", row.status, row.note, row.rule);
+        let blocker = plan
+            .blockers
+            .first()
+            .map_or("no blocker".to_string(), |b| b.constraint.clone());
+        if (row.status == Status::Fail) == plan.possible {
+            out.push(format!(
+                "{machine} {id}: {row_text} vs plan possible={} ({})",
+                plan.possible,
+                if plan.possible {
+                    plan.resolved
+                        .get(id)
+                        .map_or(String::new(), |r| format!("{} {}", r.version, r.variant))
+                } else {
+                    blocker
+                }
+            ));
+            continue;
+        }
+        if !plan.possible || !has_gpu {
+            continue;
+        }
+        let Some(resolved) = plan.resolved.get(id) else {
+            continue;
+        };
+        let plan_side = if resolved.accelerator == "cpu" {
+            RunsOn::Cpu
+        } else {
+            RunsOn::Gpu
+        };
+        if plan_side != row.runs_on {
+            out.push(format!(
+                "{machine} {id}: {row_text} runs on {:?} vs plan {} {} ({}) on {:?}",
+                row.runs_on, resolved.version, resolved.variant, resolved.accelerator, plan_side
+            ));
+        }
+    }
+    out
+}
+
+fn cpu_box() -> mlcompat::facts::Facts {
+    let name = "cpu-box-debian12-py311.json";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/facts")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    mlcompat::facts::load::facts_from_text(name, &text).unwrap()
+}
+
+/// Pairs that still disagree, each with why. The test fails when one of them starts to agree (take it
+/// off the list) or when any pair not listed disagrees. All are ROCm routes on an AMD APU: the release
+/// data has no ROCm build for them yet, and the resolver cannot check an AMD GPU's gfx target (the
+/// facts carry none), so a build could not be limited to the GPUs it has code for.
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[
+    (
+        "strix-halo",
+        "xformers",
+        "xFormers' ROCm wheels and the gfx targets they carry were not read",
+    ),
+];
+
+fn check_agreement(found: Vec<String>, machines: &[&str], pairs: usize) {
+    let known = |line: &str| {
+        KNOWN_GAPS
+            .iter()
+            .any(|(m, id, _)| line.starts_with(&format!("{m} {id}: ")))
+    };
+    let unexpected: Vec<&String> = found.iter().filter(|l| !known(l)).collect();
+    let stale: Vec<String> = KNOWN_GAPS
+        .iter()
+        .filter(|(m, _, _)| machines.contains(m))
+        .filter(|(m, id, _)| !found.iter().any(|l| l.starts_with(&format!("{m} {id}: "))))
+        .map(|(m, id, why)| format!("{m} {id} agrees now ({why}): take it off KNOWN_GAPS"))
+        .collect();
+    assert!(
+        unexpected.is_empty() && stale.is_empty(),
+        "{} of {pairs} disagree ({} known):\n{}\n{}",
+        found.len(),
+        found.len() - unexpected.len(),
+        found.join("\n"),
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn doctor_rows_and_install_plans_agree_on_every_profile() {
+    let m = embedded().unwrap();
+    let mut all = Vec::new();
+    let mut pairs = 0;
+    for p in &m.profiles {
+        pairs += m.releases.projects.len();
+        all.extend(disagreements(&m, &p.id, &p.facts));
+    }
+    assert!(pairs >= 250, "only {pairs} pairs compared");
+    let machines: Vec<&str> = m.profiles.iter().map(|p| p.id.as_str()).collect();
+    check_agreement(all, &machines, pairs);
+}
+
+/// The same on a real CPU-only x86_64 Linux box with Python 3.11 (`mlcompat probe` on a Debian 12 VM,
+/// trimmed): a Python is known here, so the plan's Python stage counts too.
+#[test]
+fn doctor_rows_and_install_plans_agree_on_a_cpu_only_linux_box() {
+    let m = embedded().unwrap();
+    let found = disagreements(&m, "cpu-box", &cpu_box());
+    check_agreement(found, &["cpu-box"], m.releases.projects.len());
+}
+
+/// Whether Docker can give containers the NVIDIA GPU is decided once (`docker.nvidia_runtime`): the
+/// doctor's container row and the plan's container precondition read the same lookup, which counts
+/// the NVIDIA runtime under the names NVIDIA's tools register (`nvidia`, `nvidia-cdi`,
+/// `nvidia-legacy`) and nothing else.
+#[test]
+fn docker_nvidia_runtime_has_one_owner() {
+    use mlcompat::plan::{Installer, Request, Wanted};
+    let m = embedded().unwrap();
+    for (runtimes, registered) in [
+        ("[nvidia]", true),
+        ("[nvidia-cdi]", true),
+        ("[runc, nvidia-legacy]", true),
+        ("[runc]", false),
+        ("[my-nvidia-wrapper]", false),
+        ("[]", false),
+    ] {
+        let text = format!(
+            "schema: mlcompat.facts/1\n\
+             host: {{os: linux, arch: x86_64, glibc: '2.39'}}\n\
+             gpus: [{{vendor: nvidia, name: NVIDIA H100 80GB HBM3, compute_capability: '9.0'}}]\n\
+             nvidia: {{driver: 590.44.01, cuda_driver: '13.1'}}\n\
+             binaries: {{docker: {{path: /usr/bin/docker, version: 28.2.2}}}}\n\
+             docker: {{runtimes: {runtimes}}}\n"
+        );
+        let facts = mlcompat::facts::load::facts_from_text("docker.yaml", &text).unwrap();
+        let report = evaluate(&m, &facts);
+        let row = report
+            .rows
+            .iter()
+            .find(|r| r.id == "nvidia-container-toolkit")
+            .unwrap();
+        let doctor_says_missing = row.rule == "nvidia-container-toolkit-docker-no-runtime";
+        let request = Request {
+            wanted: vec![Wanted::parse("tensorrt-llm").unwrap()],
+            installer: Installer::Pip,
+        };
+        let plan = mlcompat::plan::plan(&m, &facts, &request);
+        assert_eq!(plan.resolved["tensorrt-llm"].method, "image", "{runtimes}");
+        let plan_says_missing = plan
+            .preconditions
+            .iter()
+            .any(|p| p.kind == "container-runtime");
+        assert_eq!(doctor_says_missing, !registered, "{runtimes}: doctor");
+        assert_eq!(plan_says_missing, !registered, "{runtimes}: install-plan");
+    }
+}

@@ -460,7 +460,9 @@ impl FactKey {
                     "Docker not inspected: {}",
                     facts.why_unknown("docker")
                 )),
-                Some(d) => Lookup::Known(Value::Bool(d.runtimes.iter().any(|r| r == "nvidia"))),
+                Some(d) => {
+                    Lookup::Known(Value::Bool(d.runtimes.iter().any(|r| is_nvidia_runtime(r))))
+                }
             },
             // Set only where detected: a native Linux box, a Mac or a profile is not WSL.
             FactKey::Wsl => Lookup::Known(Value::Bool(facts.host.wsl.unwrap_or(false))),
@@ -482,6 +484,16 @@ impl FactKey {
             }
         }
     }
+}
+
+/// Whether a Docker runtime name is the NVIDIA Container Runtime: `nvidia` as `nvidia-ctk runtime
+/// configure` registers it (its `--nvidia-runtime-name` default), or one of its modes registered beside
+/// it, `nvidia-cdi` and `nvidia-legacy` (NVIDIA's GPU Operator docs: "When CDI is enabled (default), two
+/// runtime classes, nvidia-cdi and nvidia-legacy, become available. These two runtime classes are in
+/// addition to the default runtime class, nvidia."). The one place that decides it: the rules read it
+/// through [`FactKey::DockerNvidiaRuntime`], and so does `install-plan`.
+pub fn is_nvidia_runtime(name: &str) -> bool {
+    matches!(name, "nvidia" | "nvidia-cdi" | "nvidia-legacy")
 }
 
 fn known_text(value: Option<String>) -> Lookup {

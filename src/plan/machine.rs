@@ -3,6 +3,7 @@
 //! plan says what it could not check.
 
 use crate::facts::arch::{parse_target, runs_on, ArchTarget};
+use crate::facts::keys::{FactKey, Lookup, Value};
 use crate::facts::{Arch, Facts, Os, Vendor};
 use crate::matrix::releases::{Accelerator, Platform};
 use crate::version::{PyVersion, ToolVersion};
@@ -96,10 +97,11 @@ impl Target {
             nvcc: facts.cuda.as_ref().and_then(|c| c.toolkit.clone()),
             cores: host.cpu_cores,
             memory_gb: host.memory_gb,
-            docker_nvidia: facts
-                .docker
-                .as_ref()
-                .map(|d| d.runtimes.iter().any(|r| r.contains("nvidia"))),
+            // The same lookup the rules read (`docker.nvidia_runtime`), so doctor and the plan agree.
+            docker_nvidia: match FactKey::DockerNvidiaRuntime.lookup(facts) {
+                Lookup::Known(Value::Bool(b)) => Some(b),
+                _ => None,
+            },
             packages: python.map(|p| p.packages.clone()),
         }
     }

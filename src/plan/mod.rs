@@ -220,16 +220,35 @@ pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
     }
     let strict = Solver::new(releases, &target, Mode::Strict, &pins);
     let relaxed = Solver::new(releases, &target, Mode::Relaxed, &pins);
-    let found_strict = strict.solve(&ids);
-    let solution = found_strict.clone().or_else(|| relaxed.solve(&ids));
+    let found_relaxed = relaxed.solve(&ids);
+    let (found_strict, cpu_now) = prefer_gpu(strict.solve(&ids), &found_relaxed, &ids, &target);
+    let solution = found_strict.clone().or_else(|| found_relaxed.clone());
     match solution {
         Some(choices) => {
             plan.possible = true;
             fill(&mut plan, &choices, &target, matrix, request);
             if found_strict.is_some() {
-                if let Some(better) = relaxed.solve(&ids) {
-                    upgrade_hint(&mut plan, &choices, &better, &target, releases);
+                if let Some(better) = &found_relaxed {
+                    upgrade_hint(&mut plan, &choices, better, &target, releases);
                 }
+            }
+            if let Some(cpu) = cpu_now {
+                plan.alternatives.push(Alternative {
+                    ids: ids.clone(),
+                    text: format!(
+                        "without changing this machine, on its CPU instead of its GPU: {}",
+                        cpu.iter()
+                            .filter(|c| ids.contains(&c.project.id))
+                            .map(|c| format!(
+                                "{} {} ({})",
+                                c.project.id,
+                                shown_version(c.release),
+                                c.build.variant
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
             }
             also_fits(&mut plan, &choices, &target, releases, &pins);
         }
@@ -264,6 +283,40 @@ fn fill(plan: &mut Plan, choices: &[Choice], target: &Target, matrix: &Matrix, r
     plan.preconditions = made.preconditions;
     plan.steps = made.steps;
     plan.notes = made.notes;
+}
+
+/// How well the builds chosen for what was asked use this machine: the worst accelerator rank among
+/// them (0 its GPU, 1 a generic GPU path, 2 the CPU).
+fn side_rank(choices: &[Choice], ids: &[String], target: &Target) -> u8 {
+    choices
+        .iter()
+        .filter(|c| ids.contains(&c.project.id))
+        .map(|c| {
+            target
+                .accelerator_rank(target.accelerator_of(c.build))
+                .unwrap_or(9)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The machine as it is wins over a change to it, unless it only runs what was asked on its CPU where
+/// a driver, Python or macOS change would run it on its GPU: then the change is the plan, and the
+/// CPU set is returned to be offered as the alternative.
+fn prefer_gpu<'m>(
+    strict: Option<Vec<Choice<'m>>>,
+    relaxed: &Option<Vec<Choice<'m>>>,
+    ids: &[String],
+    target: &Target,
+) -> (Option<Vec<Choice<'m>>>, Option<Vec<Choice<'m>>>) {
+    match (strict, relaxed) {
+        (Some(now), Some(after))
+            if side_rank(after, ids, target) < side_rank(&now, ids, target) =>
+        {
+            (None, Some(now))
+        }
+        (now, _) => (now, None),
+    }
 }
 
 /// When the machine as it is gets older releases than a driver or Python change would: say what the
@@ -342,6 +395,8 @@ fn also_fits(
             .find(|(r, b)| {
                 b.method == Method::Image
                     && c.build.method != Method::Image
+                    // The same side of the machine: a CPU image is no alternative to a GPU wheel.
+                    && target.accelerator_of(b) == target.accelerator_of(c.build)
                     && resolve::fit(b, c.project, r, target, Mode::Strict, releases).is_ok()
             });
         if let Some((r, b)) = other {
@@ -542,10 +597,10 @@ fn plan_without_alternatives(matrix: &Matrix, facts: &Facts, request: &Request) 
     let ids: Vec<String> = request.wanted.iter().map(|w| w.id.clone()).collect();
     let pins = BTreeMap::new();
     let mut plan = Plan::blank(facts, &target, request, &matrix.releases.checked);
-    let found = Solver::new(&matrix.releases, &target, Mode::Strict, &pins)
-        .solve(&ids)
-        .or_else(|| Solver::new(&matrix.releases, &target, Mode::Relaxed, &pins).solve(&ids));
-    if let Some(choices) = found {
+    let relaxed = Solver::new(&matrix.releases, &target, Mode::Relaxed, &pins).solve(&ids);
+    let strict = Solver::new(&matrix.releases, &target, Mode::Strict, &pins).solve(&ids);
+    let (strict, _) = prefer_gpu(strict, &relaxed, &ids, &target);
+    if let Some(choices) = strict.or(relaxed) {
         plan.possible = true;
         fill(&mut plan, &choices, &target, matrix, request);
     }

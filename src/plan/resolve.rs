@@ -115,8 +115,12 @@ impl<'m> Solver<'m> {
             {
                 kept.entry(c.project.id.clone()).or_insert(exact);
             }
-            // The same way of installing (a wheel stays a wheel): only which build of it may change.
-            methods.insert(c.project.id.clone(), c.build.method);
+            // The same way of installing (a wheel stays a wheel) on the same side of the machine (a
+            // GPU build does not become a CPU one): only which build of it may change.
+            methods.insert(
+                c.project.id.clone(),
+                (c.build.method, self.target.accelerator_of(c.build)),
+            );
         }
         let all: Vec<String> = first.iter().map(|c| c.project.id.clone()).collect();
         Some(self.search(&all, false, &kept, &methods).unwrap_or(first))
@@ -127,7 +131,7 @@ impl<'m> Solver<'m> {
         ids: &[String],
         dependents_first: bool,
         pins: &BTreeMap<String, pep440_rs::VersionSpecifiers>,
-        methods: &BTreeMap<String, Method>,
+        methods: &BTreeMap<String, (Method, Accelerator)>,
     ) -> Option<Vec<Choice<'m>>> {
         let mut order: Vec<String> = ids.to_vec();
         order.sort_by_key(|id| {
@@ -148,7 +152,7 @@ impl<'m> Solver<'m> {
         pending: &[String],
         chosen: &mut Vec<Choice<'m>>,
         pins: &BTreeMap<String, pep440_rs::VersionSpecifiers>,
-        methods: &BTreeMap<String, Method>,
+        methods: &BTreeMap<String, (Method, Accelerator)>,
     ) -> bool {
         let Some((first, rest)) = pending.split_first() else {
             return true;
@@ -175,7 +179,9 @@ impl<'m> Solver<'m> {
                     continue;
                 }
             }
-            if methods.get(first).is_some_and(|m| *m != build.method) {
+            if methods.get(first).is_some_and(|(method, accelerator)| {
+                *method != build.method || *accelerator != self.target.accelerator_of(build)
+            }) {
                 continue;
             }
             if !constraints.iter().all(|p| satisfies(p, release, build)) {

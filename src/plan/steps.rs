@@ -52,7 +52,7 @@ pub(crate) fn make(
         .filter(|w| !w.is_empty());
     preconditions(&ordered, target, releases, &python_ok, &mut made);
     installs(&ordered, target, installer, &mut made);
-    check(&ordered, matrix, &mut made);
+    check(&ordered, matrix, target, &mut made);
     notes(&ordered, &mut made);
     made
 }
@@ -278,7 +278,7 @@ fn preconditions(
             "https://pytorch.org/docs/stable/cpp_extension.html — extensions are compiled with the CUDA toolkit found at CUDA_HOME, whose major version must match torch.version.cuda".into(),
         );
     }
-    let images = ordered.iter().any(|c| c.build.method == Method::Image);
+    let images = ordered.iter().any(|c| gpu_container(c, target));
     if images && target.docker_nvidia == Some(false) && !target.wsl {
         push_pre(
             made,
@@ -568,13 +568,18 @@ fn other_step(c: &Choice, target: &Target) -> Step {
     }
 }
 
+/// A container that uses the NVIDIA GPU: it needs Docker's NVIDIA runtime (a CPU image does not).
+fn gpu_container(c: &Choice, target: &Target) -> bool {
+    c.build.method == Method::Image && target.accelerator_of(c.build) == Accelerator::Cuda
+}
+
 /// The check afterwards: doctor imports what was installed and judges it against this GPU.
-fn check(ordered: &[&Choice], matrix: &Matrix, made: &mut Made) {
+fn check(ordered: &[&Choice], matrix: &Matrix, target: &Target, made: &mut Made) {
     let mut ids: Vec<String> = Vec::new();
     let mut images = false;
     for c in ordered.iter().rev() {
         if c.build.method == Method::Image {
-            images = true;
+            images |= gpu_container(c, target);
             continue;
         }
         let detectable = matrix.software.iter().any(|s| {
