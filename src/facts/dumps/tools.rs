@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::facts::{Arch, Binary, CudaToolkit, Facts};
+use crate::facts::{Arch, Binary, CudaToolkit, Facts, Gpu, Vendor};
 
 /// Where a program's path would be: a pasted `--version` does not say.
 const NO_PATH: &str = "(not in the paste)";
@@ -35,7 +35,11 @@ pub(super) fn read_nvcc(text: &str, facts: &mut Facts) {
 fn llama_build(text: &str) -> Option<(Option<&str>, Option<&str>)> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     for (i, l) in lines.iter().enumerate() {
-        if let Some(rest) = l.strip_prefix("build: ") {
+        // `build: …` opens a log line, after a timestamp and level (`0.00.000.321 I build: …`) in newer ones.
+        let build = l
+            .find("build: ")
+            .filter(|&i| i == 0 || l[..i].ends_with(' '));
+        if let Some(rest) = build.map(|i| &l[i + 7..]) {
             if let (Some(n), true) = (build_number(rest), rest.contains(" with ")) {
                 return Some((Some(n), build_target(rest)));
             }
@@ -65,6 +69,49 @@ pub(super) fn read_llama(text: &str, facts: &mut Facts) {
         target: target.map(str::to_string),
     };
     facts.binaries = Some(BTreeMap::from([("llama-cli".to_string(), binary)]));
+    let gpus = ggml_devices(text);
+    if !gpus.is_empty() {
+        facts.gpus = Some(gpus);
+    }
+}
+
+/// The devices ggml's CUDA backend lists: `found 1 CUDA devices:` then `  Device 0: Tesla V100-PCIE-16GB,
+/// compute capability 7.0, VMM: yes` (a ROCm build says `ROCm devices` and gives a gfx target instead).
+fn ggml_devices(text: &str) -> Vec<Gpu> {
+    let mut vendor = None;
+    let mut gpus = Vec::new();
+    for l in text.lines() {
+        let t = l.trim();
+        if let Some(rest) = t.strip_prefix("ggml_cuda_init: found ") {
+            vendor = if rest.contains(" CUDA devices") {
+                Some(Vendor::Nvidia)
+            } else if rest.contains(" ROCm devices") {
+                Some(Vendor::Amd)
+            } else {
+                None
+            };
+            continue;
+        }
+        let (Some(vendor), Some(rest)) = (vendor, t.strip_prefix("Device ")) else {
+            continue;
+        };
+        let Some((_, rest)) = rest.split_once(": ") else {
+            continue;
+        };
+        let mut parts = rest.split(", ");
+        let Some(name) = parts.next().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let mut g = Gpu::new(vendor, name);
+        g.source = Some("llama.cpp (ggml_cuda_init)".into());
+        if vendor == Vendor::Nvidia {
+            g.compute_capability = parts
+                .find_map(|p| p.strip_prefix("compute capability "))
+                .and_then(|cc| cc.parse().ok());
+        }
+        gpus.push(g);
+    }
+    gpus
 }
 
 fn build_number(s: &str) -> Option<&str> {
