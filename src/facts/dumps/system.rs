@@ -77,10 +77,8 @@ pub(super) fn read_rocminfo(text: &str, facts: &mut Facts) {
                 g.source = Some("rocminfo".into());
                 gpus.push(g);
             }
-            Some("CPU") => {
-                if facts.host.cpu_model.is_none() {
-                    facts.host.cpu_model = a.marketing.or(a.name).map(str::to_string);
-                }
+            Some("CPU") if facts.host.cpu_model.is_none() => {
+                facts.host.cpu_model = a.marketing.or(a.name).map(str::to_string);
             }
             _ => {}
         }
