@@ -25,7 +25,8 @@ pub(crate) fn read_facts_file(matrix: &Matrix, path: &Path) -> Result<Facts, Inp
     let name = path.display().to_string();
     match facts_from_dump(&text, &file_stem(path), &known) {
         Some(facts) => Ok(facts),
-        None if looks_like_facts(&text) => facts_from_text(&name, &text),
+        // An empty file is told so by the facts reader.
+        None if text.trim().is_empty() || looks_like_facts(&text) => facts_from_text(&name, &text),
         None => Err(InputError::file(
             &name,
             format!(
