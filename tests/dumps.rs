@@ -418,7 +418,9 @@ fn expected_kinds(dir: &str, name: &str) -> Vec<DumpKind> {
         "dumps/nvidia-smi" => vec![DumpKind::NvidiaSmi],
         "dumps/nvidia-smi-q" => vec![DumpKind::NvidiaSmiQuery],
         "dumps/rocminfo" => vec![DumpKind::Rocminfo],
+        "dumps/pip" if name.contains("freeze") => vec![DumpKind::PipFreeze],
         "dumps/pip" => vec![DumpKind::PipList],
+        "dumps/rocm-smi" => vec![DumpKind::RocmSmi],
         "dumps/conda" => vec![DumpKind::CondaList],
         "dumps/apple" => vec![DumpKind::SystemProfiler],
         "nvcc" => vec![DumpKind::Nvcc],
@@ -444,6 +446,7 @@ fn every_recorded_dump_of_every_format_is_recognized() {
         "dumps/nvidia-smi",
         "dumps/nvidia-smi-q",
         "dumps/rocminfo",
+        "dumps/rocm-smi",
         "dumps/pip",
         "dumps/conda",
         "dumps/apple",
@@ -580,6 +583,32 @@ fn amd_apple_and_the_host() {
     );
     assert!(f.gpus.is_none(), "the CPU agent is no GPU");
 
+    // rocm-smi without `--showproductname`: GPUs by index, their model not shown; tabs or spaces.
+    for (file, count) in [
+        ("dumps/rocm-smi/rocm-smi-lib-77-rocm-smi-a-HEAD.txt", 1),
+        (
+            "dumps/rocm-smi/rocm-2410-rocm-smi-a-tabs-raphael-HEAD.txt",
+            1,
+        ),
+        ("dumps/rocm-smi/roc-smi-90-concise-vega10.txt", 1),
+    ] {
+        let f = facts(file);
+        let gpus = f.gpus.as_ref().expect("gpus");
+        assert_eq!(gpus.len(), count, "{file}");
+        assert_eq!(gpus[0].vendor, Vendor::Amd, "{file}");
+        assert!(gpus[0].name.contains("not shown"), "{file}");
+    }
+    // rocminfo's named GPU replaces rocm-smi's unnamed one.
+    let text = format!(
+        "{}
+```
+{}",
+        read("dumps/rocm-smi/roc-smi-90-concise-vega10.txt"),
+        read("dumps/rocminfo/ds4-475-gfx1151-gpu-agent-PARTIAL.txt")
+    );
+    let f = with_known_gpus(|known| facts_from_dump(&text, "box", known)).expect("dump");
+    assert_eq!(gpu_names(&f), ["AMD Radeon 8060S Graphics (gfx1151)"]);
+
     let f = facts("apple/system_profiler-SPHardwareDataType-m1-air-PARTIAL.txt");
     assert_eq!(f.host.os, Some(Os::Macos));
     assert_eq!(f.host.cpu_cores, Some(8));
@@ -674,6 +703,13 @@ fn package_lists() {
         Some("4.7.2")
     );
     assert_eq!(f.python.as_ref().expect("python").packages.len(), 19);
+    // `pip freeze` in a fence, after its prompt, with the author's "..." at the end.
+    let f = facts("dumps/pip/abci-examples-pip-freeze-fenced-with-ellipsis.txt");
+    assert_eq!(f.python.as_ref().expect("python").packages.len(), 7);
+    assert_eq!(
+        package(&f, "argon2-cffi-bindings").as_deref(),
+        Some("21.2.0")
+    );
     // `conda list | grep pytorch`: conda's pytorch is torch; `cpuonly` is no Python package.
     let f = facts("dumps/conda/pytorch-data-315-conda-list-grep-pytorch-cpu.txt");
     assert_eq!(package(&f, "torch").as_deref(), Some("1.11.0"));

@@ -90,8 +90,15 @@ pub const RECOGNIZED: &str = "torch collect_env, vllm collect-env, python -m sgl
 nvidia-smi -q, pip list, pip freeze, uv pip list, conda list, nvcc --version, llama-cli --version, ollama \
 --version, system_profiler SPHardwareDataType, rocminfo, rocm-smi, uname -a, /etc/os-release";
 
-/// The name a header gives an NVIDIA GPU that a dump shows exists (nvidia-smi's header) without its model.
+/// The name given to a GPU that a dump shows exists without naming its model: nvidia-smi's header without
+/// its rows, rocm-smi's temperatures and clocks.
 pub const UNNAMED_NVIDIA_GPU: &str = "NVIDIA GPU (model not shown)";
+pub const UNNAMED_AMD_GPU: &str = "AMD GPU (model not shown)";
+
+fn unnamed(gpus: &[Gpu]) -> bool {
+    gpus.iter()
+        .all(|g| g.name == UNNAMED_NVIDIA_GPU || g.name == UNNAMED_AMD_GPU)
+}
 
 /// The kinds found in one piece of a paste; `vllm` when vLLM's logger line is anywhere in it.
 fn kinds_in(piece: &paste::Piece, vllm: bool) -> Vec<DumpKind> {
@@ -310,7 +317,6 @@ fn merge_map<V>(into: &mut Option<BTreeMap<String, V>>, from: Option<BTreeMap<St
 /// any named one.
 fn merge_gpus(into: &mut Option<Vec<Gpu>>, from: Option<Vec<Gpu>>) {
     let Some(mut from) = from else { return };
-    let unnamed = |gpus: &[Gpu]| gpus.iter().all(|g| g.name == UNNAMED_NVIDIA_GPU);
     let Some(have) = into.as_mut() else {
         *into = Some(from);
         return;

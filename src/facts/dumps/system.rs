@@ -98,33 +98,62 @@ pub(super) fn is_rocm_smi(text: &str) -> bool {
     })
 }
 
-/// `GPU[0]  : Card series:  …` (`--showproductname`) names the GPUs, `Driver version: 6.8.5` the driver.
+/// The GPUs rocm-smi lists: by `GPU[0] : Card series: …` (`--showproductname`) where it names them, else
+/// by index (`GPU[0] : …` lines, or the rows of its concise table) as AMD GPUs whose model is not shown.
 pub(super) fn read_rocm_smi(text: &str, facts: &mut Facts) {
-    let mut gpus: Vec<(String, String)> = Vec::new();
+    let mut gpus: Vec<(String, Option<String>)> = Vec::new();
+    let mut concise = false;
     for l in text.lines() {
         let t = l.trim();
+        if t.starts_with('=') {
+            concise = false;
+            continue;
+        }
+        let words: Vec<&str> = t.split_whitespace().collect();
+        if words.first() == Some(&"GPU") && words.get(1).is_some_and(|w| w.starts_with("Temp")) {
+            concise = true;
+            continue;
+        }
+        if concise {
+            if let Some(index) = words
+                .first()
+                .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            {
+                if !gpus.iter().any(|(i, _)| i == index) {
+                    gpus.push((index.to_string(), None));
+                }
+            }
+            continue;
+        }
         let Some(rest) = t.strip_prefix("GPU[") else {
             continue;
         };
         let Some((index, rest)) = rest.split_once(']') else {
             continue;
         };
-        let Some((key, value)) = rest.trim_start_matches([' ', '\t', ':']).split_once(':') else {
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
             continue;
-        };
-        let (key, value) = (key.trim(), value.trim());
-        if matches!(key, "Card series" | "Card Series")
-            && !value.is_empty()
-            && !gpus.iter().any(|(i, _)| i == index)
-        {
-            gpus.push((index.to_string(), value.to_string()));
+        }
+        let series = rest
+            .trim_start_matches([' ', '\t', ':'])
+            .split_once(':')
+            .filter(|(k, v)| {
+                matches!(k.trim(), "Card series" | "Card Series") && !v.trim().is_empty()
+            })
+            .map(|(_, v)| v.trim().to_string());
+        match gpus.iter_mut().find(|(i, _)| i == index) {
+            Some((_, name)) => *name = name.take().or(series),
+            None => gpus.push((index.to_string(), series)),
         }
     }
     if !gpus.is_empty() {
         facts.gpus = Some(
             gpus.into_iter()
                 .map(|(_, name)| {
-                    let mut g = Gpu::new(Vendor::Amd, name);
+                    let mut g = Gpu::new(
+                        Vendor::Amd,
+                        name.unwrap_or_else(|| super::UNNAMED_AMD_GPU.into()),
+                    );
                     g.source = Some("rocm-smi".into());
                     g
                 })
