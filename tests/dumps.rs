@@ -1,6 +1,8 @@
-//! Bug-report dumps as facts: every recorded `collect_env`, `vllm collect-env` and `nvidia-smi` output in
-//! tests/fixtures (sources in tests/fixtures/SOURCES.md) is read, and what each says becomes exactly these
-//! facts — nothing it does not say.
+//! Bug-report dumps as facts: every recorded `collect_env`, `vllm collect-env`, `sglang.check_env`,
+//! `nvidia-smi` (table, header, `-q`), package list, tool version, `system_profiler`, `rocminfo`/`rocm-smi`,
+//! `uname -a` and `/etc/os-release` output in tests/fixtures (sources in tests/fixtures/SOURCES.md) is read,
+//! alone, as pasted in an issue, and several together; what each says becomes exactly these facts —
+//! nothing it does not say. Text that is none of them is one clear line.
 
 mod common;
 

@@ -297,7 +297,7 @@ pub(super) fn read(text: &str, facts: &mut Facts) {
     // ROCm and Apple builds.
     let gpu_block = f.block("GPU models and configuration");
     let mut gpus: Vec<Gpu> = Vec::new();
-    for line in &gpu_block {
+    for line in gpu_block.iter().take(super::MAX_GPUS) {
         if let Some(rest) = line.strip_prefix("GPU ") {
             if let Some((index, name)) = rest.split_once(':') {
                 if index.trim().bytes().all(|b| b.is_ascii_digit()) && !name.trim().is_empty() {
@@ -388,6 +388,9 @@ fn read_cpu(f: &Fields, text: &str, facts: &mut Facts) {
         if let Some((k, v)) = line.split_once(':') {
             if k.trim() == "Model name" && !v.trim().is_empty() && !models.contains(&v.trim()) {
                 models.push(v.trim());
+                if models.len() >= 8 {
+                    break;
+                }
             }
         }
     }
@@ -423,6 +426,10 @@ fn cudnn_version(text: &str) -> Option<ToolVersion> {
         if let Some((_, v)) = part.rsplit_once("/libcudnn.so.") {
             if v.parse::<ToolVersion>().is_ok() && !found.iter().any(|f| f == v) {
                 found.push(v.to_string());
+                if found.len() > 1 {
+                    // Two versions: ambiguous, whatever else follows.
+                    return None;
+                }
             }
         }
     }
@@ -460,6 +467,10 @@ fn capabilities_in_warnings(text: &str) -> Vec<(String, ToolVersion)> {
         if let Some((name, cc)) = found.filter(|(n, _)| !n.is_empty()) {
             if !out.iter().any(|(n, _)| *n == name) {
                 out.push((name, cc));
+                // One warning per GPU model; a paste with more is not a machine's.
+                if out.len() >= 64 {
+                    break;
+                }
             }
         }
     }
@@ -471,16 +482,25 @@ fn torch_warnings(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let starts = line.starts_with("Found GPU") || line.contains(" with CUDA capability sm_");
-        if starts {
+        let starts =
+            |l: &str| l.starts_with("Found GPU") || l.contains(" with CUDA capability sm_");
+        if starts(line) {
             let mut warning = vec![*line];
-            for next in &lines[i + 1..] {
-                if next.is_empty() || next.starts_with("warnings.warn") || next.starts_with("==") {
+            // PyTorch's warnings run a few lines; a paste's run of them is not one warning.
+            for next in lines[i + 1..].iter().take(8) {
+                if next.is_empty()
+                    || next.starts_with("warnings.warn")
+                    || next.starts_with("==")
+                    || starts(next)
+                {
                     break;
                 }
                 warning.push(next);
             }
             out.push(warning.join(" "));
+            if out.len() >= 64 {
+                break;
+            }
         }
     }
     out

@@ -79,7 +79,7 @@ impl DumpKind {
             DumpKind::PipFreeze => "pip freeze",
             DumpKind::CondaList => "conda list",
             DumpKind::Nvcc => "nvcc --version",
-            DumpKind::LlamaCpp => "llama.cpp --version",
+            DumpKind::LlamaCpp => "llama.cpp",
             DumpKind::Ollama => "ollama --version",
         }
     }
@@ -234,8 +234,14 @@ fn settle_failures(facts: &mut Facts, kinds: &[DumpKind]) {
     }
 }
 
+/// More GPUs than any machine has: a hostile paste's lists are cut here, before GPUs are matched by name.
+pub(super) const MAX_GPUS: usize = 1024;
+
 /// Fills what `into` does not know from `from`; GPUs by [`merge_gpus`].
-fn merge(into: &mut Facts, from: Facts) {
+fn merge(into: &mut Facts, mut from: Facts) {
+    if let Some(gpus) = from.gpus.as_mut() {
+        gpus.truncate(MAX_GPUS);
+    }
     let h = &mut into.host;
     let f = from.host;
     h.os = h.os.or(f.os);

@@ -139,7 +139,10 @@ fn read_gpu_line(key: &str, value: &str, cuda: bool, gpus: &mut Vec<Gpu>) {
             let Some(vendor) = vendor_of(value, cuda) else {
                 return;
             };
-            for _ in &indices {
+            for _ in indices
+                .iter()
+                .take(super::MAX_GPUS.saturating_sub(gpus.len()))
+            {
                 let mut g = Gpu::new(vendor, value);
                 g.source = Some("sglang check_env (PyTorch)".into());
                 gpus.push(g);

@@ -130,7 +130,8 @@ pub fn parse_table(text: &str) -> SmiTable {
                         let total = cell.split('/').nth(1)?.trim().trim_end_matches("MiB");
                         total.trim().parse::<u64>().ok()
                     });
-                    if name.chars().any(char::is_alphabetic) {
+                    // No machine has more; a hostile paste stops here.
+                    if name.chars().any(char::is_alphabetic) && table.gpus.len() < 1024 {
                         table.gpus.push((name, memory));
                     }
                 }
