@@ -162,10 +162,11 @@ pub fn detect(text: &str) -> Vec<DumpKind> {
 /// `known_gpus` are the reference profiles' GPUs, whose figures complete a GPU of exactly the same name.
 pub fn facts_from_dump(text: &str, name: &str, known_gpus: &[(&str, &Gpu)]) -> Option<Facts> {
     let vllm = collect_env::vllm_logged(text);
-    let mut found: Vec<(DumpKind, String)> = Vec::new();
-    for piece in paste::pieces(text) {
-        for kind in kinds_in(&piece, vllm) {
-            found.push((kind, piece.text.clone()));
+    let pieces = paste::pieces(text);
+    let mut found: Vec<(DumpKind, &str)> = Vec::new();
+    for piece in &pieces {
+        for kind in kinds_in(piece, vllm) {
+            found.push((kind, piece.text.as_str()));
         }
     }
     if found.is_empty() {

@@ -47,7 +47,12 @@ pub(super) fn pieces(text: &str) -> Vec<Piece> {
             continue;
         }
         if starts_dump(t) {
-            flush(&mut current, &mut command, &mut out);
+            if current.iter().all(|l| l.trim().is_empty()) {
+                // Nothing since the prompt: its command is this dump's.
+                current.clear();
+            } else {
+                flush(&mut current, &mut command, &mut out);
+            }
         } else if t.starts_with("| NVIDIA-SMI") {
             // The table starts at the rule above this line (and its timestamp above that).
             let mut keep = 0;
@@ -216,6 +221,8 @@ mod tests {
         let p = pieces("Collecting environment information...\nx\n+--+\n| NVIDIA-SMI 1 |\n");
         assert_eq!(p.len(), 2);
         assert!(p[1].text.starts_with("+--+"));
+        let p = pieces("$ conda list\n# packages in environment at /x:\n");
+        assert_eq!(p[0].command.as_deref(), Some("conda list"));
         assert_eq!(clean("\u{1b}[32mOK\u{1b}[0m \u{1b}]0;t\u{7}x"), "OK x");
     }
 }
