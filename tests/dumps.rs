@@ -681,6 +681,22 @@ fn gb10_pastes_from_issues() {
         s(&f.nvidia.as_ref().expect("nvidia").driver).as_deref(),
         Some("580.126.09")
     );
+    // PyTorch's warning printed before "Collecting environment information..." (the order `vllm
+    // collect-env` prints them in when torch warns on import) still states the GB10's capability.
+    let dump = read("collect-env/vllm-28110-gb10-dgx-spark-torch2.9-cu129-HEAD.txt");
+    let (head, rest) = dump
+        .split_once("==============================")
+        .expect("sections");
+    let (collecting, warning) = head.split_once('\n').expect("two parts");
+    let text = format!("{warning}{collecting}\n=============================={rest}");
+    let f = with_known_gpus(|known| facts_from_dump(&text, "box", known)).expect("dump");
+    assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
+    assert!(f.import_warnings["torch"][0].contains("(8.0) - (12.0)"));
+    assert_eq!(
+        s(&f.torch.as_ref().expect("torch").device_capability).as_deref(),
+        Some("12.1")
+    );
     // A piece that starts at "Python version:" is still collect_env's.
     let f = facts("dumps/collect-env/pytorch-48145-tail-from-python-version-macos-x86_64.txt");
     assert_eq!(package(&f, "torch").as_deref(), Some("1.8.0.dev20201117"));

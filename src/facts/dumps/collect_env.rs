@@ -380,6 +380,28 @@ pub(super) fn read(text: &str, facts: &mut Facts) {
     }
 }
 
+/// PyTorch's warnings about the GPU wherever they are in the paste: printed when torch is imported, they
+/// may come before the dump starts ("Collecting environment information..." opens a piece of its own).
+/// GPUs they name with a capability, as their own facts, and the warnings as `import torch` printed them.
+pub(super) fn read_torch_warnings(paste: &str, facts: &mut Facts) {
+    let gpus: Vec<Gpu> = capabilities_in_warnings(paste)
+        .into_iter()
+        .map(|(name, cc)| {
+            let mut g = Gpu::new(Vendor::Nvidia, name);
+            g.compute_capability = Some(cc);
+            g.source = Some("PyTorch warning".into());
+            g
+        })
+        .collect();
+    if !gpus.is_empty() {
+        facts.gpus = Some(gpus);
+    }
+    let warnings = torch_warnings(paste);
+    if !warnings.is_empty() {
+        facts.import_warnings.insert("torch".into(), warnings);
+    }
+}
+
 /// The CPU: lscpu's `Model name:` and `CPU(s):` on Linux, the line under the CPU heading on macOS, `Name:`
 /// on Windows.
 fn read_cpu(f: &Fields, text: &str, facts: &mut Facts) {

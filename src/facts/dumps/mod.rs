@@ -183,6 +183,20 @@ pub fn facts_from_dump(text: &str, name: &str, known_gpus: &[(&str, &Gpu)]) -> O
         read(*kind, piece, &mut one);
         merge(&mut facts, one);
     }
+    // Last, PyTorch's warnings from anywhere in the paste: a capability for a GPU already named, or the
+    // GPU itself when no dump named one.
+    let mut warned = Facts::default();
+    collect_env::read_torch_warnings(text, &mut warned);
+    merge(&mut facts, warned);
+    if let (Some(t), Some(g)) = (
+        facts.torch.as_mut(),
+        facts.gpus.as_ref().and_then(|g| g.first()),
+    ) {
+        t.device_capability = t
+            .device_capability
+            .take()
+            .or_else(|| g.compute_capability.clone());
+    }
     let mut kinds: Vec<DumpKind> = found.iter().map(|(k, _)| *k).collect();
     kinds.dedup();
     settle_failures(&mut facts, &kinds);
