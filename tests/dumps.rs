@@ -721,6 +721,10 @@ fn package_lists() {
         Some("4.7.2")
     );
     assert_eq!(f.python.as_ref().expect("python").packages.len(), 19);
+    // `uv pip list` prints pip's table; rows elided with "..." are skipped.
+    let f = facts("dumps/pip/uv-pip-list-rocm-torch2.9-elided.txt");
+    assert_eq!(f.python.as_ref().expect("python").packages.len(), 4);
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.9.0+git44352d7"));
     // `pip freeze` in a fence, after its prompt, with the author's "..." at the end.
     let f = facts("dumps/pip/abci-examples-pip-freeze-fenced-with-ellipsis.txt");
     assert_eq!(f.python.as_ref().expect("python").packages.len(), 7);
