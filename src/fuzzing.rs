@@ -54,6 +54,27 @@ pub fn facts(text: &str) {
     let _ = out.flush();
 }
 
+/// A pasted text read as dumps (every reader, on every piece it recognizes); facts that come out are
+/// evaluated and rendered like a facts file's. Reading twice gives the same facts.
+pub fn dumps(text: &str) {
+    let _ = crate::facts::dumps::detect(text);
+    let Some(matrix) = embedded() else { return };
+    let Some(mut facts) = crate::facts::dumps::facts_from_dump(text, "fuzz") else {
+        return;
+    };
+    crate::matrix::complete::complete(matrix, &mut facts);
+    let report = crate::eval::evaluate(matrix, &facts);
+    let style = crate::render::Style {
+        color: true,
+        ascii: false,
+    };
+    let mut out =
+        crate::terminal::SafeWriter::new(Vec::new(), crate::terminal::style_sequences(style));
+    let _ = crate::render::doctor_text(&report, style, &mut out);
+    let _ = crate::render::doctor_json(&report, &mut out);
+    let _ = out.flush();
+}
+
 /// PEP 440 and tool versions, and GPU architecture names.
 pub fn versions(text: &str) {
     let (Ok(a), Ok(b)) = ("12.1".parse::<ToolVersion>(), "8.0".parse::<ToolVersion>()) else {
@@ -90,8 +111,9 @@ pub fn tool_output(text: &str) {
     for name in ["ollama", "llama-cli", "docker", "nvidia-ctk", "conda", "uv"] {
         let _ = binaries::parse_version(name, text);
     }
-    let _ = crate::probe::smi::parse_table(text);
-    let _ = crate::probe::smi::parse_query(text);
+    let _ = crate::facts::dumps::smi::parse_table(text);
+    let _ = crate::facts::dumps::smi::parse_query(text);
+    let _ = crate::facts::dumps::smi::parse_log(text);
     let _ = binaries::parse_build_target(text);
     let _ = binaries::parse_header_arch(text.as_bytes(), "aarch64");
     let _ = binaries::parse_daemon_json(text);

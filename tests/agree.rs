@@ -368,13 +368,11 @@ fn cpu_box() -> mlcompat::facts::Facts {
 /// off the list) or when any pair not listed disagrees. All are ROCm routes on an AMD APU: the release
 /// data has no ROCm build for them yet, and the resolver cannot check an AMD GPU's gfx target (the
 /// facts carry none), so a build could not be limited to the GPUs it has code for.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    (
-        "strix-halo",
-        "xformers",
-        "xFormers' ROCm wheels and the gfx targets they carry were not read",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
+    "strix-halo",
+    "xformers",
+    "xFormers' ROCm wheels and the gfx targets they carry were not read",
+)];
 
 fn check_agreement(found: Vec<String>, machines: &[&str], pairs: usize) {
     let known = |line: &str| {

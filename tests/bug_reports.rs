@@ -104,9 +104,14 @@ fn misses(m: &mlcompat::matrix::Matrix, o: &Outcome) -> Vec<String> {
         let want = yaml_text(want);
         match found {
             Lookup::Known(v) if same(&want, &v) => {}
-            Lookup::Known(v) => out.push(format!("fact {key}: {} where the dump says {want}", show(&v))),
+            Lookup::Known(v) => out.push(format!(
+                "fact {key}: {} where the dump says {want}",
+                show(&v)
+            )),
             Lookup::Absent => out.push(format!("fact {key}: absent where the dump says {want}")),
-            Lookup::Unknown(why) => out.push(format!("fact {key}: unknown ({why}) where the dump says {want}")),
+            Lookup::Unknown(why) => out.push(format!(
+                "fact {key}: unknown ({why}) where the dump says {want}"
+            )),
         }
     }
     out
@@ -120,8 +125,17 @@ fn every_dump_reaches_the_threads_verdict() {
     let mut failures = Vec::new();
     let mut reached = 0;
     for o in &all {
-        assert!(o.url.starts_with("https://github.com/"), "{}: {}", o.file, o.url);
-        assert!(!o.outcome.trim().is_empty() && !(o.rows.is_empty() && o.facts.is_empty()), "{}: nothing asserted", o.file);
+        assert!(
+            o.url.starts_with("https://github.com/"),
+            "{}: {}",
+            o.file,
+            o.url
+        );
+        assert!(
+            !o.outcome.trim().is_empty() && !(o.rows.is_empty() && o.facts.is_empty()),
+            "{}: nothing asserted",
+            o.file
+        );
         let missed = misses(&m, o);
         match (&o.known_gap, missed.is_empty()) {
             (None, true) => reached += 1,
@@ -130,7 +144,10 @@ fn every_dump_reaches_the_threads_verdict() {
             (Some(_), false) => {}
         }
     }
-    eprintln!("bug-report corpus: {reached} of {} dumps reach the thread's verdict", all.len());
+    eprintln!(
+        "bug-report corpus: {reached} of {} dumps reach the thread's verdict",
+        all.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -150,7 +167,9 @@ fn no_row_cannot_tell_what_the_dump_implies() {
                 let implied = (missing == "nvidia.cuda_driver"
                     && facts.nvidia.as_ref().is_some_and(|n| n.driver.is_some()))
                     || (missing == "gpu.compute_capability"
-                        && facts.primary_gpu().is_some_and(|g| m.gpus.find(&g.name).is_some()));
+                        && facts
+                            .primary_gpu()
+                            .is_some_and(|g| m.gpus.find(&g.name).is_some()));
                 if implied {
                     found.push(format!("{}: {} cannot tell ({missing})", o.file, r.id));
                 }

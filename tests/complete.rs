@@ -84,7 +84,11 @@ fn jetson_and_wsl_drivers_are_read_in_their_own_numbering() {
     assert_eq!(cuda(&f).as_deref(), Some("12.6"));
     assert!(f.derived["nvidia.cuda_driver"].contains("Windows"));
     assert_eq!(
-        cuda(&completed(&m, &nvidia_box("NVIDIA GeForce RTX 5090", "570.50"))).as_deref(),
+        cuda(&completed(
+            &m,
+            &nvidia_box("NVIDIA GeForce RTX 5090", "570.50")
+        ))
+        .as_deref(),
         Some("12.8")
     );
 }
@@ -93,7 +97,14 @@ fn jetson_and_wsl_drivers_are_read_in_their_own_numbering() {
 fn thor_install_plan_asks_for_no_new_driver() {
     // Issue 17, finding 3: `install-plan vllm` on a Thor told the user to install nvidia-driver-580.
     let out = mlcompat()
-        .args(["install-plan", "vllm", "--profile", "jetson-agx-thor", "--format", "json"])
+        .args([
+            "install-plan",
+            "vllm",
+            "--profile",
+            "jetson-agx-thor",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -132,7 +143,10 @@ fn an_apple_chip_under_an_x86_64_python_is_rosetta() {
     let report = mlcompat::eval::evaluate(&m, &f);
     let mlx = report.rows.iter().find(|r| r.id == "mlx").unwrap();
     let text = format!("{} {}", mlx.note, mlx.reason);
-    assert!(text.contains("Rosetta") || text.contains("x86_64"), "{text}");
+    assert!(
+        text.contains("Rosetta") || text.contains("x86_64"),
+        "{text}"
+    );
     assert!(!text.contains("Intel Mac"), "{text}");
 }
 

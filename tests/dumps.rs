@@ -1,11 +1,13 @@
-//! Bug-report dumps as facts: every recorded `collect_env`, `vllm collect-env` and `nvidia-smi` output in
-//! tests/fixtures (sources in tests/fixtures/SOURCES.md) is read, and what each says becomes exactly these
-//! facts — nothing it does not say.
+//! Bug-report dumps as facts: every recorded `collect_env`, `vllm collect-env`, `sglang.check_env`,
+//! `nvidia-smi` (table, header, `-q`), package list, tool version, `system_profiler`, `rocminfo`/`rocm-smi`,
+//! `uname -a` and `/etc/os-release` output in tests/fixtures (sources in tests/fixtures/SOURCES.md) is read,
+//! alone, as pasted in an issue, and several together; what each says becomes exactly these facts —
+//! nothing it does not say. Text that is none of them is one clear line.
 
 mod common;
 
-use common::{fixture, mlcompat, with_known_gpus};
-use mlcompat::facts::dumps::{detect, facts_from_dump, DumpKind};
+use common::{dump_facts, fixture, mlcompat};
+use mlcompat::facts::dumps::{detect, DumpKind};
 use mlcompat::facts::{Arch, Facts, Os, Vendor};
 
 fn read(path: &str) -> String {
@@ -13,8 +15,7 @@ fn read(path: &str) -> String {
 }
 
 fn facts(path: &str) -> Facts {
-    with_known_gpus(|known| facts_from_dump(&read(path), "box", known))
-        .unwrap_or_else(|| panic!("{path} is a dump"))
+    dump_facts(&read(path), "box").unwrap_or_else(|| panic!("{path} is a dump"))
 }
 
 fn s<T: ToString>(v: &Option<T>) -> Option<String> {
@@ -323,7 +324,7 @@ fn a_collect_env_pasted_with_nvidia_smi() {
         detect(&text),
         vec![DumpKind::VllmCollectEnv, DumpKind::NvidiaSmi]
     );
-    let f = with_known_gpus(|known| facts_from_dump(&text, "issue", known)).expect("dump");
+    let f = dump_facts(&text, "issue").expect("dump");
     let n = f.nvidia.as_ref().expect("nvidia");
     assert_eq!(s(&n.cuda_driver).as_deref(), Some("13.0"));
     assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
@@ -398,16 +399,515 @@ fn windows_line_endings_change_nothing() {
     ] {
         let text = read(path);
         let crlf = text.replace('\n', "\r\n");
-        let (a, b) = with_known_gpus(|known| {
-            (
-                facts_from_dump(&text, "box", known).expect("dump"),
-                facts_from_dump(&crlf, "box", known).expect("dump with CRLF"),
-            )
-        });
+        let (a, b) = (
+            dump_facts(&text, "box").expect("dump"),
+            dump_facts(&crlf, "box").expect("dump with CRLF"),
+        );
         assert_eq!(
             serde_json::to_value(&a).expect("JSON"),
             serde_json::to_value(&b).expect("JSON"),
             "{path}"
         );
     }
+}
+
+/// The kinds each recorded dump under `dir` must be read as, by its folder.
+fn expected_kinds(dir: &str, name: &str) -> Vec<DumpKind> {
+    match dir {
+        "dumps/sglang" => vec![DumpKind::SglangCheckEnv],
+        "dumps/nvidia-smi" => vec![DumpKind::NvidiaSmi],
+        "dumps/nvidia-smi-q" => vec![DumpKind::NvidiaSmiQuery],
+        "dumps/rocminfo" => vec![DumpKind::Rocminfo],
+        "dumps/pip" if name.contains("freeze") => vec![DumpKind::PipFreeze],
+        "dumps/pip" => vec![DumpKind::PipList],
+        "dumps/rocm-smi" => vec![DumpKind::RocmSmi],
+        "dumps/conda" => vec![DumpKind::CondaList],
+        "dumps/apple" => vec![DumpKind::SystemProfiler],
+        "nvcc" => vec![DumpKind::Nvcc],
+        "dumps/collect-env" if name.starts_with("vllm") => vec![DumpKind::VllmCollectEnv],
+        "dumps/collect-env" => vec![DumpKind::TorchCollectEnv],
+        _ if name.starts_with("os-release") => vec![DumpKind::OsRelease, DumpKind::Uname],
+        _ if name.starts_with("uname") => vec![DumpKind::Uname],
+        _ if name.starts_with("ollama") => vec![DumpKind::Ollama],
+        _ if name.starts_with("llama-") && !name.contains("list-devices") => {
+            vec![DumpKind::LlamaCpp]
+        }
+        _ if name.starts_with("system_profiler-SPHardwareDataType") => {
+            vec![DumpKind::SystemProfiler]
+        }
+        _ => vec![],
+    }
+}
+
+#[test]
+fn every_recorded_dump_of_every_format_is_recognized() {
+    for dir in [
+        "dumps/sglang",
+        "dumps/nvidia-smi",
+        "dumps/nvidia-smi-q",
+        "dumps/rocminfo",
+        "dumps/rocm-smi",
+        "dumps/pip",
+        "dumps/conda",
+        "dumps/apple",
+        "dumps/collect-env",
+        "dumps/system",
+        "dumps/tools",
+        "nvcc",
+        "apple",
+        "tools",
+    ] {
+        for entry in std::fs::read_dir(fixture(dir)).expect("dir") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let kinds = detect(&std::fs::read_to_string(&path).expect("text"));
+            assert_eq!(kinds, expected_kinds(dir, &name), "{dir}/{name}");
+        }
+    }
+}
+
+#[test]
+fn sglang_check_env() {
+    // The GB10's compute capability is printed by check_env itself.
+    let f = facts("dumps/sglang/issue35354-gb10-cc12.1-HEAD.txt");
+    assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
+    let n = f.nvidia.as_ref().expect("nvidia");
+    assert_eq!(s(&n.driver).as_deref(), Some("580.173.02"));
+    assert!(n.cuda_driver.is_none(), "check_env does not print it");
+    assert_eq!(
+        s(&f.cuda.as_ref().expect("cuda").toolkit).as_deref(),
+        Some("13.0")
+    );
+    assert_eq!(
+        s(&f.python.as_ref().expect("python").version).as_deref(),
+        Some("3.12.3")
+    );
+    assert_eq!(package(&f, "sglang").as_deref(), Some("0.5.17"));
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.11.0+cu130"));
+    assert_eq!(
+        package(&f, "flashinfer-python").as_deref(),
+        Some("0.6.15.post1")
+    );
+    // "vllm: Module Not Found" is not a version.
+    assert_eq!(package(&f, "vllm"), None);
+    let torch = f.torch.as_ref().expect("torch");
+    assert_eq!(torch.cuda_available, Some(true));
+    assert_eq!(torch.device_count, Some(1));
+    assert!(f.failed["python.packages"].contains("sglang"));
+
+    // The topology matrix is tab-separated; none of it is a package.
+    let f = facts("dumps/sglang/pr645-a100-topology-tabs-HEAD.txt");
+    let packages = &f.python.as_ref().expect("python").packages;
+    assert!(
+        packages
+            .keys()
+            .all(|k| !k.starts_with("gpu") && !k.starts_with("nic")),
+        "{packages:?}"
+    );
+    assert_eq!(package(&f, "vllm").as_deref(), Some("0.5.1"));
+    assert_eq!(package(&f, "pillow"), None);
+    assert_eq!(gpu_names(&f), ["NVIDIA A100-SXM4-80GB"]);
+
+    // A pydantic UserWarning printed first changes nothing.
+    let f = facts("dumps/sglang/issue2805-a40-pydantic-warning-HEAD.txt");
+    assert_eq!(gpu_names(&f), ["NVIDIA A40"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("8.6"));
+    assert_eq!(package(&f, "sglang").as_deref(), Some("0.4.0.post2"));
+}
+
+#[test]
+fn nvidia_smi_q_and_partial_tables() {
+    let f = facts("dumps/nvidia-smi-q/nvidia-docker1604-wsl2-gtx1650ti-driver510.06-HEAD.txt");
+    let gpu = &f.gpus.as_ref().expect("gpus")[0];
+    assert_eq!(gpu.name, "NVIDIA GeForce GTX 1650 Ti with Max-Q Design");
+    assert_eq!(
+        gpu.uuid.as_deref(),
+        Some("GPU-b5e386b4-3e71-5837-aca5-80c5914cf07f")
+    );
+    assert!(gpu.compute_capability.is_none() && gpu.memory_gb.is_none());
+    let n = f.nvidia.as_ref().expect("nvidia");
+    assert_eq!(
+        (s(&n.driver).as_deref(), s(&n.cuda_driver).as_deref()),
+        (Some("510.06"), Some("11.6"))
+    );
+
+    // Only the header: the driver found a GPU; its model is not in the paste.
+    let f = facts("dumps/nvidia-smi/wsl11277-header-only-driver551.61-HEAD.txt");
+    let gpus = f.gpus.as_ref().expect("one GPU, model not shown");
+    assert_eq!(gpus.len(), 1);
+    assert_eq!(gpus[0].vendor, Vendor::Nvidia);
+    assert!(gpus[0].name.contains("not shown"), "{}", gpus[0].name);
+    assert!(gpus[0].compute_capability.is_none() && gpus[0].memory_gb.is_none());
+    let n = f.nvidia.as_ref().expect("nvidia");
+    assert_eq!(
+        (s(&n.driver).as_deref(), s(&n.cuda_driver).as_deref()),
+        (Some("551.61"), Some("12.4"))
+    );
+    let out = mlcompat()
+        .args(["doctor", "--facts"])
+        .arg(fixture(
+            "dumps/nvidia-smi/wsl11277-header-only-driver551.61-HEAD.txt",
+        ))
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("no NVIDIA GPU"), "{text}");
+    assert!(text.contains("NVIDIA 551.61, CUDA 12.4"), "{text}");
+
+    // "CUDA Version: ERR!" is no version; the driver still is.
+    let f = facts("dumps/nvidia-smi/wsl11589-cuda-version-err-rtx3060-laptop-HEAD.txt");
+    let n = f.nvidia.as_ref().expect("nvidia");
+    assert_eq!(s(&n.driver).as_deref(), Some("546.80"));
+    assert!(n.cuda_driver.is_none());
+    assert_eq!(gpu_names(&f).len(), 1);
+}
+
+#[test]
+fn amd_apple_and_the_host() {
+    let f = facts("dumps/rocminfo/ds4-475-gfx1151-gpu-agent-PARTIAL.txt");
+    let gpu = &f.gpus.as_ref().expect("gpus")[0];
+    assert_eq!(
+        (gpu.vendor, gpu.name.as_str()),
+        (Vendor::Amd, "AMD Radeon 8060S Graphics (gfx1151)")
+    );
+    assert!(gpu.memory_gb.is_none() && gpu.compute_capability.is_none());
+    let f = facts("dumps/rocminfo/rocm6616-strix-halo-cpu-agent-HEAD.txt");
+    assert_eq!(
+        f.host.cpu_model.as_deref(),
+        Some("AMD RYZEN AI MAX+ 395 w/ Radeon 8060S")
+    );
+    assert!(f.gpus.is_none(), "the CPU agent is no GPU");
+
+    // rocm-smi without `--showproductname`: GPUs by index, their model not shown; tabs or spaces.
+    for (file, count) in [
+        ("dumps/rocm-smi/rocm-smi-lib-77-rocm-smi-a-HEAD.txt", 1),
+        (
+            "dumps/rocm-smi/rocm-2410-rocm-smi-a-tabs-raphael-HEAD.txt",
+            1,
+        ),
+        ("dumps/rocm-smi/roc-smi-90-concise-vega10.txt", 1),
+    ] {
+        let f = facts(file);
+        let gpus = f.gpus.as_ref().expect("gpus");
+        assert_eq!(gpus.len(), count, "{file}");
+        assert_eq!(gpus[0].vendor, Vendor::Amd, "{file}");
+        assert!(gpus[0].name.contains("not shown"), "{file}");
+    }
+    // rocminfo's named GPU replaces rocm-smi's unnamed one.
+    let text = format!(
+        "{}
+```
+{}",
+        read("dumps/rocm-smi/roc-smi-90-concise-vega10.txt"),
+        read("dumps/rocminfo/ds4-475-gfx1151-gpu-agent-PARTIAL.txt")
+    );
+    let f = dump_facts(&text, "box").expect("dump");
+    assert_eq!(gpu_names(&f), ["AMD Radeon 8060S Graphics (gfx1151)"]);
+
+    let f = facts("apple/system_profiler-SPHardwareDataType-m1-air-PARTIAL.txt");
+    assert_eq!(f.host.os, Some(Os::Macos));
+    assert_eq!(f.host.cpu_cores, Some(8));
+    // "Memory: 8 GB" is 8 GiB.
+    let memory = f.host.memory_gb.expect("memory");
+    assert!((memory - 8.0).abs() < 0.01, "{memory}");
+    assert_eq!(
+        f.apple.as_ref().expect("apple").chip.as_deref(),
+        Some("Apple M1")
+    );
+    let gpu = &f.gpus.as_ref().expect("gpus")[0];
+    assert_eq!(
+        (gpu.vendor, gpu.unified_memory),
+        (Vendor::Apple, Some(true))
+    );
+    assert!(gpu.gpu_cores.is_none(), "SPHardwareDataType does not say");
+    let f = facts("dumps/apple/xcodebenchmark-76-mac-pro-2019-intel-hardware-overview.txt");
+    assert_eq!(f.host.cpu_model.as_deref(), Some("16-Core Intel Xeon W"));
+    assert!(f.gpus.is_none() && f.apple.is_none());
+
+    let f = facts("dumps/system/uname-a-wsl2-5.4.72.txt");
+    assert_eq!(f.host.wsl, Some(true));
+    assert_eq!(f.host.arch, Some(Arch::X86_64));
+    assert_eq!(
+        f.host.kernel.as_deref(),
+        Some("5.4.72-microsoft-standard-WSL2")
+    );
+    let f = facts("dumps/system/os-release-ubuntu26.04-and-uname-wsl2.txt");
+    assert_eq!(f.host.os_name.as_deref(), Some("Ubuntu 26.04 LTS"));
+    assert_eq!(s(&f.host.os_version).as_deref(), Some("26.04"));
+    assert_eq!(f.host.wsl, Some(true));
+}
+
+#[test]
+fn rosetta_is_left_to_the_facts() {
+    // An x86_64 Python on an M2 Pro: the CPU as printed, the Python's and the host's architecture as the
+    // text says; no GPU is made up from the CPU's name.
+    let f = facts("dumps/collect-env/pytorch-146236-rosetta-m2pro-x86_64-python-HEAD.txt");
+    assert_eq!(f.host.cpu_model.as_deref(), Some("Apple M2 Pro"));
+    assert_eq!(f.python.as_ref().expect("python").arch, Some(Arch::X86_64));
+    assert_eq!(f.host.arch, Some(Arch::X86_64));
+    assert_eq!(f.host.os, Some(Os::Macos));
+    assert!(f.gpus.is_none());
+}
+
+#[test]
+fn gb10_pastes_from_issues() {
+    for path in [
+        "dumps/collect-env/vllm-28110-gb10-issue-paste-fence-prompt-HEAD.txt",
+        "dumps/collect-env/vllm-36835-gb10-cu130-fenced-HEAD.txt",
+    ] {
+        let f = facts(path);
+        assert_eq!(gpu_names(&f), ["NVIDIA GB10"], "{path}");
+        assert_eq!(f.host.arch, Some(Arch::Aarch64), "{path}");
+        assert!(
+            f.machine
+                .as_ref()
+                .expect("machine")
+                .name
+                .ends_with("(vllm collect-env)"),
+            "{path}"
+        );
+    }
+    let f = facts("dumps/collect-env/vllm-28110-gb10-issue-paste-fence-prompt-HEAD.txt");
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.9.0+cu129"));
+    let f = facts("dumps/collect-env/vllm-36835-gb10-cu130-fenced-HEAD.txt");
+    assert_eq!(
+        s(&f.nvidia.as_ref().expect("nvidia").driver).as_deref(),
+        Some("580.126.09")
+    );
+    // PyTorch's warning printed before "Collecting environment information..." (the order `vllm
+    // collect-env` prints them in when torch warns on import) still states the GB10's capability.
+    let dump = read("collect-env/vllm-28110-gb10-dgx-spark-torch2.9-cu129-HEAD.txt");
+    let (head, rest) = dump
+        .split_once("==============================")
+        .expect("sections");
+    let (collecting, warning) = head.split_once('\n').expect("two parts");
+    let text = format!("{warning}{collecting}\n=============================={rest}");
+    let f = dump_facts(&text, "box").expect("dump");
+    assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
+    assert!(f.import_warnings["torch"][0].contains("(8.0) - (12.0)"));
+    assert_eq!(
+        s(&f.torch.as_ref().expect("torch").device_capability).as_deref(),
+        Some("12.1")
+    );
+    // A piece that starts at "Python version:" is still collect_env's.
+    let f = facts("dumps/collect-env/pytorch-48145-tail-from-python-version-macos-x86_64.txt");
+    assert_eq!(package(&f, "torch").as_deref(), Some("1.8.0.dev20201117"));
+    assert_eq!(
+        s(&f.python.as_ref().expect("python").version).as_deref(),
+        Some("3.8")
+    );
+}
+
+#[test]
+fn package_lists() {
+    // pip's header was lost in the paste; its rule and rows remain.
+    let f = facts("dumps/pip/inf-mllm-86-pip-list-no-header-HEAD.txt");
+    assert_eq!(f.python.as_ref().expect("python").packages.len(), 27);
+    assert_eq!(package(&f, "cuda-toolkit").as_deref(), Some("13.0.3.0"));
+    assert!(!f.failed.contains_key("python.packages"));
+    // Quoted (`> `), with pip's editable-location column.
+    let f = facts("dumps/pip/vllm-18295-quoted-pip-list-editable-column-HEAD.txt");
+    assert_eq!(package(&f, "accelerate").as_deref(), Some("1.7.0"));
+    assert_eq!(
+        package(&f, "antlr4-python3-runtime").as_deref(),
+        Some("4.7.2")
+    );
+    assert_eq!(f.python.as_ref().expect("python").packages.len(), 19);
+    // `uv pip list` prints pip's table; rows elided with "..." are skipped.
+    let f = facts("dumps/pip/uv-pip-list-rocm-torch2.9-elided.txt");
+    assert_eq!(f.python.as_ref().expect("python").packages.len(), 4);
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.9.0+git44352d7"));
+    // `pip freeze` in a fence, after its prompt, with the author's "..." at the end.
+    let f = facts("dumps/pip/abci-examples-pip-freeze-fenced-with-ellipsis.txt");
+    assert_eq!(f.python.as_ref().expect("python").packages.len(), 7);
+    assert_eq!(
+        package(&f, "argon2-cffi-bindings").as_deref(),
+        Some("21.2.0")
+    );
+    // `conda list | grep pytorch`: conda's pytorch is torch; `cpuonly` is no Python package.
+    let f = facts("dumps/conda/pytorch-data-315-conda-list-grep-pytorch-cpu.txt");
+    assert_eq!(package(&f, "torch").as_deref(), Some("1.11.0"));
+    assert_eq!(package(&f, "torchvision").as_deref(), Some("0.12.0"));
+    assert_eq!(package(&f, "cpuonly"), None);
+    assert_eq!(package(&f, "pytorch-mutex"), None);
+    let f = facts("dumps/conda/pytorch-32369-conda-list-cudatoolkit10.1-HEAD.txt");
+    assert_eq!(package(&f, "certifi").as_deref(), Some("2019.11.28"));
+    assert_eq!(package(&f, "cudatoolkit"), None);
+}
+
+#[test]
+fn tool_versions() {
+    let f = facts("dumps/tools/ollama-version-0.30.5.txt");
+    let ollama = &f.binaries.as_ref().expect("binaries")["ollama"];
+    assert_eq!(s(&ollama.version).as_deref(), Some("0.30.5"));
+    let f = facts("tools/llama-cli-version-arm64-apple-darwin.txt");
+    let llama = &f.binaries.as_ref().expect("binaries")["llama-cli"];
+    assert_eq!(s(&llama.version).as_deref(), Some("3930"));
+    assert_eq!(llama.target.as_deref(), Some("arm64-apple-darwin23.6.0"));
+    assert_eq!(llama.arch, Some(Arch::Aarch64));
+    let f = facts("tools/llama-cli-version-x86_64-apple-darwin.txt");
+    let llama = &f.binaries.as_ref().expect("binaries")["llama-cli"];
+    assert_eq!(llama.arch, Some(Arch::X86_64));
+    // A log's `build:` line, and the devices ggml's CUDA backend found with their compute capability.
+    let f = facts("dumps/tools/llama-embedding-log-build-line-v100-cuda.txt");
+    let llama = &f.binaries.as_ref().expect("binaries")["llama-cli"];
+    assert_eq!(s(&llama.version).as_deref(), Some("4518"));
+    assert_eq!(llama.target.as_deref(), Some("x86_64-linux-gnu"));
+    assert_eq!(gpu_names(&f), ["Tesla V100-PCIE-16GB"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("7.0"));
+    for (file, release) in [
+        ("nvcc/cuda-11.8-windows.txt", "11.8"),
+        ("nvcc/cuda-12.9.1-linux.txt", "12.9"),
+    ] {
+        let f = facts(file);
+        assert_eq!(
+            s(&f.cuda.as_ref().expect("cuda").toolkit).as_deref(),
+            Some(release)
+        );
+    }
+}
+
+#[test]
+fn several_dumps_in_one_issue() {
+    // Issue prose, a collect_env, an sglang check_env, nvidia-smi's header, a quoted pip list, uname and
+    // ollama: each reader sees only its own piece.
+    let text = format!(
+        "### Your current environment\n\n<details>\n<summary>collect_env</summary>\n\n```text\n{}```\n</details>\n\nand sglang:\n```\n{}```\n\n```console\n$ nvidia-smi\n{}$ pip list\n{}```\n{}\n{}",
+        read("collect-env/a100-healthy-torch2.7-cu128-vllm-collect-env-HEAD.txt"),
+        read("dumps/sglang/pr645-a100-topology-tabs-HEAD.txt"),
+        read("dumps/nvidia-smi/wsl11277-header-only-driver551.61-HEAD.txt"),
+        read("dumps/pip/vllm-18295-quoted-pip-list-editable-column-HEAD.txt"),
+        read("dumps/system/uname-a-wsl2-5.4.72.txt"),
+        read("dumps/tools/ollama-version-0.30.5.txt"),
+    );
+    assert_eq!(
+        detect(&text),
+        vec![
+            DumpKind::VllmCollectEnv,
+            DumpKind::SglangCheckEnv,
+            DumpKind::NvidiaSmi,
+            DumpKind::Uname,
+            DumpKind::PipList,
+            DumpKind::Ollama,
+        ]
+    );
+    let f = dump_facts(&text, "issue").expect("dump");
+    let name = &f.machine.as_ref().expect("machine").name;
+    assert!(
+        name.starts_with("issue (vllm collect-env + sglang check_env + nvidia-smi"),
+        "{name}"
+    );
+    // collect_env's lines are not sglang packages, nor the other way round.
+    let packages = &f.python.as_ref().expect("python").packages;
+    assert!(
+        !packages.contains_key("cuda-runtime-version")
+            && !packages.contains_key("is-cuda-available"),
+        "{packages:?}"
+    );
+    assert_eq!(package(&f, "sglang").as_deref(), Some("0.1.21"));
+    assert_eq!(package(&f, "accelerate").as_deref(), Some("1.7.0"));
+    // The first, more specific reader's facts stand: collect_env's GPU, driver and Python.
+    assert_eq!(gpu_names(&f), ["NVIDIA A100-SXM4-40GB"]);
+    let n = f.nvidia.as_ref().expect("nvidia");
+    assert_eq!(s(&n.driver).as_deref(), Some("575.51.03"));
+    // nvidia-smi's header adds the CUDA version the driver supports.
+    assert_eq!(s(&n.cuda_driver).as_deref(), Some("12.4"));
+    assert_eq!(
+        s(&f.python.as_ref().expect("python").version).as_deref(),
+        Some("3.12.3")
+    );
+    assert_eq!(f.host.kernel.as_deref(), Some("6.11.0-1014-gcp"));
+    // A whole pip list answers collect_env's "only the packages it looks for".
+    assert!(!f.failed.contains_key("python.packages"));
+    assert!(f
+        .binaries
+        .as_ref()
+        .expect("binaries")
+        .contains_key("ollama"));
+}
+
+#[test]
+fn hostile_pastes_break_nothing() {
+    let collect_env = read("collect-env/vllm-16494-2x-a100-80gb-pcie-torch2.5-HEAD.txt");
+    let smi = read("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt");
+    // Colour codes, a terminal title, a huge line, NULs and a bidi override around and inside the dumps.
+    let huge = "A".repeat(2 * 1024 * 1024);
+    let text = format!(
+        "\u{1b}]0;title\u{7}\u{1b}[31m{collect_env}\u{1b}[0m\n{huge}\n\u{0}\u{202e}\n```\n{smi}```\n{}\n",
+        ":".repeat(100_000)
+    );
+    let started = std::time::Instant::now();
+    let f = dump_facts(&text, "box").expect("dump");
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    assert_eq!(
+        gpu_names(&f).len(),
+        4,
+        "nvidia-smi's four GPUs replace the two names"
+    );
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.5.1+cu124"));
+    // Escape sequences inside a key are taken off, not read as part of it.
+    let f = dump_facts(
+        "\u{1b}[1mPyTorch version\u{1b}[0m: 2.1.0\nIs CUDA available: True\n",
+        "box",
+    )
+    .expect("dump");
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.1.0"));
+}
+
+#[test]
+fn text_that_is_no_dump_is_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in [
+        ("notes.txt", "hello world\n".to_string()),
+        // Tabs and colons that a YAML parser would complain about.
+        (
+            "topology.txt",
+            "NVIDIA Topology:\n\tGPU0\tGPU1\nGPU0\t X \tNV12\n".to_string(),
+        ),
+        (
+            "prose.md",
+            "### Your current environment\n\nit: crashes\n\tsometimes: yes\n".to_string(),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let out = mlcompat()
+            .args(["doctor", "--facts"])
+            .arg(&path)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(name)
+                && stderr.contains("sglang.check_env")
+                && stderr.contains("pip list"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("invalid YAML") && !stderr.contains("tabs"),
+            "{stderr}"
+        );
+    }
+    // A facts document still gets its parser's errors, with line and column.
+    let path = dir.path().join("facts.yaml");
+    std::fs::write(&path, "schema: mlcompat.facts/1\nhost:\n\tos: linux\n").expect("write");
+    let out = mlcompat()
+        .args(["doctor", "--facts"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("facts.yaml:3:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -93,6 +93,30 @@ const TOKENS: &[&str] = &[
     "MemTotal: ",
     "processor\t: 1\n",
     "CPU part\t: 0xd85\n",
+    "```\n",
+    "<details>\n",
+    "> ",
+    "$ nvidia-smi\n",
+    "user@box:~$ pip list\n",
+    "Collecting environment information...\n",
+    "PyTorch version: 2.9.0+cu129\n",
+    "[pip3] torch==2.9.0\n",
+    "+-----+\n| NVIDIA-SMI 580.95.05   Driver Version: 580.95.05   CUDA Version: 13.0 |\n",
+    "==============NVSMI LOG==============\n",
+    "GPU 00000000:01:00.0\n    Product Name : X\n",
+    "GPU 0,1,99999999999: NVIDIA GB10\n",
+    "GPU 0,1 Compute Capability: 12.1\n",
+    "CUDA available: True\nsglang: 0.5\n",
+    "Package Version\n------- -------\n",
+    "# packages in environment at /x:\n",
+    "build: 4518 (aea8ddd51) with cc for x86_64-linux-gnu\n",
+    "version: 1 (x)\nbuilt with cc for arm64-apple-darwin\n",
+    "ollama version is ",
+    "  Device 0: X, compute capability 9.0, VMM: yes\n",
+    "Agent 1\n  Device Type: GPU\n  Marketing Name: X\n",
+    "  Chip: Apple M4\n  Memory: 1e308 GB\n",
+    "PRETTY_NAME=\"x\"\nVERSION_ID=1\n",
+    "Linux h 6.1-microsoft #1 SMP x86_64 GNU/Linux\n",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
@@ -283,6 +307,11 @@ fn tool_output_parsers() {
     smoke("tool_output", &["tests/fixtures"], |b| {
         fuzzing::tool_output(&text(b))
     });
+}
+
+#[test]
+fn dump_readers() {
+    smoke("dumps", &["tests/fixtures"], |b| fuzzing::dumps(&text(b)));
 }
 
 #[test]

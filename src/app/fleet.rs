@@ -7,9 +7,9 @@ use std::path::Path;
 use super::AppError;
 use crate::cli::{TableArgs, TableFormat};
 use crate::error::{read_input, InputError};
-use crate::facts::dumps::{facts_from_dump, known_gpus};
-use crate::facts::load::facts_from_text;
-use crate::facts::{Facts, Machine, MachineKind};
+use crate::facts::dumps::{facts_from_dump, RECOGNIZED};
+use crate::facts::load::{facts_from_text, looks_like_facts};
+use crate::facts::{Facts, Machine, MachineKind, FACTS_SCHEMA};
 use crate::matrix::Matrix;
 use crate::render::{self, Grid, Style};
 
@@ -17,13 +17,25 @@ use crate::render::{self, Grid, Style};
 const DEFAULT_PROFILES: &[&str] = &["dgx-spark", "mac-studio-m3-ultra"];
 
 /// A facts file: a dump pasted from a bug report (detected by its content), else mlcompat's own JSON or
-/// YAML facts.
+/// YAML facts — then completed (`matrix::complete`), as every command reads facts. Text that is neither
+/// gets one line saying what mlcompat reads, not a YAML parser's complaint about a paste it was never
+/// meant to parse.
 pub fn read_facts_file(matrix: &Matrix, path: &Path) -> Result<Facts, InputError> {
     let text = read_input(path)?;
-    let known = known_gpus(matrix.profiles.iter().map(|p| (p.id.as_str(), &p.facts)));
-    let mut facts = match facts_from_dump(&text, &file_stem(path), &known) {
+    let name = path.display().to_string();
+    let mut facts = match facts_from_dump(&text, &file_stem(path)) {
         Some(facts) => facts,
-        None => facts_from_text(&path.display().to_string(), &text)?,
+        // An empty file is told so by the facts reader.
+        None if text.trim().is_empty() || looks_like_facts(&text) => facts_from_text(&name, &text)?,
+        None => {
+            return Err(InputError::file(
+                &name,
+                format!(
+                    "neither a facts file (JSON or YAML with `schema: {FACTS_SCHEMA}`) nor a dump mlcompat \
+                     reads ({RECOGNIZED})"
+                ),
+            ))
+        }
     };
     crate::matrix::complete::complete(matrix, &mut facts);
     Ok(facts)

@@ -156,10 +156,7 @@ impl KnownGpu {
 
     /// Takes the datasheet's figures where one of `sheets` has this GPU's name (NVML's clock may be 0).
     pub fn with_datasheet(mut self, sheets: &[KnownGpu]) -> KnownGpu {
-        if let Some(sheet) = sheets
-            .iter()
-            .find(|s| same_gpu_name(&s.name, &self.name))
-        {
+        if let Some(sheet) = sheets.iter().find(|s| same_gpu_name(&s.name, &self.name)) {
             if sheet.peak_bandwidth_gbs.is_some() {
                 self.peak_bandwidth_gbs = sheet.peak_bandwidth_gbs;
                 self.peak_source = sheet.peak_source.clone();
@@ -240,10 +237,7 @@ pub fn match_gpu<'a>(info: &GpuInfo, ctx: &'a Context) -> Match<'a> {
         // A slice NVML did not list: still never compared with the whole GPU's peak.
         return Match::Unknown;
     }
-    let by_name = |list: &'a [KnownGpu]| {
-        list.iter()
-            .find(|g| same_gpu_name(&g.name, &info.name))
-    };
+    let by_name = |list: &'a [KnownGpu]| list.iter().find(|g| same_gpu_name(&g.name, &info.name));
     match ctx.gpus.iter().any(|g| g.uuid.is_some()) {
         // NVML knew UUIDs and none matched: a different GPU; only a datasheet by name can help.
         true => by_name(&ctx.datasheets),

@@ -187,6 +187,31 @@ fn walk(
     }
 }
 
+/// Whether `text` means to be a facts document: a JSON object, or YAML with a `schema:` key (or one of the
+/// facts' own sections opening a mapping). Only such text gets the parsers' errors with line and column.
+pub fn looks_like_facts(text: &str) -> bool {
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with('{') {
+        return true;
+    }
+    text.lines().any(|l| {
+        let l = l.trim_end();
+        l.starts_with("schema:")
+            || [
+                "machine:",
+                "host:",
+                "gpus:",
+                "nvidia:",
+                "cuda:",
+                "apple:",
+                "python:",
+                "binaries:",
+                "torch:",
+            ]
+            .contains(&l)
+    })
+}
+
 /// Parses a facts file: JSON when it starts with `{`, YAML otherwise.
 pub fn facts_from_text(file: &str, text: &str) -> Result<Facts, InputError> {
     if text.trim_start().starts_with('{') {
@@ -303,6 +328,18 @@ mod tests {
             "schema: mlcompat.facts/1\nhost: {memory_gb: 128, cpu_cores: 20}\nmachine: {id: a, name: b, price_usd: 0}\n"
         )
         .is_ok());
+    }
+
+    #[test]
+    fn what_looks_like_facts() {
+        assert!(looks_like_facts("{\"schema\": 1"));
+        assert!(looks_like_facts("# saved\nschema: mlcompat.facts/1\n"));
+        assert!(looks_like_facts("host:\n  os: linux\n"));
+        assert!(!looks_like_facts("hello world\n"));
+        assert!(!looks_like_facts(
+            "Python: 3.11.5\nNVIDIA Topology:\n\tGPU0\n"
+        ));
+        assert!(!looks_like_facts("OS: Ubuntu\nGCC version: 13\n"));
     }
 
     #[test]

@@ -48,7 +48,11 @@ fn host_platform(facts: &mut Facts) {
     if let (None, Some(d)) = (facts.host.os, driver) {
         if d.parts().get(2).is_some_and(|p| *p != 0) && facts.host.wsl != Some(true) {
             facts.host.os = Some(Os::Linux);
-            note(facts, "os", format!("from the driver's numbering ({d} is a Linux driver)"));
+            note(
+                facts,
+                "os",
+                format!("from the driver's numbering ({d} is a Linux driver)"),
+            );
         }
     }
     if facts.host.wsl.is_none() && kernel.contains("microsoft") {
@@ -100,7 +104,9 @@ fn apple_silicon(facts: &mut Facts) {
         note(
             facts,
             "arch",
-            format!("{chip} is Apple silicon: the x86_64 reported is a Python running under Rosetta"),
+            format!(
+                "{chip} is Apple silicon: the x86_64 reported is a Python running under Rosetta"
+            ),
         );
         if let Some(python) = facts.python.as_mut().filter(|p| p.arch.is_none()) {
             python.arch = Some(Arch::X86_64);

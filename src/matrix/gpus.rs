@@ -218,14 +218,29 @@ pub(crate) fn load(
         let day = checked(node, &what, problems);
         let at = |field: &str| node.get(field).map_or(node.loc, |n| n.loc);
         check_id(&raw.id, at("id"), problems);
-        let cc = capability(raw.compute_capability.as_deref(), raw.vendor, &what, at("compute_capability"), problems);
+        let cc = capability(
+            raw.compute_capability.as_deref(),
+            raw.vendor,
+            &what,
+            at("compute_capability"),
+            problems,
+        );
         check_source(&raw.source, &what, at("source"), problems);
         if raw.names.iter().all(|n| normalize_name(n).is_empty()) {
-            problems.push(Problem::at(at("names"), format!("{what} needs at least one name")));
+            problems.push(Problem::at(
+                at("names"),
+                format!("{what} needs at least one name"),
+            ));
         }
-        for (field, value) in [("memory_gb", raw.memory_gb), ("bandwidth_gbs", raw.bandwidth_gbs)] {
+        for (field, value) in [
+            ("memory_gb", raw.memory_gb),
+            ("bandwidth_gbs", raw.bandwidth_gbs),
+        ] {
             if value.is_some_and(|v| !(v.is_finite() && v > 0.0 && v < 1e7)) {
-                problems.push(Problem::at(at(field), format!("{what}: `{field}` must be a positive number")));
+                problems.push(Problem::at(
+                    at(field),
+                    format!("{what}: `{field}` must be a positive number"),
+                ));
             }
         }
         if let Some(day) = day {
@@ -244,7 +259,11 @@ pub(crate) fn load(
             });
         }
     }
-    for node in root.get("series").and_then(Node::as_seq).unwrap_or_default() {
+    for node in root
+        .get("series")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
         let Some(raw) = from_node::<RawSeries>(&node.without(&["checked"]), &collected) else {
             continue;
         };
@@ -252,10 +271,19 @@ pub(crate) fn load(
         let day = checked(node, &what, problems);
         let at = |field: &str| node.get(field).map_or(node.loc, |n| n.loc);
         check_id(&raw.id, at("id"), problems);
-        let cc = capability(raw.compute_capability.as_deref(), raw.vendor, &what, at("compute_capability"), problems);
+        let cc = capability(
+            raw.compute_capability.as_deref(),
+            raw.vendor,
+            &what,
+            at("compute_capability"),
+            problems,
+        );
         check_source(&raw.source, &what, at("source"), problems);
         if raw.prefixes.iter().any(|p| normalize_name(p).len() < 3) {
-            problems.push(Problem::at(at("prefixes"), format!("{what}: every prefix needs at least 3 characters")));
+            problems.push(Problem::at(
+                at("prefixes"),
+                format!("{what}: every prefix needs at least 3 characters"),
+            ));
         }
         if let Some(day) = day {
             table.series.push(GpuSeries {
@@ -283,12 +311,18 @@ fn capability(
 ) -> Option<ToolVersion> {
     match (text, vendor) {
         (None, Vendor::Nvidia) => {
-            problems.push(Problem::at(loc, format!("{what}: an NVIDIA GPU needs `compute_capability`")));
+            problems.push(Problem::at(
+                loc,
+                format!("{what}: an NVIDIA GPU needs `compute_capability`"),
+            ));
             None
         }
         (None, _) => None,
         (Some(_), v) if v != Vendor::Nvidia => {
-            problems.push(Problem::at(loc, format!("{what}: `compute_capability` is for NVIDIA GPUs only")));
+            problems.push(Problem::at(
+                loc,
+                format!("{what}: `compute_capability` is for NVIDIA GPUs only"),
+            ));
             None
         }
         (Some(t), _) => t
@@ -317,7 +351,10 @@ fn check_names(table: &GpuTable, problems: &mut Vec<Problem>) {
             if let Some((_, first)) = seen.iter().find(|(m, _)| *m == n) {
                 problems.push(Problem::at(
                     g.loc,
-                    format!("GPU name `{name}` is listed by both `{first}` and `{}`", g.id),
+                    format!(
+                        "GPU name `{name}` is listed by both `{first}` and `{}`",
+                        g.id
+                    ),
                 ));
             } else {
                 seen.push((n, &g.id));
@@ -328,7 +365,10 @@ fn check_names(table: &GpuTable, problems: &mut Vec<Problem>) {
         for prefix in &s.prefixes {
             let p = normalize_name(prefix);
             for g in &table.gpus {
-                let caught = g.names.iter().any(|n| starts_with_words(&normalize_name(n), &p));
+                let caught = g
+                    .names
+                    .iter()
+                    .any(|n| starts_with_words(&normalize_name(n), &p));
                 if caught && g.compute_capability != s.compute_capability {
                     problems.push(Problem::at(
                         s.loc,
@@ -384,20 +424,37 @@ series:
     fn names_match_as_drivers_print_them() {
         let (t, problems) = table(TEXT);
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(normalize_name("Tesla V100-SXM2-32GB"), "tesla v100 sxm2 32gb");
+        assert_eq!(
+            normalize_name("Tesla V100-SXM2-32GB"),
+            "tesla v100 sxm2 32gb"
+        );
         assert_eq!(normalize_name("NVIDIA  A800_SXM4-80GB"), "a800 sxm4 80gb");
-        assert!(matches!(t.find("A800-SXM4-80GB"), Some(GpuMatch::Exact(g)) if g.id == "a800-sxm4-80gb"));
-        assert!(matches!(t.find("NVIDIA GeForce RTX 4050 Laptop GPU"), Some(GpuMatch::Series(s)) if s.id == "geforce-rtx-40"));
-        assert!(matches!(t.find("NVIDIA GeForce RTX 4090"), Some(GpuMatch::Exact(_))));
+        assert!(
+            matches!(t.find("A800-SXM4-80GB"), Some(GpuMatch::Exact(g)) if g.id == "a800-sxm4-80gb")
+        );
+        assert!(
+            matches!(t.find("NVIDIA GeForce RTX 4050 Laptop GPU"), Some(GpuMatch::Series(s)) if s.id == "geforce-rtx-40")
+        );
+        assert!(matches!(
+            t.find("NVIDIA GeForce RTX 4090"),
+            Some(GpuMatch::Exact(_))
+        ));
         assert!(t.find("NVIDIA GeForce RTX 5070").is_none());
         assert!(t.find("").is_none());
     }
 
     #[test]
     fn bad_tables_say_where() {
-        let bad = TEXT.replace("prefixes: [\"GeForce RTX 40\"]", "prefixes: [\"GeForce RTX\"]")
+        let bad = TEXT
+            .replace(
+                "prefixes: [\"GeForce RTX 40\"]",
+                "prefixes: [\"GeForce RTX\"]",
+            )
             .replace("compute_capability: \"8.0\"", "compute_capability: \"8.x\"")
-            .replace("names: [\"NVIDIA GeForce RTX 4090\"]", "names: [\"NVIDIA GeForce RTX 4090\"]\n    colour: red");
+            .replace(
+                "names: [\"NVIDIA GeForce RTX 4090\"]",
+                "names: [\"NVIDIA GeForce RTX 4090\"]\n    colour: red",
+            );
         let (_, problems) = table(&bad);
         let text: Vec<String> = problems.iter().map(|p| p.message.clone()).collect();
         assert!(text.iter().any(|m| m.contains("colour")), "{text:?}");
@@ -405,6 +462,11 @@ series:
         assert!(problems.iter().all(|p| p.loc.is_some()), "{problems:?}");
         let clash = TEXT.replace("prefixes: [\"GeForce RTX 40\"]", "prefixes: [\"A80\"]");
         let (_, problems) = table(&clash);
-        assert!(problems.iter().any(|p| p.message.contains("also matches GPU `a800-sxm4-80gb`")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("also matches GPU `a800-sxm4-80gb`")),
+            "{problems:?}"
+        );
     }
 }

@@ -121,7 +121,9 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         } else if base == "workloads.yaml" {
             workloads_file = Some((name, text));
         } else if base == "gpus.yaml" {
-            let checked = |node: &Node, what: &str, problems: &mut Vec<Problem>| dates.of(node, what, problems);
+            let checked = |node: &Node, what: &str, problems: &mut Vec<Problem>| {
+                dates.of(node, what, problems)
+            };
             matrix.gpus = super::gpus::load(text, &checked, &mut file_problems);
             matrix.gpus.file = name.clone();
         }

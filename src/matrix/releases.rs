@@ -301,7 +301,9 @@ impl Releases {
                     // the driver); Windows drivers of a branch are numbered above its Linux ones, so the
                     // Linux floor stands in.
                     let floor = match family {
-                        DriverFamily::Windows => c.driver_windows.as_ref().unwrap_or(&c.driver_linux),
+                        DriverFamily::Windows => {
+                            c.driver_windows.as_ref().unwrap_or(&c.driver_linux)
+                        }
                         _ => &c.driver_linux,
                     };
                     (floor <= driver).then_some((&c.version, floor))

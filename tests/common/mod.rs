@@ -50,11 +50,10 @@ pub fn pipe(mut cmd: Command, input: &str) -> Output {
     child.wait_with_output().expect("the program finishes")
 }
 
-/// The embedded matrix's profile GPUs, as the facts loader completes dumps from them.
-pub fn with_known_gpus<T>(f: impl FnOnce(&[(&str, &mlcompat::facts::Gpu)]) -> T) -> T {
+/// A pasted dump read as `doctor --facts` reads it: the dump readers, then the completion step.
+pub fn dump_facts(text: &str, name: &str) -> Option<mlcompat::facts::Facts> {
     let matrix = mlcompat::matrix::embedded().expect("embedded matrix");
-    let known = mlcompat::facts::dumps::known_gpus(
-        matrix.profiles.iter().map(|p| (p.id.as_str(), &p.facts)),
-    );
-    f(&known)
+    let mut facts = mlcompat::facts::dumps::facts_from_dump(text, name)?;
+    mlcompat::matrix::complete::complete(&matrix, &mut facts);
+    Some(facts)
 }

@@ -1,116 +1,70 @@
-//! The environment dumps people paste into bug reports, read as facts: `python -m torch.utils.collect_env`,
-//! `vllm collect-env` (the same report in titled sections, plus vLLM's version) and the `nvidia-smi` table,
-//! alone or pasted together, recognized by what they contain rather than by the file name. A maintainer can
-//! then run `mlcompat doctor --facts issue.txt` on what a reporter posted.
+//! `python -m torch.utils.collect_env` and `vllm collect-env` (the same report in titled sections, plus
+//! vLLM's version): `Key: value` lines in the plain or the aligned layout, whole or any piece of it.
 //!
-//! Only what the dump says becomes a fact; nothing is guessed. A GPU's compute capability comes from the
-//! dump (PyTorch's "Found GPU0 NVIDIA GB10 which is of cuda capability 12.1" warning, or "… with CUDA
-//! capability sm_120 is not compatible …"), or from a reference profile that knows that exact GPU name —
-//! never from a name that merely looks close. collect_env lists only the packages it filters for (torch,
-//! numpy, triton, nvidia-*, …), so the facts say that the package list is partial.
+//! A GPU's compute capability comes only from the dump itself: PyTorch's "Found GPU0 NVIDIA GB10 which is
+//! of cuda capability 12.1" warning, or "… with CUDA capability sm_120 is not compatible …". collect_env
+//! lists only the packages it filters for (torch, numpy, triton, nvidia-*, …), so the facts say that the
+//! package list is partial.
 
 use std::collections::BTreeMap;
 
-use crate::facts::{
-    Apple, Arch, CudaToolkit, Facts, Gpu, Machine, MachineKind, Nvidia, Os, Python, Torch, Vendor,
-    FACTS_SCHEMA,
-};
-use crate::probe::smi;
+use super::DumpKind;
+use crate::facts::{Apple, Arch, CudaToolkit, Facts, Gpu, Nvidia, Os, Python, Torch, Vendor};
 use crate::version::{PyVersion, ToolVersion};
 
-/// What a pasted text contains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DumpKind {
-    /// `python -m torch.utils.collect_env` (also `python collect_env.py`).
-    TorchCollectEnv,
-    /// `vllm collect-env` / vLLM's `collect_env.py`: sections under `=====` rules, a "vLLM Info" part.
-    VllmCollectEnv,
-    /// The `nvidia-smi` table, or its failure message.
-    NvidiaSmi,
+/// The keys only collect_env prints, in either layout.
+const KEYS: &[&str] = &[
+    "PyTorch version",
+    "Is debug build",
+    "CUDA used to build PyTorch",
+    "ROCM used to build PyTorch",
+    "GCC version",
+    "Clang version",
+    "CMake version",
+    "Libc version",
+    "Python version",
+    "Python platform",
+    "Is CUDA available",
+    "CUDA runtime version",
+    "CUDA_MODULE_LOADING set to",
+    "GPU models and configuration",
+    "Nvidia driver version",
+    "cuDNN version",
+    "HIP runtime version",
+    "MIOpen runtime version",
+    "Is XNNPACK available",
+    "Versions of relevant libraries",
+];
+
+/// vLLM's logger line, printed before its collect_env starts (a piece of its own in a paste).
+pub(super) fn vllm_logged(paste: &str) -> bool {
+    paste.contains("Automatically detected platform")
 }
 
-impl DumpKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DumpKind::TorchCollectEnv => "torch collect_env",
-            DumpKind::VllmCollectEnv => "vllm collect-env",
-            DumpKind::NvidiaSmi => "nvidia-smi",
-        }
+/// A collect_env, or a piece of one: two of its keys (a piece that starts mid-way has no `PyTorch
+/// version`), its `[pip3]`/`[conda]` lines counting as one.
+pub(super) fn detect(text: &str) -> Option<DumpKind> {
+    let f = Fields::parse(text);
+    let mut found = KEYS.iter().filter(|k| f.get(k).is_some()).count();
+    if text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("[pip3] ") || l.starts_with("[pip] ") || l.starts_with("[conda] ")
+    }) {
+        found += 1;
     }
-}
-
-/// The dumps found in `text`, in a stable order; empty when it is none of them (a facts file, say).
-pub fn detect(text: &str) -> Vec<DumpKind> {
-    let mut kinds = Vec::new();
-    let fields = Fields::parse(text);
-    let torch_report = fields.get("PyTorch version").is_some()
-        && (fields.get("Is CUDA available").is_some()
-            || fields.get("CUDA used to build PyTorch").is_some());
-    if torch_report {
-        let vllm = fields.get("vLLM Version").is_some()
-            || text.contains("Automatically detected platform")
-            || text.lines().any(|l| {
-                let l = l.trim();
-                l == "vLLM Info" || l == "System Info" || l == "PyTorch Info"
-            });
-        kinds.push(if vllm {
-            DumpKind::VllmCollectEnv
-        } else {
-            DumpKind::TorchCollectEnv
-        });
-    }
-    let smi_table = text.contains("NVIDIA-SMI") && text.contains("Driver Version:");
-    let smi_error = text.lines().any(|l| {
-        let l = l.trim();
-        l.starts_with("Failed to initialize NVML") || l.starts_with("NVIDIA-SMI has failed")
-    });
-    if smi_table || (smi_error && kinds.is_empty()) {
-        kinds.push(DumpKind::NvidiaSmi);
-    }
-    kinds
-}
-
-/// Facts from a dump, or `None` when `text` is not one. `name` names the machine (the file's stem);
-/// `known_gpus` are the reference profiles' GPUs, whose figures complete a GPU of exactly the same name.
-pub fn facts_from_dump(text: &str, name: &str, known_gpus: &[(&str, &Gpu)]) -> Option<Facts> {
-    let kinds = detect(text);
-    if kinds.is_empty() {
+    if found < 2 {
         return None;
     }
-    let mut facts = Facts {
-        schema: FACTS_SCHEMA.into(),
-        ..Facts::default()
-    };
-    let described: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    facts.machine = Some(Machine {
-        id: name.to_string(),
-        name: format!("{name} ({})", described.join(" + ")),
-        kind: MachineKind::Saved,
-        ..Machine::default()
-    });
-    if kinds
-        .iter()
-        .any(|k| matches!(k, DumpKind::TorchCollectEnv | DumpKind::VllmCollectEnv))
-    {
-        read_collect_env(text, &mut facts);
-    }
-    if kinds.contains(&DumpKind::NvidiaSmi) {
-        read_smi(text, &mut facts);
-    }
-    complete_from_profiles(&mut facts, known_gpus);
-    facts.normalize();
-    Some(facts)
-}
-
-/// The GPUs of reference machines, each with its profile id: what [`facts_from_dump`] completes a GPU of
-/// the same name from.
-pub fn known_gpus<'a>(
-    profiles: impl IntoIterator<Item = (&'a str, &'a Facts)>,
-) -> Vec<(&'a str, &'a Gpu)> {
-    profiles
-        .into_iter()
-        .flat_map(|(id, facts)| facts.gpus.iter().flatten().map(move |g| (id, g)))
-        .collect()
+    let vllm = f.get("vLLM Version").is_some()
+        || text.lines().any(|l| {
+            let l = l.trim();
+            l == "vLLM Info" || l == "System Info" || l == "PyTorch Info"
+        });
+    Some(if vllm {
+        DumpKind::VllmCollectEnv
+    } else {
+        DumpKind::TorchCollectEnv
+    })
 }
 
 /// `Key: value` lines, both the plain layout (`OS: Ubuntu 24.04`) and the aligned one (`OS    : …`). A
@@ -185,7 +139,7 @@ fn meaningful(v: &str) -> bool {
         || v == "No CUDA")
 }
 
-fn read_collect_env(text: &str, facts: &mut Facts) {
+pub(super) fn read(text: &str, facts: &mut Facts) {
     let f = Fields::parse(text);
     let platform = f.value("Python platform").unwrap_or_default();
     let os_line = f.value("OS").unwrap_or_default();
@@ -343,7 +297,7 @@ fn read_collect_env(text: &str, facts: &mut Facts) {
     // ROCm and Apple builds.
     let gpu_block = f.block("GPU models and configuration");
     let mut gpus: Vec<Gpu> = Vec::new();
-    for line in &gpu_block {
+    for line in gpu_block.iter().take(super::MAX_GPUS) {
         if let Some(rest) = line.strip_prefix("GPU ") {
             if let Some((index, name)) = rest.split_once(':') {
                 if index.trim().bytes().all(|b| b.is_ascii_digit()) && !name.trim().is_empty() {
@@ -426,6 +380,28 @@ fn read_collect_env(text: &str, facts: &mut Facts) {
     }
 }
 
+/// PyTorch's warnings about the GPU wherever they are in the paste: printed when torch is imported, they
+/// may come before the dump starts ("Collecting environment information..." opens a piece of its own).
+/// GPUs they name with a capability, as their own facts, and the warnings as `import torch` printed them.
+pub(super) fn read_torch_warnings(paste: &str, facts: &mut Facts) {
+    let gpus: Vec<Gpu> = capabilities_in_warnings(paste)
+        .into_iter()
+        .map(|(name, cc)| {
+            let mut g = Gpu::new(Vendor::Nvidia, name);
+            g.compute_capability = Some(cc);
+            g.source = Some("PyTorch warning".into());
+            g
+        })
+        .collect();
+    if !gpus.is_empty() {
+        facts.gpus = Some(gpus);
+    }
+    let warnings = torch_warnings(paste);
+    if !warnings.is_empty() {
+        facts.import_warnings.insert("torch".into(), warnings);
+    }
+}
+
 /// The CPU: lscpu's `Model name:` and `CPU(s):` on Linux, the line under the CPU heading on macOS, `Name:`
 /// on Windows.
 fn read_cpu(f: &Fields, text: &str, facts: &mut Facts) {
@@ -434,6 +410,9 @@ fn read_cpu(f: &Fields, text: &str, facts: &mut Facts) {
         if let Some((k, v)) = line.split_once(':') {
             if k.trim() == "Model name" && !v.trim().is_empty() && !models.contains(&v.trim()) {
                 models.push(v.trim());
+                if models.len() >= 8 {
+                    break;
+                }
             }
         }
     }
@@ -469,6 +448,10 @@ fn cudnn_version(text: &str) -> Option<ToolVersion> {
         if let Some((_, v)) = part.rsplit_once("/libcudnn.so.") {
             if v.parse::<ToolVersion>().is_ok() && !found.iter().any(|f| f == v) {
                 found.push(v.to_string());
+                if found.len() > 1 {
+                    // Two versions: ambiguous, whatever else follows.
+                    return None;
+                }
             }
         }
     }
@@ -506,6 +489,10 @@ fn capabilities_in_warnings(text: &str) -> Vec<(String, ToolVersion)> {
         if let Some((name, cc)) = found.filter(|(n, _)| !n.is_empty()) {
             if !out.iter().any(|(n, _)| *n == name) {
                 out.push((name, cc));
+                // One warning per GPU model; a paste with more is not a machine's.
+                if out.len() >= 64 {
+                    break;
+                }
             }
         }
     }
@@ -517,103 +504,28 @@ fn torch_warnings(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let starts = line.starts_with("Found GPU") || line.contains(" with CUDA capability sm_");
-        if starts {
+        let starts =
+            |l: &str| l.starts_with("Found GPU") || l.contains(" with CUDA capability sm_");
+        if starts(line) {
             let mut warning = vec![*line];
-            for next in &lines[i + 1..] {
-                if next.is_empty() || next.starts_with("warnings.warn") || next.starts_with("==") {
+            // PyTorch's warnings run a few lines; a paste's run of them is not one warning.
+            for next in lines[i + 1..].iter().take(8) {
+                if next.is_empty()
+                    || next.starts_with("warnings.warn")
+                    || next.starts_with("==")
+                    || starts(next)
+                {
                     break;
                 }
                 warning.push(next);
             }
             out.push(warning.join(" "));
+            if out.len() >= 64 {
+                break;
+            }
         }
     }
     out
-}
-
-/// The nvidia-smi table: driver, highest CUDA, GPUs with their memory (they replace the names-only list
-/// of a collect_env pasted with it, keeping any compute capability it stated); or its failure.
-fn read_smi(text: &str, facts: &mut Facts) {
-    let table = smi::parse_table(text);
-    let from_smi = smi::to_facts(&table, &[], facts.host.memory_gb);
-    if let Some(error) = from_smi.error {
-        if facts.nvidia.is_none() && from_smi.gpus.is_empty() {
-            facts
-                .failed
-                .insert("nvidia".into(), error.replace('\n', " / "));
-            facts.nvidia = Some(Nvidia {
-                error: Some(error),
-                source: Some(smi::SOURCE.into()),
-                ..Nvidia::default()
-            });
-        }
-        return;
-    }
-    if let Some(n) = from_smi.nvidia {
-        let mine = facts.nvidia.get_or_insert_with(Nvidia::default);
-        mine.driver = n.driver.or(mine.driver.take());
-        mine.cuda_driver = n.cuda_driver.or(mine.cuda_driver.take());
-        mine.source = Some(smi::SOURCE.into());
-    }
-    if from_smi.gpus.is_empty() {
-        return;
-    }
-    let before = facts.gpus.take().unwrap_or_default();
-    let gpus = from_smi
-        .gpus
-        .into_iter()
-        .map(|mut g| {
-            if let Some(cc) = before
-                .iter()
-                .find(|b| b.name == g.name)
-                .and_then(|b| b.compute_capability.clone())
-            {
-                g.compute_capability = Some(cc);
-            }
-            g
-        })
-        .collect();
-    facts.gpus = Some(gpus);
-}
-
-/// A reference profile's datasheet figures for a GPU of exactly the same name (`NVIDIA GB10`, `NVIDIA H100
-/// 80GB HBM3`): compute capability, native FP4, bandwidth, cores, throughput, power, and the memory when the
-/// dump gave none. A truncated or different name (`NVIDIA A100-SXM4-40GB` against the profile's 80GB) gets
-/// nothing.
-fn complete_from_profiles(facts: &mut Facts, known: &[(&str, &Gpu)]) {
-    let Some(gpus) = facts.gpus.as_mut() else {
-        return;
-    };
-    for g in gpus.iter_mut() {
-        let Some((profile, k)) = known
-            .iter()
-            .find(|(_, k)| k.vendor == g.vendor && k.name == g.name)
-        else {
-            continue;
-        };
-        let before = g.compute_capability.is_some();
-        g.compute_capability = g
-            .compute_capability
-            .take()
-            .or_else(|| k.compute_capability.clone());
-        g.fp4_native = g.fp4_native.or(k.fp4_native);
-        g.bandwidth_gbs = g.bandwidth_gbs.or(k.bandwidth_gbs);
-        g.gpu_cores = g.gpu_cores.or(k.gpu_cores);
-        g.tflops = g.tflops.take().or_else(|| k.tflops.clone());
-        g.tdp_w = g.tdp_w.or(k.tdp_w);
-        g.unified_memory = g.unified_memory.or(k.unified_memory);
-        if g.memory_gb.is_none() {
-            g.memory_gb = k.memory_gb;
-        }
-        let source = g.source.take().unwrap_or_default();
-        let what = if before {
-            "datasheet figures"
-        } else {
-            "compute capability and datasheet figures"
-        };
-        g.source = Some(format!("{source}; {what} from profile {profile}"));
-    }
 }
 
 /// The first dotted number in a text: `24.04.2` in "Ubuntu 24.04.2 LTS", `9` in "CentOS Stream 9".
@@ -667,12 +579,5 @@ mod tests {
             "8.9.0"
         );
         assert!(cudnn_version("/a/libcudnn.so.8.9.2\n/a/libcudnn.so.9.7.1").is_none());
-    }
-
-    #[test]
-    fn other_text_is_not_a_dump() {
-        assert!(detect("schema: mlcompat.facts/1\nhost: {os: linux}\n").is_empty());
-        assert!(detect("{\"schema\": \"mlcompat.facts/1\"}").is_empty());
-        assert!(detect("PyTorch version: 2.1\n").is_empty());
     }
 }

@@ -1,0 +1,386 @@
+//! The environment dumps people paste into bug reports, read as facts, so a maintainer can run `mlcompat
+//! doctor --facts issue.txt` on what a reporter posted: torch `collect_env`, `vllm collect-env`, `python -m
+//! sglang.check_env`, the `nvidia-smi` table and `nvidia-smi -q`, `pip list` / `pip freeze` / `uv pip list`
+//! / `conda list`, `nvcc --version`, `llama-cli --version`, `ollama --version`, `system_profiler
+//! SPHardwareDataType`, `rocminfo` / `rocm-smi`, `uname -a` and `/etc/os-release`.
+//!
+//! Each is recognized by what it contains, anywhere in the paste: Markdown fences, `<details>`, quoted
+//! lines, issue prose, warnings printed first, shell prompts and other dumps around it. The paste is cut
+//! into pieces at fences, prompts and the lines that start a dump ([`paste`]); each reader sees only the
+//! pieces it recognized, so one dump's lines cannot be read as another's; the facts of all pieces are
+//! merged, the more specific reader first.
+//!
+//! Only what a dump says becomes a fact: no compute capability or memory from a GPU's name, no CUDA
+//! version from a driver number. Figures a GPU's name implies are the completion step's job.
+
+mod collect_env;
+mod packages;
+mod paste;
+mod sglang;
+pub mod smi;
+mod system;
+mod tools;
+
+use std::collections::BTreeMap;
+
+use crate::facts::{Facts, Gpu, Machine, MachineKind, FACTS_SCHEMA};
+
+/// What a pasted text contains, in the order their facts are merged (the more specific first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DumpKind {
+    /// `python -m torch.utils.collect_env` (also `python collect_env.py`), whole or a piece of it.
+    TorchCollectEnv,
+    /// `vllm collect-env` / vLLM's `collect_env.py`: sections under `=====` rules, a "vLLM Info" part.
+    VllmCollectEnv,
+    /// `python -m sglang.check_env`.
+    SglangCheckEnv,
+    /// The `nvidia-smi` table (or only its header), or its failure message.
+    NvidiaSmi,
+    /// `nvidia-smi -q`.
+    NvidiaSmiQuery,
+    /// `rocminfo`.
+    Rocminfo,
+    /// `rocm-smi`.
+    RocmSmi,
+    /// `system_profiler SPHardwareDataType`.
+    SystemProfiler,
+    /// `/etc/os-release`.
+    OsRelease,
+    /// `uname -a`.
+    Uname,
+    /// `pip list` / `uv pip list`.
+    PipList,
+    /// `pip freeze`.
+    PipFreeze,
+    /// `conda list`.
+    CondaList,
+    /// `nvcc --version`.
+    Nvcc,
+    /// `llama-cli --version`, or llama.cpp's `build: … with … for …` log line.
+    LlamaCpp,
+    /// `ollama --version`.
+    Ollama,
+}
+
+impl DumpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DumpKind::TorchCollectEnv => "torch collect_env",
+            DumpKind::VllmCollectEnv => "vllm collect-env",
+            DumpKind::SglangCheckEnv => "sglang check_env",
+            DumpKind::NvidiaSmi => "nvidia-smi",
+            DumpKind::NvidiaSmiQuery => "nvidia-smi -q",
+            DumpKind::Rocminfo => "rocminfo",
+            DumpKind::RocmSmi => "rocm-smi",
+            DumpKind::SystemProfiler => "system_profiler",
+            DumpKind::OsRelease => "os-release",
+            DumpKind::Uname => "uname -a",
+            DumpKind::PipList => "pip list",
+            DumpKind::PipFreeze => "pip freeze",
+            DumpKind::CondaList => "conda list",
+            DumpKind::Nvcc => "nvcc --version",
+            DumpKind::LlamaCpp => "llama.cpp",
+            DumpKind::Ollama => "ollama --version",
+        }
+    }
+}
+
+/// What mlcompat recognizes in a pasted text, for the message that says a file is none of them.
+pub const RECOGNIZED: &str = "torch collect_env, vllm collect-env, python -m sglang.check_env, nvidia-smi, \
+nvidia-smi -q, pip list, pip freeze, uv pip list, conda list, nvcc --version, llama-cli --version, ollama \
+--version, system_profiler SPHardwareDataType, rocminfo, rocm-smi, uname -a, /etc/os-release";
+
+/// The name given to a GPU that a dump shows exists without naming its model: nvidia-smi's header without
+/// its rows, rocm-smi's temperatures and clocks.
+pub const UNNAMED_NVIDIA_GPU: &str = "NVIDIA GPU (model not shown)";
+pub const UNNAMED_AMD_GPU: &str = "AMD GPU (model not shown)";
+
+fn unnamed(gpus: &[Gpu]) -> bool {
+    gpus.iter()
+        .all(|g| g.name == UNNAMED_NVIDIA_GPU || g.name == UNNAMED_AMD_GPU)
+}
+
+/// The kinds found in one piece of a paste; `vllm` when vLLM's logger line is anywhere in it.
+fn kinds_in(piece: &paste::Piece, vllm: bool) -> Vec<DumpKind> {
+    let text = piece.text.as_str();
+    let mut kinds = Vec::new();
+    kinds.extend(collect_env::detect(text).map(|k| match k {
+        DumpKind::TorchCollectEnv if vllm => DumpKind::VllmCollectEnv,
+        k => k,
+    }));
+    if sglang::detect(text) {
+        kinds.push(DumpKind::SglangCheckEnv);
+    }
+    // collect_env prints nvidia-smi's failure as its own; alone it is nvidia-smi's.
+    if smi::is_table(text) || (kinds.is_empty() && smi::is_failure(text)) {
+        kinds.push(DumpKind::NvidiaSmi);
+    }
+    if smi::is_log(text) {
+        kinds.push(DumpKind::NvidiaSmiQuery);
+    }
+    if system::is_rocminfo(text) {
+        kinds.push(DumpKind::Rocminfo);
+    }
+    if system::is_rocm_smi(text) {
+        kinds.push(DumpKind::RocmSmi);
+    }
+    if system::is_system_profiler(text) {
+        kinds.push(DumpKind::SystemProfiler);
+    }
+    if system::is_os_release(text) {
+        kinds.push(DumpKind::OsRelease);
+    }
+    if system::uname_line(text).is_some() {
+        kinds.push(DumpKind::Uname);
+    }
+    kinds.extend(packages::detect(text, piece.command.as_deref()));
+    if tools::is_nvcc(text) {
+        kinds.push(DumpKind::Nvcc);
+    }
+    if tools::is_llama(text) {
+        kinds.push(DumpKind::LlamaCpp);
+    }
+    if tools::ollama_version(text).is_some() {
+        kinds.push(DumpKind::Ollama);
+    }
+    kinds
+}
+
+/// The dumps found in `text`, in a stable order; empty when it is none of them (a facts file, say).
+pub fn detect(text: &str) -> Vec<DumpKind> {
+    let vllm = collect_env::vllm_logged(text);
+    let mut kinds: Vec<DumpKind> = paste::pieces(text)
+        .iter()
+        .flat_map(|p| kinds_in(p, vllm))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// Facts from a dump, or `None` when `text` is not one. `name` names the machine (the file's stem);
+/// `known_gpus` are the reference profiles' GPUs, whose figures complete a GPU of exactly the same name.
+pub fn facts_from_dump(text: &str, name: &str) -> Option<Facts> {
+    let vllm = collect_env::vllm_logged(text);
+    let pieces = paste::pieces(text);
+    let mut found: Vec<(DumpKind, &str)> = Vec::new();
+    for piece in &pieces {
+        for kind in kinds_in(piece, vllm) {
+            found.push((kind, piece.text.as_str()));
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    // The more specific reader first: what it says stands, later ones fill the gaps.
+    found.sort_by_key(|(kind, _)| *kind);
+    let mut facts = Facts {
+        schema: FACTS_SCHEMA.into(),
+        ..Facts::default()
+    };
+    for (kind, piece) in &found {
+        let mut one = Facts::default();
+        read(*kind, piece, &mut one);
+        merge(&mut facts, one);
+    }
+    // Last, PyTorch's warnings from anywhere in the paste: a capability for a GPU already named, or the
+    // GPU itself when no dump named one.
+    let mut warned = Facts::default();
+    collect_env::read_torch_warnings(text, &mut warned);
+    merge(&mut facts, warned);
+    if let (Some(t), Some(g)) = (
+        facts.torch.as_mut(),
+        facts.gpus.as_ref().and_then(|g| g.first()),
+    ) {
+        t.device_capability = t
+            .device_capability
+            .take()
+            .or_else(|| g.compute_capability.clone());
+    }
+    let mut kinds: Vec<DumpKind> = found.iter().map(|(k, _)| *k).collect();
+    kinds.dedup();
+    settle_failures(&mut facts, &kinds);
+    let described: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    facts.machine = Some(Machine {
+        id: name.to_string(),
+        name: format!("{name} ({})", described.join(" + ")),
+        kind: MachineKind::Saved,
+        ..Machine::default()
+    });
+    facts.normalize();
+    Some(facts)
+}
+
+fn read(kind: DumpKind, text: &str, facts: &mut Facts) {
+    match kind {
+        DumpKind::TorchCollectEnv | DumpKind::VllmCollectEnv => collect_env::read(text, facts),
+        DumpKind::SglangCheckEnv => sglang::read(text, facts),
+        DumpKind::NvidiaSmi => smi::read_table(text, facts),
+        DumpKind::NvidiaSmiQuery => smi::read_log(text, facts),
+        DumpKind::Rocminfo => system::read_rocminfo(text, facts),
+        DumpKind::RocmSmi => system::read_rocm_smi(text, facts),
+        DumpKind::SystemProfiler => system::read_system_profiler(text, facts),
+        DumpKind::OsRelease => system::read_os_release(text, facts),
+        DumpKind::Uname => system::read_uname(text, facts),
+        DumpKind::PipList | DumpKind::PipFreeze | DumpKind::CondaList => {
+            packages::read(kind, text, facts)
+        }
+        DumpKind::Nvcc => tools::read_nvcc(text, facts),
+        DumpKind::LlamaCpp => tools::read_llama(text, facts),
+        DumpKind::Ollama => tools::read_ollama(text, facts),
+    }
+}
+
+/// A failure a reader recorded that another dump answered is no failure: memory from system_profiler,
+/// the whole package list from pip, GPUs from nvidia-smi.
+fn settle_failures(facts: &mut Facts, kinds: &[DumpKind]) {
+    if facts.host.memory_gb.is_some() {
+        facts.failed.remove("host");
+    }
+    if facts.gpus.as_ref().is_some_and(|g| !g.is_empty()) {
+        facts.failed.remove("gpus");
+    }
+    let whole_list = kinds
+        .iter()
+        .any(|k| matches!(k, DumpKind::PipList | DumpKind::PipFreeze));
+    if whole_list {
+        facts.failed.remove("python.packages");
+    }
+}
+
+/// More GPUs than any machine has: a hostile paste's lists are cut here, before GPUs are matched by name.
+pub(super) const MAX_GPUS: usize = 1024;
+
+/// Fills what `into` does not know from `from`; GPUs by [`merge_gpus`].
+fn merge(into: &mut Facts, mut from: Facts) {
+    if let Some(gpus) = from.gpus.as_mut() {
+        gpus.truncate(MAX_GPUS);
+    }
+    let h = &mut into.host;
+    let f = from.host;
+    h.os = h.os.or(f.os);
+    h.os_version = h.os_version.take().or(f.os_version);
+    h.os_name = h.os_name.take().or(f.os_name);
+    h.kernel = h.kernel.take().or(f.kernel);
+    h.arch = h.arch.or(f.arch);
+    h.cpu_model = h.cpu_model.take().or(f.cpu_model);
+    h.cpu_cores = h.cpu_cores.or(f.cpu_cores);
+    h.memory_gb = h.memory_gb.or(f.memory_gb);
+    h.glibc = h.glibc.take().or(f.glibc);
+    h.wsl = h.wsl.or(f.wsl);
+    merge_gpus(&mut into.gpus, from.gpus);
+    if let Some(n) = from.nvidia {
+        let m = into.nvidia.get_or_insert_with(Default::default);
+        m.driver = m.driver.take().or(n.driver);
+        m.cuda_driver = m.cuda_driver.take().or(n.cuda_driver);
+        m.error = m.error.take().or(n.error);
+        m.source = m.source.take().or(n.source);
+    }
+    if let Some(c) = from.cuda {
+        let m = into.cuda.get_or_insert_with(Default::default);
+        m.toolkit = m.toolkit.take().or(c.toolkit);
+        m.path = m.path.take().or(c.path);
+        m.cudnn = m.cudnn.take().or(c.cudnn);
+        m.nccl = m.nccl.take().or(c.nccl);
+        if m.targets.is_empty() {
+            m.targets = c.targets;
+        }
+    }
+    if let Some(a) = from.apple {
+        let m = into.apple.get_or_insert_with(Default::default);
+        m.chip = m.chip.take().or(a.chip);
+        m.gpu_cores = m.gpu_cores.or(a.gpu_cores);
+        m.metal_limit_gb = m.metal_limit_gb.or(a.metal_limit_gb);
+    }
+    if let Some(p) = from.python {
+        let m = into.python.get_or_insert_with(Default::default);
+        m.version = m.version.take().or(p.version);
+        m.arch = m.arch.or(p.arch);
+        m.path = m.path.take().or(p.path);
+        for (name, version) in p.packages {
+            m.packages.entry(name).or_insert(version);
+        }
+    }
+    if let Some(t) = from.torch {
+        let m = into.torch.get_or_insert_with(Default::default);
+        m.version = m.version.take().or(t.version);
+        m.cuda = m.cuda.take().or(t.cuda);
+        m.cuda_available = m.cuda_available.or(t.cuda_available);
+        m.device_count = m.device_count.or(t.device_count);
+        m.device_capability = m.device_capability.take().or(t.device_capability);
+        if m.arch_list.is_empty() {
+            m.arch_list = t.arch_list;
+        }
+    }
+    merge_map(&mut into.binaries, from.binaries);
+    merge_map(&mut into.imports, from.imports);
+    for (k, v) in from.import_warnings {
+        into.import_warnings.entry(k).or_insert(v);
+    }
+    for (k, v) in from.failed {
+        into.failed.entry(k).or_insert(v);
+    }
+}
+
+fn merge_map<V>(into: &mut Option<BTreeMap<String, V>>, from: Option<BTreeMap<String, V>>) {
+    if let Some(from) = from {
+        let m = into.get_or_insert_with(BTreeMap::new);
+        for (k, v) in from {
+            m.entry(k).or_insert(v);
+        }
+    }
+}
+
+/// GPUs from two dumps: a list that shows more (memory, UUID: nvidia-smi) replaces a names-only one
+/// (collect_env) of no more GPUs, keeping a compute capability the other stated; otherwise the first list
+/// stands and takes the other's figures for the same name. A GPU whose model was not shown gives way to
+/// any named one.
+fn merge_gpus(into: &mut Option<Vec<Gpu>>, from: Option<Vec<Gpu>>) {
+    let Some(mut from) = from else { return };
+    let Some(have) = into.as_mut() else {
+        *into = Some(from);
+        return;
+    };
+    if have.is_empty() || (unnamed(have) && !from.is_empty() && !unnamed(&from)) {
+        *into = Some(from);
+        return;
+    }
+    if from.is_empty() || unnamed(&from) {
+        return;
+    }
+    let richer = |g: &Gpu| g.memory_gb.is_some() || g.uuid.is_some() || g.unified_memory.is_some();
+    let replace = from.len() >= have.len() && from.iter().any(richer) && !have.iter().any(richer);
+    if replace {
+        std::mem::swap(have, &mut from);
+    }
+    let (keep, other) = (have, from);
+    let mut used = vec![false; other.len()];
+    for g in keep.iter_mut() {
+        let Some(i) = (0..other.len()).find(|&i| !used[i] && other[i].name == g.name) else {
+            continue;
+        };
+        used[i] = true;
+        let o = &other[i];
+        g.compute_capability = g
+            .compute_capability
+            .take()
+            .or_else(|| o.compute_capability.clone());
+        g.memory_gb = g.memory_gb.or(o.memory_gb);
+        g.uuid = g.uuid.take().or_else(|| o.uuid.clone());
+        g.unified_memory = g.unified_memory.or(o.unified_memory);
+        g.mig_enabled = g.mig_enabled.or(o.mig_enabled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_text_is_not_a_dump() {
+        assert!(detect("schema: mlcompat.facts/1\nhost: {os: linux}\n").is_empty());
+        assert!(detect("{\"schema\": \"mlcompat.facts/1\"}").is_empty());
+        assert!(detect("PyTorch version: 2.1\n").is_empty());
+        assert!(detect("hello world\n").is_empty());
+    }
+}
