@@ -14,8 +14,14 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(fixture(path)).expect("fixture")
 }
 
+/// What the readers alone make of a fixture: only what it says.
 fn facts(path: &str) -> Facts {
     dump_facts(&read(path), "box").unwrap_or_else(|| panic!("{path} is a dump"))
+}
+
+/// The same, completed as `doctor --facts` completes it (the GPU table, NVIDIA's driver table).
+fn completed(path: &str) -> Facts {
+    common::completed_dump_facts(&read(path), "box").unwrap_or_else(|| panic!("{path} is a dump"))
 }
 
 fn s<T: ToString>(v: &Option<T>) -> Option<String> {
@@ -105,21 +111,19 @@ fn torch_collect_env_on_a100() {
 
 #[test]
 fn vllm_sections_on_gb10_state_the_compute_capability() {
-    let f = facts("collect-env/vllm-28110-gb10-dgx-spark-torch2.9-cu129-HEAD.txt");
+    let f = completed("collect-env/vllm-28110-gb10-dgx-spark-torch2.9-cu129-HEAD.txt");
     assert_eq!(f.host.arch, Some(Arch::Aarch64));
     assert_eq!(f.host.kernel.as_deref(), Some("6.11.0-1014-nvidia"));
     assert_eq!(package(&f, "torch").as_deref(), Some("2.9.0+cu129"));
-    // PyTorch's own warning names the GPU and its capability; the GB10 profile adds its datasheet figures.
+    // PyTorch's own warning names the GPU and its capability; the GPU table adds its datasheet figures.
     assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
     assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
     let gpu = &f.gpus.as_ref().expect("gpus")[0];
     assert_eq!(gpu.unified_memory, Some(true));
     assert_eq!(gpu.bandwidth_gbs, Some(273.0));
-    assert!(gpu
-        .source
-        .as_deref()
-        .expect("source")
-        .contains("profile dgx-spark"));
+    assert!(f.derived["gpus[0].bandwidth_gbs"].starts_with("datasheet"));
+    // What the dump said is kept: the capability came from PyTorch's warning, not the table.
+    assert!(!f.derived.contains_key("gpus[0].compute_capability"));
     assert_eq!(
         s(&f.torch.as_ref().expect("torch").device_capability).as_deref(),
         Some("12.1")
@@ -202,8 +206,11 @@ fn gpu_lists_cudnn_and_wsl() {
     assert!(f.cuda.as_ref().is_none_or(|c| c.cudnn.is_none()));
     assert_eq!(f.host.os_name.as_deref(), Some("CentOS Stream 9"));
     assert_eq!(s(&f.host.glibc).as_deref(), Some("2.34"));
-    // "NVIDIA H100" is not a profile's exact name (H100 PCIe, H100 80GB HBM3): no capability.
+    // The dump gives no capability; the GPU table knows the name "NVIDIA H100" (CC 9.0).
     assert_eq!(cc(&f, 0), None);
+    let f = completed("collect-env/ogx-1798-centos-stream9-8x-h100-torch2.6-HEAD.txt");
+    assert_eq!(cc(&f, 0).as_deref(), Some("9.0"));
+    assert!(f.derived["gpus[0].compute_capability"].contains("from its name"));
     let f = facts("collect-env/vllm-pr9293-wsl2-rtx4070-laptop-torch2.4-HEAD.txt");
     assert_eq!(f.host.wsl, Some(true));
     assert_eq!(
@@ -215,9 +222,9 @@ fn gpu_lists_cudnn_and_wsl() {
         Some("13th Gen Intel(R) Core(TM) i9-13950HX")
     );
     assert_eq!(f.host.cpu_cores, Some(32));
-    let f = facts("collect-env/genesis-vllm-patches-24-4x-rtx3090-torch2.11-cu130-HEAD.txt");
+    let f = completed("collect-env/genesis-vllm-patches-24-4x-rtx3090-torch2.11-cu130-HEAD.txt");
     assert_eq!(gpu_names(&f).len(), 3);
-    // The RTX 3090 profile knows this exact name: compute capability 8.6 and its datasheet figures.
+    // The GPU table knows this exact name: compute capability 8.6 and its datasheet figures.
     assert_eq!(cc(&f, 2).as_deref(), Some("8.6"));
     assert_eq!(
         s(&f.cuda.as_ref().expect("cuda").toolkit).as_deref(),
@@ -279,7 +286,7 @@ fn rocm_windows_and_jetson() {
 
 #[test]
 fn nvidia_smi_tables() {
-    let f = facts("nvidia-smi/gb10-dgx-spark-driver580.95-processes.txt");
+    let f = completed("nvidia-smi/gb10-dgx-spark-driver580.95-processes.txt");
     assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
     let n = f.nvidia.as_ref().expect("nvidia");
     assert_eq!(
@@ -291,13 +298,13 @@ fn nvidia_smi_tables() {
         f.python.is_none(),
         "an nvidia-smi table says nothing about Python"
     );
-    let f = facts("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt");
+    let f = completed("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt");
     assert_eq!(gpu_names(&f).len(), 4);
     assert_eq!(cc(&f, 3).as_deref(), Some("9.0"));
     let memory = f.gpus.as_ref().expect("gpus")[0].memory_gb.expect("memory");
     // 81,559 MiB: the H100's "80 GB" (GiB).
     assert!((memory - 79.65).abs() < 0.01, "{memory}");
-    let f = facts("nvidia-smi/rtx5090-desktop-xorg-processes-driver580.65.txt");
+    let f = completed("nvidia-smi/rtx5090-desktop-xorg-processes-driver580.65.txt");
     assert_eq!(cc(&f, 0).as_deref(), Some("12.0"));
     let f = facts("nvidia-smi/driver-library-mismatch-with-nvml-version.txt");
     assert!(f.gpus.is_none());

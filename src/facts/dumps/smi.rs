@@ -368,7 +368,8 @@ mod tests {
         assert_eq!(h100.driver.as_deref(), Some("580.105.08"));
         assert_eq!(h100.gpus[0].1, Some(81559));
         let f = to_facts(&h100, &[], None);
-        assert!((f.gpus[0].memory_gb.unwrap() - 85.52).abs() < 0.01);
+        // 81,559 MiB is 79.6 GiB, the H100's "80 GB".
+        assert!((f.gpus[0].memory_gb.unwrap() - 79.65).abs() < 0.01);
         let four = parse_table(&fixture("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt"));
         assert_eq!(four.gpus.len(), 4);
         let mig = parse_table(&fixture("nvidia-smi/mig-devices-section-PARTIAL.txt"));
