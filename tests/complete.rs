@@ -169,3 +169,83 @@ fn completing_twice_changes_nothing() {
         serde_json::to_value(&twice).unwrap()
     );
 }
+
+#[test]
+fn gpus_people_own_are_known_by_name() {
+    // Issue 17, finding 2: these real names got "cannot tell"; the GPU table knows them.
+    let m = embedded().unwrap();
+    for (name, cc) in [
+        ("NVIDIA A800-SXM4-80GB", "8.0"),
+        ("NVIDIA GeForce RTX 4050 Laptop GPU", "8.9"),
+        ("Tesla V100-SXM2-32GB", "7.0"),
+        ("NVIDIA H20", "9.0"),
+        ("NVIDIA GeForce RTX 5070", "12.0"),
+        ("NVIDIA L40S", "8.9"),
+        ("Tesla T4", "7.5"),
+        ("NVIDIA GeForce RTX 3060 Laptop GPU", "8.6"),
+        ("NVIDIA RTX A6000", "8.6"),
+        ("Orin (nvgpu)", "8.7"),
+    ] {
+        let f = completed(&m, &nvidia_box(name, "570.86.10"));
+        let gpu = f.primary_gpu().unwrap();
+        assert_eq!(
+            gpu.compute_capability
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some(cc),
+            "{name}"
+        );
+        assert!(
+            f.derived["gpus[0].compute_capability"].contains("from its name"),
+            "{name}"
+        );
+    }
+    // A name the table does not know stays unknown, with the reason the rows give.
+    let f = completed(&m, &nvidia_box("NVIDIA Future GPU 9000", "570.86.10"));
+    assert!(f.primary_gpu().unwrap().compute_capability.is_none());
+    // Datasheet figures come with the exact name: the H200's 4.8 TB/s, not NVML's 4917 from clocks.
+    let mut h200 = nvidia_box("NVIDIA H200", "570.86.10");
+    if let Some(g) = h200.gpus.as_mut().and_then(|g| g.first_mut()) {
+        g.memory_bus_width_bits = Some(6144);
+        g.max_memory_clock_mhz = Some(3201);
+    }
+    let f = completed(&m, &h200);
+    assert_eq!(f.primary_gpu().unwrap().bandwidth_gbs, Some(4800.0));
+    // Without a datasheet figure, the clocks' bandwidth is used and labelled as such.
+    let mut unknown = nvidia_box("NVIDIA Future GPU 9000", "570.86.10");
+    if let Some(g) = unknown.gpus.as_mut().and_then(|g| g.first_mut()) {
+        g.memory_bus_width_bits = Some(384);
+        g.max_memory_clock_mhz = Some(10501);
+    }
+    let f = completed(&m, &unknown);
+    assert!((f.primary_gpu().unwrap().bandwidth_gbs.unwrap() - 1008.1).abs() < 0.1);
+    assert!(f.derived["gpus[0].bandwidth_gbs"].contains("not a datasheet figure"));
+    let report = mlcompat::eval::evaluate(&m, &f);
+    let text = mlcompat::report::machine_summary(&f)
+        .bandwidth
+        .unwrap_or_default();
+    assert!(text.contains("memory clock × bus width"), "{text}");
+    assert!(!report.rows.is_empty());
+}
+
+#[test]
+fn a_healthy_a800_box_is_judged_not_left_unknown() {
+    // Finding 2: a 6×A800 box showed 22 of 26 rows ⚠️ "cannot tell". Its name and driver are enough.
+    let m = embedded().unwrap();
+    let mut f = nvidia_box("NVIDIA A800-SXM4-80GB", "535.183.01");
+    f.gpus = Some(vec![Gpu::new(Vendor::Nvidia, "NVIDIA A800-SXM4-80GB"); 6]);
+    let f = completed(&m, &f);
+    let report = mlcompat::eval::evaluate(&m, &f);
+    let unknown: Vec<&str> = report
+        .rows
+        .iter()
+        .filter(|r| {
+            r.missing_fact
+                .as_deref()
+                .is_some_and(|k| k.starts_with("gpu.") || k.starts_with("nvidia."))
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:?}");
+}

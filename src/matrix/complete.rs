@@ -176,15 +176,15 @@ fn complete_gpu(matrix: &Matrix, gpu: &mut Gpu, note: &mut dyn FnMut(&str, Strin
                 }
             }
         }
-        Some(GpuMatch::Series(series)) if series.vendor == gpu.vendor => {
-            if gpu.compute_capability.is_none() {
-                if let Some(cc) = &series.compute_capability {
-                    gpu.compute_capability = Some(cc.clone());
-                    note(
-                        "compute_capability",
-                        format!("from its name (the {} series)", series.id),
-                    );
-                }
+        Some(GpuMatch::Series(series))
+            if series.vendor == gpu.vendor && gpu.compute_capability.is_none() =>
+        {
+            if let Some(cc) = &series.compute_capability {
+                gpu.compute_capability = Some(cc.clone());
+                note(
+                    "compute_capability",
+                    format!("from its name (the {} series)", series.id),
+                );
             }
         }
         _ => {}

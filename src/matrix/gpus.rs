@@ -97,8 +97,21 @@ pub fn normalize_name(name: &str) -> String {
 }
 
 impl GpuTable {
-    /// The entry for `name`: an exact name first, else the longest series prefix.
+    /// The entry for `name`: an exact name first, else the longest series prefix. A trailing note in
+    /// parentheses that a reader added ("AMD Radeon 8060S Graphics (gfx1151)") is tried without it.
     pub fn find(&self, name: &str) -> Option<GpuMatch<'_>> {
+        let found = self.find_exact(name);
+        match name
+            .trim_end()
+            .strip_suffix(')')
+            .and_then(|n| n.rsplit_once('('))
+        {
+            Some((bare, _)) if found.is_none() => self.find_exact(bare),
+            _ => found,
+        }
+    }
+
+    fn find_exact(&self, name: &str) -> Option<GpuMatch<'_>> {
         let wanted = normalize_name(name);
         if wanted.is_empty() {
             return None;
@@ -154,11 +167,10 @@ struct RawSeries {
 
 /// Reads `gpus.yaml`; `checked` reads each entry's date (the loader's date rules). Every problem is
 /// collected.
-pub(crate) fn load(
-    text: &str,
-    checked: &dyn Fn(&Node, &str, &mut Vec<Problem>) -> Option<Day>,
-    problems: &mut Vec<Problem>,
-) -> GpuTable {
+/// Reads an entry's `checked:` day (the loader's date rules), or records why it cannot.
+pub(crate) type CheckedDay<'a> = &'a dyn Fn(&Node, &str, &mut Vec<Problem>) -> Option<Day>;
+
+pub(crate) fn load(text: &str, checked: CheckedDay<'_>, problems: &mut Vec<Problem>) -> GpuTable {
     let mut table = GpuTable::default();
     let root = match yaml::parse(text) {
         Ok(root) => root,
@@ -441,6 +453,10 @@ series:
         ));
         assert!(t.find("NVIDIA GeForce RTX 5070").is_none());
         assert!(t.find("").is_none());
+        assert!(matches!(
+            t.find("NVIDIA A800-SXM4-80GB (sm_80)"),
+            Some(GpuMatch::Exact(_))
+        ));
     }
 
     #[test]
