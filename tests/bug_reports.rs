@@ -132,7 +132,7 @@ fn every_dump_reaches_the_threads_verdict() {
             o.url
         );
         assert!(
-            !o.outcome.trim().is_empty() && !(o.rows.is_empty() && o.facts.is_empty()),
+            !o.outcome.trim().is_empty() && (!o.rows.is_empty() || !o.facts.is_empty()),
             "{}: nothing asserted",
             o.file
         );
