@@ -515,10 +515,15 @@ fn torch_warnings(text: &str) -> Vec<String> {
         let starts =
             |l: &str| l.starts_with("Found GPU") || l.contains(" with CUDA capability sm_");
         if starts(line) {
-            let mut warning = vec![*line];
+            // A warning quoted in a Markdown list: without its bullet and backticks.
+            let mut warning = vec![line
+                .trim_start_matches(['-', '*', '`', ' '])
+                .trim_end_matches('`')];
             // PyTorch's warnings run a few lines; a paste's run of them is not one warning.
             for next in lines[i + 1..].iter().take(8) {
                 if next.is_empty()
+                    || next.starts_with("- ")
+                    || next.starts_with("* ")
                     || next.starts_with("warnings.warn")
                     || next.starts_with("==")
                     || starts(next)

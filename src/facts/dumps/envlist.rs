@@ -193,18 +193,33 @@ fn gpus_in(v: &str, strict: bool) -> Vec<Gpu> {
     }
     let head = rest.split(['(', ',', ';', '[']).next().unwrap_or_default();
     let head = head.split(" with ").next().unwrap_or_default();
-    let mut words = Vec::new();
-    for (i, w) in head.split_whitespace().enumerate() {
+    // The model as written, less the memory people add after it (`RTX 5000 16GB`, `RTX 3090 24 GB`); a
+    // size inside the model's name stays (`NVIDIA A100 80GB PCIe`).
+    let mut words: Vec<&str> = head
+        .split_whitespace()
+        .take_while(|w| !w.eq_ignore_ascii_case("each"))
+        .take(8)
+        .collect();
+    let size = |w: &str| {
         let lw = w.to_ascii_lowercase();
-        let memory = ["gb", "gib", "g"].iter().any(|u| {
+        ["gb", "gib", "g"].iter().any(|u| {
             lw.strip_suffix(u)
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        }) || lw == "gb"
-            || lw == "gib";
-        if memory || (i > 0 && lw.starts_with("each")) || words.len() >= 8 {
-            break;
+        })
+    };
+    if words
+        .last()
+        .is_some_and(|w| w.eq_ignore_ascii_case("gb") || w.eq_ignore_ascii_case("gib"))
+    {
+        words.pop();
+        if words
+            .last()
+            .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()))
+        {
+            words.pop();
         }
-        words.push(w);
+    } else if words.last().is_some_and(|w| size(w)) {
+        words.pop();
     }
     let name = words.join(" ");
     let Some(vendor) = vendor_of(&name) else {
@@ -485,6 +500,15 @@ mod tests {
         let r = read_list("- Ubuntu 24.04.4 LTS\n- PyTorch: 2.9.1+cu130, CUDA (PyTorch): 13.0\n- 2xRTX 5000 16GB (driver version: 590.48.01) with nvlink\n- Ram 117GB\n");
         assert_eq!(names(&r.facts), ["RTX 5000", "RTX 5000"]);
         assert_eq!(r.facts.host.os, Some(Os::Linux));
+        for (line, name) in [
+            (
+                "- GPU: NVIDIA A100 80GB PCIe\n- Python: 3.10\n",
+                "NVIDIA A100 80GB PCIe",
+            ),
+            ("- GPU: RTX 3090 24 GB\n- Python: 3.10\n", "RTX 3090"),
+        ] {
+            assert_eq!(names(&read_list(line).facts), [name]);
+        }
         let r = read_list(
             "- GPU: NVIDIA GeForce RTX 5090 (SM_120)\n- `torch==2.5.1`\n- PyTorch index: `cu121`\n",
         );
