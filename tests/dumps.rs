@@ -1039,9 +1039,16 @@ fn prose_about_the_same_things_is_no_dump() {
         "ptxas complained about sm_121a\n",
         "We use rocm/pytorch images.\n",
         "PS: thanks!\n",
+        // One environment line alone is read only beside another dump.
+        "GPU: DGX Spark\n",
+        "- GPU: 2x RTX 4090\n",
     ] {
         assert!(detect(text).is_empty(), "{text}: {:?}", detect(text));
     }
+    assert_eq!(
+        detect("`GPU: DGX Spark`\n```\npip list|grep torch\ntorch   2.10.0+cu130\n```\n"),
+        vec![DumpKind::PipList, DumpKind::EnvList]
+    );
 }
 
 #[test]

@@ -25,9 +25,13 @@ fn fields(line: &str) -> Option<Vec<(&str, &str)>> {
         rest = rest.trim_start();
         let Some(eq) = rest.find('=') else { break };
         let key = &rest[..eq];
-        if key.is_empty() || key.contains(char::is_whitespace) {
-            // Not a pair: skip the word.
-            rest = rest.split_once(' ').map_or("", |(_, r)| r);
+        if key.is_empty() {
+            rest = &rest[1..];
+            continue;
+        }
+        if let Some((ws, c)) = key.char_indices().rev().find(|(_, c)| c.is_whitespace()) {
+            // Words that are no pair: go straight to the word before the `=`.
+            rest = &rest[ws + c.len_utf8()..];
             continue;
         }
         let after = &rest[eq + 1..];
