@@ -176,7 +176,7 @@ fn vendor_of(name: &str) -> Option<Vendor> {
 
 /// `2× RTX 5090 (32 GB each)`, `2xRTX 5000 16GB (…) with nvlink`, `NVIDIA GeForce RTX 5090 (SM_120)`:
 /// the GPUs, named as written, with a compute capability the text states (`SM_120`).
-fn gpus_in(v: &str, strict: bool) -> Vec<Gpu> {
+fn gpus_in(v: &str) -> Vec<Gpu> {
     let v = v.trim();
     // A count first: `2x`, `2 x `, `2×`, `2 * `.
     let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
@@ -225,12 +225,10 @@ fn gpus_in(v: &str, strict: bool) -> Vec<Gpu> {
     let Some(vendor) = vendor_of(&name) else {
         return Vec::new();
     };
-    if strict {
-        // A bullet without a key: the model must come first.
-        let first = name.split_whitespace().next().unwrap_or_default();
-        if vendor_of(first).is_none() {
-            return Vec::new();
-        }
+    // The model comes first: `Device-1: NVIDIA AD102 …` (inxi's Graphics line) is no GPU's name.
+    let first = name.split_whitespace().next().unwrap_or_default();
+    if vendor_of(first).is_none() {
+        return Vec::new();
     }
     let lower = v.to_ascii_lowercase();
     let cc = lower.find("sm_").and_then(|i| {
@@ -388,7 +386,7 @@ fn read_list(text: &str) -> Read {
                     .map(|v| toolkit = Some(v))
                     .is_some(),
                 Key::Gpu => {
-                    let found = gpus_in(v, false);
+                    let found = gpus_in(v);
                     let any = !found.is_empty();
                     if gpus.is_empty() {
                         gpus = found;
@@ -425,7 +423,7 @@ fn read_list(text: &str) -> Read {
                 continue;
             }
             if gpus.is_empty() {
-                gpus = gpus_in(b, true);
+                gpus = gpus_in(b);
             }
         }
     }
@@ -506,8 +504,10 @@ mod tests {
                 "NVIDIA A100 80GB PCIe",
             ),
             ("- GPU: RTX 3090 24 GB\n- Python: 3.10\n", "RTX 3090"),
+            ("Graphics: Device-1: NVIDIA AD102 [GeForce RTX 4090]\nPython: 3.10\nOS: Ubuntu 22.04\n", ""),
         ] {
-            assert_eq!(names(&read_list(line).facts), [name]);
+            let want: Vec<&str> = [name].into_iter().filter(|n| !n.is_empty()).collect();
+            assert_eq!(names(&read_list(line).facts), want);
         }
         let r = read_list(
             "- GPU: NVIDIA GeForce RTX 5090 (SM_120)\n- `torch==2.5.1`\n- PyTorch index: `cu121`\n",
