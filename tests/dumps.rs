@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{dump_facts, fixture, mlcompat};
+use common::{completed_dump_facts, dump_facts, fixture, mlcompat};
 use mlcompat::facts::dumps::{detect, DumpKind};
 use mlcompat::facts::{Arch, Facts, Os, Vendor};
 
@@ -14,14 +14,15 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(fixture(path)).expect("fixture")
 }
 
-/// What the readers alone make of a fixture: only what it says.
+/// A fixture as `doctor --facts` reads it: the readers, then the completion step.
 fn facts(path: &str) -> Facts {
-    dump_facts(&read(path), "box").unwrap_or_else(|| panic!("{path} is a dump"))
+    completed_dump_facts(&read(path), "box").unwrap_or_else(|| panic!("{path} is a dump"))
 }
 
-/// The same, completed as `doctor --facts` completes it (the GPU table, NVIDIA's driver table).
-fn completed(path: &str) -> Facts {
-    common::completed_dump_facts(&read(path), "box").unwrap_or_else(|| panic!("{path} is a dump"))
+/// What the dump readers alone make of a fixture, before the completion step derives anything.
+fn read_only(path: &str) -> Facts {
+    mlcompat::facts::dumps::facts_from_dump(&read(path), "box")
+        .unwrap_or_else(|| panic!("{path} is a dump"))
 }
 
 fn s<T: ToString>(v: &Option<T>) -> Option<String> {
@@ -94,11 +95,17 @@ fn torch_collect_env_on_a100() {
     );
     let nvidia = f.nvidia.as_ref().expect("nvidia");
     assert_eq!(s(&nvidia.driver).as_deref(), Some("575.51.03"));
-    // collect_env does not print the CUDA version the driver supports.
-    assert!(nvidia.cuda_driver.is_none());
     assert_eq!(gpu_names(&f), ["NVIDIA A100-SXM4-40GB"]);
-    // The profiles know the A100-SXM4-80GB, not this 40GB part: no compute capability is made up.
-    assert_eq!(cc(&f, 0), None);
+    // collect_env prints neither the CUDA version the driver supports nor the GPU's capability: the
+    // completion step derives both, and says so.
+    let alone = read_only("collect-env/a100-healthy-torch2.7-cu128-vllm-collect-env-HEAD.txt");
+    assert!(alone.nvidia.as_ref().expect("nvidia").cuda_driver.is_none());
+    assert_eq!(cc(&alone, 0), None);
+    assert!(
+        f.derived.contains_key("nvidia.cuda_driver"),
+        "{:?}",
+        f.derived
+    );
     assert!(f.failed.contains_key("python.packages"));
     // The INFO line of vLLM's logger says vLLM's collect_env printed it.
     assert_eq!(
@@ -111,19 +118,23 @@ fn torch_collect_env_on_a100() {
 
 #[test]
 fn vllm_sections_on_gb10_state_the_compute_capability() {
-    let f = completed("collect-env/vllm-28110-gb10-dgx-spark-torch2.9-cu129-HEAD.txt");
+    let f = facts("collect-env/vllm-28110-gb10-dgx-spark-torch2.9-cu129-HEAD.txt");
     assert_eq!(f.host.arch, Some(Arch::Aarch64));
     assert_eq!(f.host.kernel.as_deref(), Some("6.11.0-1014-nvidia"));
     assert_eq!(package(&f, "torch").as_deref(), Some("2.9.0+cu129"));
-    // PyTorch's own warning names the GPU and its capability; the GPU table adds its datasheet figures.
+    // PyTorch's own warning names the GPU and its capability; the GB10 profile adds its datasheet figures.
     assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
     assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
     let gpu = &f.gpus.as_ref().expect("gpus")[0];
     assert_eq!(gpu.unified_memory, Some(true));
     assert_eq!(gpu.bandwidth_gbs, Some(273.0));
-    assert!(f.derived["gpus[0].bandwidth_gbs"].starts_with("datasheet"));
-    // What the dump said is kept: the capability came from PyTorch's warning, not the table.
-    assert!(!f.derived.contains_key("gpus[0].compute_capability"));
+    assert!(
+        f.derived
+            .get("gpus[0].bandwidth_gbs")
+            .is_some_and(|d| d.contains("gb10")),
+        "{:?}",
+        f.derived
+    );
     assert_eq!(
         s(&f.torch.as_ref().expect("torch").device_capability).as_deref(),
         Some("12.1")
@@ -206,11 +217,9 @@ fn gpu_lists_cudnn_and_wsl() {
     assert!(f.cuda.as_ref().is_none_or(|c| c.cudnn.is_none()));
     assert_eq!(f.host.os_name.as_deref(), Some("CentOS Stream 9"));
     assert_eq!(s(&f.host.glibc).as_deref(), Some("2.34"));
-    // The dump gives no capability; the GPU table knows the name "NVIDIA H100" (CC 9.0).
-    assert_eq!(cc(&f, 0), None);
-    let f = completed("collect-env/ogx-1798-centos-stream9-8x-h100-torch2.6-HEAD.txt");
-    assert_eq!(cc(&f, 0).as_deref(), Some("9.0"));
-    assert!(f.derived["gpus[0].compute_capability"].contains("from its name"));
+    // The dump prints no capability for "NVIDIA H100"; whatever it has comes from the completion step.
+    let alone = read_only("collect-env/ogx-1798-centos-stream9-8x-h100-torch2.6-HEAD.txt");
+    assert_eq!(cc(&alone, 0), None);
     let f = facts("collect-env/vllm-pr9293-wsl2-rtx4070-laptop-torch2.4-HEAD.txt");
     assert_eq!(f.host.wsl, Some(true));
     assert_eq!(
@@ -222,9 +231,9 @@ fn gpu_lists_cudnn_and_wsl() {
         Some("13th Gen Intel(R) Core(TM) i9-13950HX")
     );
     assert_eq!(f.host.cpu_cores, Some(32));
-    let f = completed("collect-env/genesis-vllm-patches-24-4x-rtx3090-torch2.11-cu130-HEAD.txt");
+    let f = facts("collect-env/genesis-vllm-patches-24-4x-rtx3090-torch2.11-cu130-HEAD.txt");
     assert_eq!(gpu_names(&f).len(), 3);
-    // The GPU table knows this exact name: compute capability 8.6 and its datasheet figures.
+    // The RTX 3090 profile knows this exact name: compute capability 8.6 and its datasheet figures.
     assert_eq!(cc(&f, 2).as_deref(), Some("8.6"));
     assert_eq!(
         s(&f.cuda.as_ref().expect("cuda").toolkit).as_deref(),
@@ -286,7 +295,7 @@ fn rocm_windows_and_jetson() {
 
 #[test]
 fn nvidia_smi_tables() {
-    let f = completed("nvidia-smi/gb10-dgx-spark-driver580.95-processes.txt");
+    let f = facts("nvidia-smi/gb10-dgx-spark-driver580.95-processes.txt");
     assert_eq!(gpu_names(&f), ["NVIDIA GB10"]);
     let n = f.nvidia.as_ref().expect("nvidia");
     assert_eq!(
@@ -298,13 +307,13 @@ fn nvidia_smi_tables() {
         f.python.is_none(),
         "an nvidia-smi table says nothing about Python"
     );
-    let f = completed("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt");
+    let f = facts("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt");
     assert_eq!(gpu_names(&f).len(), 4);
     assert_eq!(cc(&f, 3).as_deref(), Some("9.0"));
     let memory = f.gpus.as_ref().expect("gpus")[0].memory_gb.expect("memory");
     // 81,559 MiB: the H100's "80 GB" (GiB).
     assert!((memory - 79.65).abs() < 0.01, "{memory}");
-    let f = completed("nvidia-smi/rtx5090-desktop-xorg-processes-driver580.65.txt");
+    let f = facts("nvidia-smi/rtx5090-desktop-xorg-processes-driver580.65.txt");
     assert_eq!(cc(&f, 0).as_deref(), Some("12.0"));
     let f = facts("nvidia-smi/driver-library-mismatch-with-nvml-version.txt");
     assert!(f.gpus.is_none());
@@ -485,7 +494,11 @@ fn sglang_check_env() {
     assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
     let n = f.nvidia.as_ref().expect("nvidia");
     assert_eq!(s(&n.driver).as_deref(), Some("580.173.02"));
-    assert!(n.cuda_driver.is_none(), "check_env does not print it");
+    let alone = read_only("dumps/sglang/issue35354-gb10-cc12.1-HEAD.txt");
+    assert!(
+        alone.nvidia.as_ref().expect("nvidia").cuda_driver.is_none(),
+        "check_env does not print it"
+    );
     assert_eq!(
         s(&f.cuda.as_ref().expect("cuda").toolkit).as_deref(),
         Some("13.0")
@@ -529,7 +542,7 @@ fn sglang_check_env() {
 
 #[test]
 fn nvidia_smi_q_and_partial_tables() {
-    let f = facts("dumps/nvidia-smi-q/nvidia-docker1604-wsl2-gtx1650ti-driver510.06-HEAD.txt");
+    let f = read_only("dumps/nvidia-smi-q/nvidia-docker1604-wsl2-gtx1650ti-driver510.06-HEAD.txt");
     let gpu = &f.gpus.as_ref().expect("gpus")[0];
     assert_eq!(gpu.name, "NVIDIA GeForce GTX 1650 Ti with Max-Q Design");
     assert_eq!(
@@ -567,7 +580,7 @@ fn nvidia_smi_q_and_partial_tables() {
     assert!(text.contains("NVIDIA 551.61, CUDA 12.4"), "{text}");
 
     // "CUDA Version: ERR!" is no version; the driver still is.
-    let f = facts("dumps/nvidia-smi/wsl11589-cuda-version-err-rtx3060-laptop-HEAD.txt");
+    let f = read_only("dumps/nvidia-smi/wsl11589-cuda-version-err-rtx3060-laptop-HEAD.txt");
     let n = f.nvidia.as_ref().expect("nvidia");
     assert_eq!(s(&n.driver).as_deref(), Some("546.80"));
     assert!(n.cuda_driver.is_none());
@@ -651,14 +664,19 @@ fn amd_apple_and_the_host() {
 
 #[test]
 fn rosetta_is_left_to_the_facts() {
-    // An x86_64 Python on an M2 Pro: the CPU as printed, the Python's and the host's architecture as the
-    // text says; no GPU is made up from the CPU's name.
-    let f = facts("dumps/collect-env/pytorch-146236-rosetta-m2pro-x86_64-python-HEAD.txt");
+    // An x86_64 Python on an M2 Pro: the readers keep the CPU as printed and the architectures as the text
+    // says, and make no GPU up from the CPU's name; the completion step knows the M2 Pro is Apple silicon.
+    let path = "dumps/collect-env/pytorch-146236-rosetta-m2pro-x86_64-python-HEAD.txt";
+    let f = read_only(path);
     assert_eq!(f.host.cpu_model.as_deref(), Some("Apple M2 Pro"));
     assert_eq!(f.python.as_ref().expect("python").arch, Some(Arch::X86_64));
     assert_eq!(f.host.arch, Some(Arch::X86_64));
     assert_eq!(f.host.os, Some(Os::Macos));
     assert!(f.gpus.is_none());
+    let f = facts(path);
+    assert_eq!(f.python.as_ref().expect("python").arch, Some(Arch::X86_64));
+    assert_eq!(f.host.arch, Some(Arch::Aarch64));
+    assert!(f.derived.contains_key("arch"), "{:?}", f.derived);
 }
 
 #[test]
@@ -917,4 +935,149 @@ fn text_that_is_no_dump_is_one_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn messages_logs_and_lists_from_issues() {
+    let cuda_driver = |f: &Facts| s(&f.nvidia.as_ref().expect("nvidia").cuda_driver);
+    let python = |f: &Facts| s(&f.python.as_ref().expect("python").version);
+    // PyTorch's "driver too old": CUDA's encoding, and the Python its path names.
+    let f = facts("bug-reports/yuan2-65-driver-too-old-found-11000.txt");
+    assert_eq!(cuda_driver(&f).as_deref(), Some("11.0"));
+    assert_eq!(python(&f).as_deref(), Some("3.10"));
+    assert!(f.gpus.is_none(), "the warning names no GPU");
+    let f = facts("bug-reports/verl-omni-133-driver535-found-12080-vllm0.20.2-HEAD.txt");
+    assert_eq!(cuda_driver(&f).as_deref(), Some("12.8"));
+    // Ollama's log: the GPU, its capability and memory (GiB), and driver= as the CUDA driver API.
+    let f = facts(
+        "bug-reports/ollama-12136-h100-fabric-manager-fixed-inference-compute-log-PARTIAL.txt",
+    );
+    assert_eq!(gpu_names(&f), ["NVIDIA H100 80GB HBM3"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("9.0"));
+    assert_eq!(f.gpus.as_ref().expect("gpus")[0].memory_gb, Some(79.6));
+    assert_eq!(cuda_driver(&f).as_deref(), Some("12.9"));
+    assert!(f.nvidia.as_ref().expect("nvidia").driver.is_none());
+    let f = facts("bug-reports/ollama-12116-2x-rtx5090-fedora-libcuda-575-no-devices.txt");
+    let n = f.nvidia.as_ref().expect("nvidia");
+    assert_eq!(s(&n.driver).as_deref(), Some("575.64.05"));
+    assert!(n
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("no nvidia devices")));
+    assert_eq!(f.host.os, Some(Os::Linux));
+    let f = facts(
+        "bug-reports/ollama-pr10569-windows-rtx2080ti-driver531.79-nvidia-smi-and-log-HEAD.txt",
+    );
+    assert_eq!(gpu_names(&f), ["NVIDIA GeForce RTX 2080 Ti"]);
+    assert_eq!(f.host.os, Some(Os::Windows));
+    // Environment lists as typed.
+    let f = facts("bug-reports/pytorch-167244-2x-rtx5090-torch2.7-nightly-cu124-env-list-HEAD.txt");
+    assert_eq!(gpu_names(&f), ["RTX 5090", "RTX 5090"]);
+    assert_eq!(
+        (cc(&f, 0).as_deref(), cc(&f, 1).as_deref()),
+        (Some("12.0"), Some("12.0"))
+    );
+    assert_eq!(
+        s(&f.nvidia.as_ref().expect("nvidia").driver).as_deref(),
+        Some("570.124.06")
+    );
+    assert_eq!(python(&f).as_deref(), Some("3.11.9"));
+    assert_eq!(
+        s(&f.torch.as_ref().expect("torch").cuda).as_deref(),
+        Some("12.4")
+    );
+    let f = facts("bug-reports/berkeley-humanoid-lite-49-rtx5090-driver590-torch2.5.1-cu121.txt");
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.5.1+cu121"));
+    let f = facts("bug-reports/raylight-68-2x-quadro-rtx5000-torch2.9.1-cu130-flash-attn.txt");
+    assert_eq!(gpu_names(&f), ["RTX 5000", "RTX 5000"]);
+    assert_eq!(cc(&f, 0), None, "the name alone says no capability");
+    // xFormers' "you have", bitsandbytes' binary, ptxas' target, ggml's devices, AMD's image tag.
+    let f = facts("bug-reports/xformers-982-xformers-info-torch-cpu-HEAD.txt");
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.2.0+cpu"));
+    assert_eq!(package(&f, "xformers").as_deref(), Some("0.0.25.dev741"));
+    assert!(f.torch.as_ref().is_none_or(|t| t.cuda.is_none()));
+    let f =
+        facts("bug-reports/sd-webui-forge-classic-184-windows-bnb-0.45.5-no-cuda129-binary.txt");
+    assert_eq!(
+        s(&f.torch.as_ref().expect("torch").cuda).as_deref(),
+        Some("12.9")
+    );
+    assert_eq!(f.host.os, Some(Os::Windows));
+    let f = facts("bug-reports/triton-8539-dgx-spark-pip-list-torch2.10-cu130-ptxas-sm121a.txt");
+    assert_eq!(gpu_names(&f), ["DGX Spark"]);
+    assert_eq!(cc(&f, 0).as_deref(), Some("12.1"));
+    assert_eq!(
+        package(&f, "pytorch-triton").as_deref(),
+        Some("3.5.0+git7416ffcb")
+    );
+    let f = facts("bug-reports/inference-snaps-255-gtx1080ti-driver535-llama-cli-kernel-image-invalid-PARTIAL.txt");
+    assert_eq!(gpu_names(&f), ["NVIDIA GeForce GTX 1080 Ti"]);
+    assert!(f.binaries.is_none(), "no build line, no llama-cli version");
+    let f = facts(
+        "bug-reports/rocm-4909-ryzen-ai-max395-rocm6.4.1-pytorch-image-invalid-device-function.txt",
+    );
+    assert_eq!(gpu_names(&f), ["AMD Radeon Graphics"]);
+    assert_eq!(package(&f, "torch").as_deref(), Some("2.6.0"));
+    assert_eq!(python(&f).as_deref(), Some("3.12"));
+    // nvidia-smi's header with a different NVIDIA-SMI and driver number is WSL2's.
+    let f =
+        facts("bug-reports/wsl-11277-gtx1650-laptop-wsl-nvidia-smi-535.103-driver537.13-HEAD.txt");
+    assert_eq!(f.host.wsl, Some(true));
+}
+
+#[test]
+fn prose_about_the_same_things_is_no_dump() {
+    for text in [
+        "My driver is too old, I think. Which version do I need?\n",
+        "I ran ollama serve and the log said msg=nothing useful.\n",
+        "- Install the driver\n- Reboot\n- Run python 3 times\n",
+        "GPU: it crashes.\nPython: the latest\n",
+        "Our GPU: an RTX card. OS: whatever the cloud gives.\n",
+        "print(torch.__version__)\n",
+        "bitsandbytes could not find its binary\n",
+        "pip list shows nothing odd\n",
+        "- PyTorch: latest\n- GPU: yes\n",
+        "ptxas complained about sm_121a\n",
+        "We use rocm/pytorch images.\n",
+        "PS: thanks!\n",
+        // One environment line alone is read only beside another dump.
+        "GPU: DGX Spark\n",
+        "- GPU: 2x RTX 4090\n",
+    ] {
+        assert!(detect(text).is_empty(), "{text}: {:?}", detect(text));
+    }
+    assert_eq!(
+        detect("`GPU: DGX Spark`\n```\npip list|grep torch\ntorch   2.10.0+cu130\n```\n"),
+        vec![DumpKind::PipList, DumpKind::EnvList]
+    );
+}
+
+#[test]
+fn hostile_messages_and_lists_stay_bounded() {
+    let big = "x ".repeat(1_000_000);
+    let texts = [
+        format!("time= level=INFO source=a.go:1 msg=\"inference compute\" {big}=\n"),
+        format!("- GPU: {}\n- Python: 3.10\n", "RTX ".repeat(500_000)),
+        format!(
+            "- GPU: 99x RTX 5090\n- Driver: 570.1.2\n{}",
+            "- GPU: 8x H100\n".repeat(100_000)
+        ),
+        format!(
+            "The NVIDIA driver on your system is too old (found version {})\n",
+            "9".repeat(100_000)
+        ),
+        format!("{}\n", "/python3.10".repeat(200_000)),
+        format!(
+            "ptxas fatal : Value 'sm_{}' is not defined for option 'gpu-name'\n",
+            "1".repeat(100_000)
+        ),
+    ];
+    for text in &texts {
+        let started = std::time::Instant::now();
+        let _ = dump_facts(text, "box");
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    }
+    // The GPU count a list states is capped.
+    let f = dump_facts("- GPU: 99x RTX 5090\n- Python: 3.10\n", "box").expect("list");
+    assert!(gpu_names(&f).len() <= 64);
 }

@@ -482,7 +482,15 @@ fn capabilities_in_warnings(text: &str) -> Vec<(String, ToolVersion)> {
                     format!("{major}.{minor}").parse::<ToolVersion>().ok()
                 })
                 .flatten()
-                .map(|cc| (name.trim().to_string(), cc))
+                // A quoted or listed warning (`- \`NVIDIA GeForce RTX 5090 with …\``): the name alone.
+                .map(|cc| {
+                    (
+                        name.trim_start_matches(['-', '*', '`', '>', ' '])
+                            .trim()
+                            .to_string(),
+                        cc,
+                    )
+                })
         } else {
             None
         };
@@ -507,10 +515,15 @@ fn torch_warnings(text: &str) -> Vec<String> {
         let starts =
             |l: &str| l.starts_with("Found GPU") || l.contains(" with CUDA capability sm_");
         if starts(line) {
-            let mut warning = vec![*line];
+            // A warning quoted in a Markdown list: without its bullet and backticks.
+            let mut warning = vec![line
+                .trim_start_matches(['-', '*', '`', ' '])
+                .trim_end_matches('`')];
             // PyTorch's warnings run a few lines; a paste's run of them is not one warning.
             for next in lines[i + 1..].iter().take(8) {
                 if next.is_empty()
+                    || next.starts_with("- ")
+                    || next.starts_with("* ")
                     || next.starts_with("warnings.warn")
                     || next.starts_with("==")
                     || starts(next)
@@ -529,7 +542,7 @@ fn torch_warnings(text: &str) -> Vec<String> {
 }
 
 /// The first dotted number in a text: `24.04.2` in "Ubuntu 24.04.2 LTS", `9` in "CentOS Stream 9".
-fn first_version(text: &str) -> Option<ToolVersion> {
+pub(super) fn first_version(text: &str) -> Option<ToolVersion> {
     text.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
         .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
         .map(|w| {

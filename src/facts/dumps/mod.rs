@@ -2,7 +2,10 @@
 //! doctor --facts issue.txt` on what a reporter posted: torch `collect_env`, `vllm collect-env`, `python -m
 //! sglang.check_env`, the `nvidia-smi` table and `nvidia-smi -q`, `pip list` / `pip freeze` / `uv pip list`
 //! / `conda list`, `nvcc --version`, `llama-cli --version`, `ollama --version`, `system_profiler
-//! SPHardwareDataType`, `rocminfo` / `rocm-smi`, `uname -a` and `/etc/os-release`.
+//! SPHardwareDataType`, `rocminfo` / `rocm-smi`, `uname -a` and `/etc/os-release`; Ollama's server log,
+//! `python -m xformers.info`, ggml's device list; the one-line messages that state a fact wherever they
+//! are ([`messages`]: PyTorch's "driver too old (found version 12080)", bitsandbytes' missing
+//! `libbitsandbytes_cuda128`, …); and environments typed as Markdown lists ([`envlist`]).
 //!
 //! Each is recognized by what it contains, anywhere in the paste: Markdown fences, `<details>`, quoted
 //! lines, issue prose, warnings printed first, shell prompts and other dumps around it. The paste is cut
@@ -14,6 +17,9 @@
 //! version from a driver number. Figures a GPU's name implies are the completion step's job.
 
 mod collect_env;
+mod envlist;
+mod messages;
+mod ollama_log;
 mod packages;
 mod paste;
 mod sglang;
@@ -60,6 +66,24 @@ pub enum DumpKind {
     LlamaCpp,
     /// `ollama --version`.
     Ollama,
+    /// Ollama's server log (`msg="inference compute" … library=cuda compute=7.5 driver=12.9 …`).
+    OllamaLog,
+    /// `python -m xformers.info`, or xFormers' "built for … (you have …)" warning.
+    XformersInfo,
+    /// AMD's `rocm/pytorch:…_py3.12_pytorch_release_2.6.0` image tag, with the ROCm devices a script lists.
+    RocmImage,
+    /// PyTorch's "The NVIDIA driver on your system is too old (found version 12080)".
+    TorchDriverWarning,
+    /// `torch.__version__  = 2.3.1+cu121` (flash-attn's setup prints it).
+    TorchVersionLine,
+    /// bitsandbytes' "Could not find the bitsandbytes CUDA binary at …libbitsandbytes_cuda128.dll".
+    Bitsandbytes,
+    /// ptxas' "Value 'sm_121a' is not defined for option 'gpu-name'".
+    Ptxas,
+    /// macOS' loader on mlx: "incompatible architecture (have 'arm64', need 'x86_64')".
+    MlxLoad,
+    /// An environment typed as a list (`- PyTorch: 2.7.0`, `- GPU: 2x RTX 5090`, `- OS: Ubuntu 22.04`).
+    EnvList,
 }
 
 impl DumpKind {
@@ -81,6 +105,15 @@ impl DumpKind {
             DumpKind::Nvcc => "nvcc --version",
             DumpKind::LlamaCpp => "llama.cpp",
             DumpKind::Ollama => "ollama --version",
+            DumpKind::OllamaLog => "ollama log",
+            DumpKind::XformersInfo => "xformers.info",
+            DumpKind::RocmImage => "rocm/pytorch image",
+            DumpKind::TorchDriverWarning => "PyTorch driver warning",
+            DumpKind::TorchVersionLine => "torch.__version__",
+            DumpKind::Bitsandbytes => "bitsandbytes warning",
+            DumpKind::Ptxas => "ptxas error",
+            DumpKind::MlxLoad => "mlx load error",
+            DumpKind::EnvList => "environment list",
         }
     }
 }
@@ -88,7 +121,8 @@ impl DumpKind {
 /// What mlcompat recognizes in a pasted text, for the message that says a file is none of them.
 pub const RECOGNIZED: &str = "torch collect_env, vllm collect-env, python -m sglang.check_env, nvidia-smi, \
 nvidia-smi -q, pip list, pip freeze, uv pip list, conda list, nvcc --version, llama-cli --version, ollama \
---version, system_profiler SPHardwareDataType, rocminfo, rocm-smi, uname -a, /etc/os-release";
+--version, system_profiler SPHardwareDataType, rocminfo, rocm-smi, uname -a, /etc/os-release, an Ollama server log, \
+python -m xformers.info, PyTorch's \"driver too old\" warning, an environment list (- PyTorch: …, - GPU: …)";
 
 /// The name given to a GPU that a dump shows exists without naming its model: nvidia-smi's header without
 /// its rows, rocm-smi's temperatures and clocks.
@@ -143,15 +177,68 @@ fn kinds_in(piece: &paste::Piece, vllm: bool) -> Vec<DumpKind> {
     if tools::ollama_version(text).is_some() {
         kinds.push(DumpKind::Ollama);
     }
+    if ollama_log::is_log(text) {
+        kinds.push(DumpKind::OllamaLog);
+    }
+    kinds.extend(messages::detect(text));
+    if list_keys(&kinds, text) >= 2 {
+        kinds.push(DumpKind::EnvList);
+    }
     kinds
+}
+
+/// The environment keys a piece states a fact for, none when the piece is a dump of `Key: value` lines
+/// whose keys an environment list shares.
+fn list_keys(kinds: &[DumpKind], text: &str) -> usize {
+    let keyed = kinds.iter().any(|k| {
+        matches!(
+            k,
+            DumpKind::TorchCollectEnv
+                | DumpKind::VllmCollectEnv
+                | DumpKind::SglangCheckEnv
+                | DumpKind::NvidiaSmiQuery
+                | DumpKind::Rocminfo
+                | DumpKind::SystemProfiler
+                | DumpKind::OsRelease
+                | DumpKind::PipList
+                | DumpKind::PipFreeze
+                | DumpKind::CondaList
+        )
+    });
+    if keyed {
+        0
+    } else {
+        envlist::keys(text)
+    }
+}
+
+/// The kinds in each piece of a paste, with the piece. A piece that only states one environment fact
+/// (`GPU: DGX Spark`) is read as a list when another dump is in the paste.
+fn found_in(pieces: &[paste::Piece], vllm: bool) -> Vec<(DumpKind, &str)> {
+    let mut found: Vec<(DumpKind, &str)> = Vec::new();
+    let mut lone: Vec<&str> = Vec::new();
+    for piece in pieces {
+        let kinds = kinds_in(piece, vllm);
+        if !kinds.contains(&DumpKind::EnvList) && list_keys(&kinds, &piece.text) == 1 {
+            lone.push(piece.text.as_str());
+        }
+        for kind in kinds {
+            found.push((kind, piece.text.as_str()));
+        }
+    }
+    if !found.is_empty() {
+        found.extend(lone.into_iter().map(|t| (DumpKind::EnvList, t)));
+    }
+    found
 }
 
 /// The dumps found in `text`, in a stable order; empty when it is none of them (a facts file, say).
 pub fn detect(text: &str) -> Vec<DumpKind> {
     let vllm = collect_env::vllm_logged(text);
-    let mut kinds: Vec<DumpKind> = paste::pieces(text)
-        .iter()
-        .flat_map(|p| kinds_in(p, vllm))
+    let pieces = paste::pieces(text);
+    let mut kinds: Vec<DumpKind> = found_in(&pieces, vllm)
+        .into_iter()
+        .map(|(k, _)| k)
         .collect();
     kinds.sort();
     kinds.dedup();
@@ -163,12 +250,7 @@ pub fn detect(text: &str) -> Vec<DumpKind> {
 pub fn facts_from_dump(text: &str, name: &str) -> Option<Facts> {
     let vllm = collect_env::vllm_logged(text);
     let pieces = paste::pieces(text);
-    let mut found: Vec<(DumpKind, &str)> = Vec::new();
-    for piece in &pieces {
-        for kind in kinds_in(piece, vllm) {
-            found.push((kind, piece.text.as_str()));
-        }
-    }
+    let mut found = found_in(&pieces, vllm);
     if found.is_empty() {
         return None;
     }
@@ -197,6 +279,8 @@ pub fn facts_from_dump(text: &str, name: &str) -> Option<Facts> {
             .take()
             .or_else(|| g.compute_capability.clone());
     }
+    share_capabilities(&mut facts);
+    complete_from_paste(text, &mut facts);
     let mut kinds: Vec<DumpKind> = found.iter().map(|(k, _)| *k).collect();
     kinds.dedup();
     settle_failures(&mut facts, &kinds);
@@ -209,6 +293,63 @@ pub fn facts_from_dump(text: &str, name: &str) -> Option<Facts> {
     });
     facts.normalize();
     Some(facts)
+}
+
+/// A capability stated for one GPU (a warning names the model once) holds for every GPU of that name.
+fn share_capabilities(facts: &mut Facts) {
+    let Some(gpus) = facts.gpus.as_mut() else {
+        return;
+    };
+    let mut known: BTreeMap<String, crate::version::ToolVersion> = BTreeMap::new();
+    for g in gpus.iter() {
+        if let Some(cc) = &g.compute_capability {
+            known.entry(g.name.clone()).or_insert_with(|| cc.clone());
+        }
+    }
+    for g in gpus.iter_mut() {
+        if g.compute_capability.is_none() {
+            g.compute_capability = known.get(&g.name).cloned();
+        }
+    }
+}
+
+/// What the paste as a whole says once its dumps are merged: the GPU ptxas was asked to build for, a
+/// PowerShell prompt's Windows, and torch's CUDA from its version's local tag (`2.3.1+cu121`).
+fn complete_from_paste(text: &str, facts: &mut Facts) {
+    if let Some(cc) = messages::ptxas_capability(text) {
+        if let Some(gpus) = facts.gpus.as_mut() {
+            let nvidia: Vec<&mut Gpu> = gpus
+                .iter_mut()
+                .filter(|g| g.vendor == crate::facts::Vendor::Nvidia)
+                .collect();
+            let one_model = nvidia.windows(2).all(|w| w[0].name == w[1].name);
+            if one_model {
+                for g in nvidia {
+                    g.compute_capability.get_or_insert_with(|| cc.clone());
+                }
+            }
+        }
+    }
+    if facts.host.os.is_none() && messages::windows_prompt(text) {
+        facts.host.os = Some(crate::facts::Os::Windows);
+    }
+    let tagged = facts
+        .python
+        .as_ref()
+        .and_then(|p| p.packages.get("torch"))
+        .and_then(|v| {
+            let local = v.local();
+            let digits = local.strip_prefix("cu")?;
+            if !(3..=4).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let (major, minor) = digits.split_at(digits.len() - 1);
+            format!("{major}.{minor}").parse().ok()
+        });
+    if let Some(cuda) = tagged {
+        let t = facts.torch.get_or_insert_with(Default::default);
+        t.cuda = t.cuda.take().or(Some(cuda));
+    }
 }
 
 fn read(kind: DumpKind, text: &str, facts: &mut Facts) {
@@ -228,6 +369,15 @@ fn read(kind: DumpKind, text: &str, facts: &mut Facts) {
         DumpKind::Nvcc => tools::read_nvcc(text, facts),
         DumpKind::LlamaCpp => tools::read_llama(text, facts),
         DumpKind::Ollama => tools::read_ollama(text, facts),
+        DumpKind::OllamaLog => ollama_log::read(text, facts),
+        DumpKind::XformersInfo
+        | DumpKind::RocmImage
+        | DumpKind::TorchDriverWarning
+        | DumpKind::TorchVersionLine
+        | DumpKind::Bitsandbytes
+        | DumpKind::Ptxas
+        | DumpKind::MlxLoad => messages::read(kind, text, facts),
+        DumpKind::EnvList => envlist::read(text, facts),
     }
 }
 
@@ -246,6 +396,17 @@ fn settle_failures(facts: &mut Facts, kinds: &[DumpKind]) {
     if whole_list {
         facts.failed.remove("python.packages");
     }
+}
+
+/// The same model named in full or as people shorten it: `NVIDIA GeForce RTX 5090` and `RTX 5090`.
+fn same_model(a: &str, b: &str) -> bool {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    long == short
+        || (!short.is_empty()
+            && long
+                .to_ascii_lowercase()
+                .strip_suffix(&short.to_ascii_lowercase())
+                .is_some_and(|head| head.ends_with(' ')))
 }
 
 /// More GPUs than any machine has: a hostile paste's lists are cut here, before GPUs are matched by name.
@@ -356,7 +517,8 @@ fn merge_gpus(into: &mut Option<Vec<Gpu>>, from: Option<Vec<Gpu>>) {
     let (keep, other) = (have, from);
     let mut used = vec![false; other.len()];
     for g in keep.iter_mut() {
-        let Some(i) = (0..other.len()).find(|&i| !used[i] && other[i].name == g.name) else {
+        let Some(i) = (0..other.len()).find(|&i| !used[i] && same_model(&other[i].name, &g.name))
+        else {
             continue;
         };
         used[i] = true;

@@ -41,7 +41,7 @@ pub(super) fn pieces(text: &str) -> Vec<Piece> {
             flush(&mut current, &mut command, &mut out);
             continue;
         }
-        if let Some(cmd) = prompt_command(t) {
+        if let Some(cmd) = prompt_command(t).or_else(|| bare_command(t)) {
             flush(&mut current, &mut command, &mut out);
             command = Some(cmd.to_string());
             continue;
@@ -144,6 +144,26 @@ fn starts_dump(t: &str) -> bool {
         || t == "Hardware Overview:"
         || t == "Hardware Overview"
         || (t.starts_with("====") && t.contains("System Management Interface"))
+}
+
+/// A package-list command pasted without its prompt: `pip list|grep -ie triton -e torch`.
+fn bare_command(t: &str) -> Option<&str> {
+    let listing = [
+        "pip list",
+        "pip3 list",
+        "python -m pip list",
+        "python3 -m pip list",
+        "uv pip list",
+        "pip freeze",
+        "pip3 freeze",
+        "conda list",
+    ]
+    .iter()
+    .any(|c| {
+        t.strip_prefix(c)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '|']))
+    });
+    (listing && t.len() <= 200).then_some(t)
 }
 
 /// `Tue Mar 12 17:24:45 2024`: nvidia-smi's first line.

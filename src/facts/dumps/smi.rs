@@ -249,6 +249,29 @@ pub(super) fn is_table(text: &str) -> bool {
         .any(|l| l.contains("NVIDIA-SMI") && l.contains("Driver Version:"))
 }
 
+/// `NVIDIA-SMI 535.103   Driver Version: 537.13`: under WSL2 nvidia-smi is the Linux side's build and the
+/// driver is Windows'; elsewhere the two are one driver's number (a mismatch on Linux is an NVML failure,
+/// not a table).
+fn wsl_header(text: &str) -> bool {
+    text.lines().take(10_000).any(|l| {
+        let Some(i) = l.find("NVIDIA-SMI ") else {
+            return false;
+        };
+        let smi = l[i + "NVIDIA-SMI ".len()..].split_whitespace().next();
+        let driver = l
+            .split_once("Driver Version:")
+            .and_then(|(_, r)| r.split_whitespace().next());
+        match (smi, driver) {
+            (Some(a), Some(b)) => {
+                a != b
+                    && a.parse::<crate::version::ToolVersion>().is_ok()
+                    && b.parse::<crate::version::ToolVersion>().is_ok()
+            }
+            _ => false,
+        }
+    })
+}
+
 /// nvidia-smi's own failure, printed instead of the table.
 pub(super) fn is_failure(text: &str) -> bool {
     text.lines().any(|l| {
@@ -290,6 +313,10 @@ pub(super) fn read_table(text: &str, facts: &mut Facts) {
         return;
     }
     facts.nvidia = from_smi.nvidia;
+    if wsl_header(text) {
+        facts.host.os = Some(crate::facts::Os::Linux);
+        facts.host.wsl = Some(true);
+    }
     if from_smi.gpus.is_empty() {
         if table.driver.is_some() {
             let mut g = Gpu::new(Vendor::Nvidia, super::UNNAMED_NVIDIA_GPU);
@@ -368,7 +395,7 @@ mod tests {
         assert_eq!(h100.driver.as_deref(), Some("580.105.08"));
         assert_eq!(h100.gpus[0].1, Some(81559));
         let f = to_facts(&h100, &[], None);
-        // 81,559 MiB is 79.6 GiB, the H100's "80 GB".
+        // 81559 MiB in GiB (memory figures are GiB).
         assert!((f.gpus[0].memory_gb.unwrap() - 79.65).abs() < 0.01);
         let four = parse_table(&fixture("nvidia-smi/h100-sxm-x4-idle-driver560.35.txt"));
         assert_eq!(four.gpus.len(), 4);

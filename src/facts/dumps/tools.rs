@@ -54,21 +54,21 @@ fn llama_build(text: &str) -> Option<(Option<&str>, Option<&str>)> {
     None
 }
 
+/// llama.cpp's build line, or ggml's device list alone (`ggml_cuda_init: found 1 CUDA devices:`).
 pub(super) fn is_llama(text: &str) -> bool {
-    llama_build(text).is_some()
+    llama_build(text).is_some() || !ggml_devices(text).is_empty()
 }
 
 pub(super) fn read_llama(text: &str, facts: &mut Facts) {
-    let Some((number, target)) = llama_build(text) else {
-        return;
-    };
-    let binary = Binary {
-        path: NO_PATH.into(),
-        version: number.and_then(|n| n.parse().ok()),
-        arch: target.and_then(|t| Arch::from_name(t.split('-').next().unwrap_or_default())),
-        target: target.map(str::to_string),
-    };
-    facts.binaries = Some(BTreeMap::from([("llama-cli".to_string(), binary)]));
+    if let Some((number, target)) = llama_build(text) {
+        let binary = Binary {
+            path: NO_PATH.into(),
+            version: number.and_then(|n| n.parse().ok()),
+            arch: target.and_then(|t| Arch::from_name(t.split('-').next().unwrap_or_default())),
+            target: target.map(str::to_string),
+        };
+        facts.binaries = Some(BTreeMap::from([("llama-cli".to_string(), binary)]));
+    }
     let gpus = ggml_devices(text);
     if !gpus.is_empty() {
         facts.gpus = Some(gpus);
@@ -104,12 +104,24 @@ fn ggml_devices(text: &str) -> Vec<Gpu> {
         };
         let mut g = Gpu::new(vendor, name);
         g.source = Some("llama.cpp (ggml_cuda_init)".into());
+        let parts: Vec<&str> = parts.take(8).collect();
         if vendor == Vendor::Nvidia {
             g.compute_capability = parts
+                .iter()
                 .find_map(|p| p.strip_prefix("compute capability "))
                 .and_then(|cc| cc.parse().ok());
         }
+        // Newer builds add `VRAM: 11172 MiB`.
+        g.memory_gb = parts
+            .iter()
+            .find_map(|p| p.strip_prefix("VRAM: ")?.strip_suffix(" MiB"))
+            .and_then(|m| m.trim().parse::<f64>().ok())
+            .filter(|m| m.is_finite() && *m > 0.0)
+            .map(|m| m / 1024.0);
         gpus.push(g);
+        if gpus.len() >= super::MAX_GPUS {
+            break;
+        }
     }
     gpus
 }
