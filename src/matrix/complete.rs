@@ -21,6 +21,7 @@ use crate::facts::{Apple, Arch, Facts, Gpu, Os, Tflops, Vendor};
 
 /// Completes `facts` from the matrix's data. Idempotent: completing twice changes nothing more.
 pub fn complete(matrix: &Matrix, facts: &mut Facts) {
+    nvidia_gpu_behind_a_driver(facts);
     host_platform(facts);
     apple_silicon(facts);
     gpus(matrix, facts);
@@ -69,6 +70,25 @@ fn host_platform(facts: &mut Facts) {
             facts.host.tegra = Some(true);
             note(facts, "tegra", why);
         }
+    }
+}
+
+/// A driver that answered with its version or its CUDA version (PyTorch's "driver too old (found version
+/// 11040)", an nvidia-smi header) runs at least one NVIDIA GPU, even where the paste does not name it — the
+/// rows that need only the vendor and the driver can then answer. A driver that reported an error (no
+/// devices, a version mismatch) proves nothing.
+fn nvidia_gpu_behind_a_driver(facts: &mut Facts) {
+    let answered = facts.nvidia.as_ref().is_some_and(|n| {
+        n.error.is_none() && (n.driver.is_some() || n.cuda_driver.is_some())
+    });
+    if facts.gpus.is_none() && answered && !facts.failed.contains_key("nvidia") {
+        facts.gpus = Some(vec![Gpu::new(Vendor::Nvidia, crate::facts::dumps::UNNAMED_NVIDIA_GPU)]);
+        note(
+            facts,
+            "gpus",
+            "an NVIDIA driver answered, so there is at least one NVIDIA GPU; its model is not in the facts"
+                .into(),
+        );
     }
 }
 

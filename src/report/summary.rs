@@ -77,6 +77,7 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
             ),
             (Some(d), Some(c)) => Some(format!("NVIDIA {d}, CUDA {c}")),
             (Some(d), None) => Some(format!("NVIDIA {d}")),
+            (None, Some(c)) => Some(format!("NVIDIA (version not shown), CUDA {c}")),
             _ => None,
         });
     let driver = driver.or_else(|| {
