@@ -78,11 +78,15 @@ fn host_platform(facts: &mut Facts) {
 /// rows that need only the vendor and the driver can then answer. A driver that reported an error (no
 /// devices, a version mismatch) proves nothing.
 fn nvidia_gpu_behind_a_driver(facts: &mut Facts) {
-    let answered = facts.nvidia.as_ref().is_some_and(|n| {
-        n.error.is_none() && (n.driver.is_some() || n.cuda_driver.is_some())
-    });
+    let answered = facts
+        .nvidia
+        .as_ref()
+        .is_some_and(|n| n.error.is_none() && (n.driver.is_some() || n.cuda_driver.is_some()));
     if facts.gpus.is_none() && answered && !facts.failed.contains_key("nvidia") {
-        facts.gpus = Some(vec![Gpu::new(Vendor::Nvidia, crate::facts::dumps::UNNAMED_NVIDIA_GPU)]);
+        facts.gpus = Some(vec![Gpu::new(
+            Vendor::Nvidia,
+            crate::facts::dumps::UNNAMED_NVIDIA_GPU,
+        )]);
         note(
             facts,
             "gpus",

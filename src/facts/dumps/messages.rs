@@ -159,7 +159,11 @@ fn read_driver_warning(text: &str, facts: &mut Facts) {
             set_python(facts, python_in_path(line));
             // The warning itself is what PyTorch said on import: rules read it as `warning.torch`.
             let said: String = line.trim().chars().take(400).collect();
-            facts.import_warnings.entry("torch".into()).or_default().push(said);
+            facts
+                .import_warnings
+                .entry("torch".into())
+                .or_default()
+                .push(said);
             return;
         }
     }
