@@ -945,7 +945,15 @@ fn messages_logs_and_lists_from_issues() {
     let f = facts("bug-reports/yuan2-65-driver-too-old-found-11000.txt");
     assert_eq!(cuda_driver(&f).as_deref(), Some("11.0"));
     assert_eq!(python(&f).as_deref(), Some("3.10"));
-    assert!(f.gpus.is_none(), "the warning names no GPU");
+    // The warning names no GPU; the completion step knows a driver answered, so there is an NVIDIA one.
+    assert!(
+        read_only("bug-reports/yuan2-65-driver-too-old-found-11000.txt")
+            .gpus
+            .is_none(),
+        "the warning names no GPU"
+    );
+    assert_eq!(gpu_names(&f), ["NVIDIA GPU (model not shown)"]);
+    assert!(f.derived["gpus"].contains("an NVIDIA driver answered"));
     let f = facts("bug-reports/verl-omni-133-driver535-found-12080-vllm0.20.2-HEAD.txt");
     assert_eq!(cuda_driver(&f).as_deref(), Some("12.8"));
     // Ollama's log: the GPU, its capability and memory (GiB), and driver= as the CUDA driver API.
