@@ -28,6 +28,8 @@ pub struct GpuSpec {
     pub vendor: Vendor,
     /// As NVML, nvidia-smi, PyTorch or rocminfo print them.
     pub names: Vec<String>,
+    /// The same, as [`normalize_name`] makes them (computed once, at load).
+    pub normalized: Vec<String>,
     pub compute_capability: Option<ToolVersion>,
     /// As the datasheet states it (GiB-sized, as vendors count GPU memory).
     pub memory_gb: Option<f64>,
@@ -45,6 +47,8 @@ pub struct GpuSeries {
     pub id: String,
     pub vendor: Vendor,
     pub prefixes: Vec<String>,
+    /// The same, as [`normalize_name`] makes them (computed once, at load).
+    pub normalized: Vec<String>,
     pub compute_capability: Option<ToolVersion>,
     pub source: String,
     pub checked: Day,
@@ -119,13 +123,13 @@ impl GpuTable {
         if let Some(g) = self
             .gpus
             .iter()
-            .find(|g| g.names.iter().any(|n| normalize_name(n) == wanted))
+            .find(|g| g.normalized.iter().any(|n| *n == wanted))
         {
             return Some(GpuMatch::Exact(g));
         }
         self.series
             .iter()
-            .flat_map(|s| s.prefixes.iter().map(move |p| (s, normalize_name(p))))
+            .flat_map(|s| s.normalized.iter().map(move |p| (s, p)))
             .filter(|(_, p)| starts_with_words(&wanted, p))
             .max_by_key(|(_, p)| p.len())
             .map(|(s, _)| GpuMatch::Series(s))
@@ -259,6 +263,7 @@ pub(crate) fn load(text: &str, checked: CheckedDay<'_>, problems: &mut Vec<Probl
             table.gpus.push(GpuSpec {
                 id: raw.id,
                 vendor: raw.vendor,
+                normalized: raw.names.iter().map(|n| normalize_name(n)).collect(),
                 names: raw.names,
                 compute_capability: cc,
                 memory_gb: raw.memory_gb,
@@ -301,6 +306,7 @@ pub(crate) fn load(text: &str, checked: CheckedDay<'_>, problems: &mut Vec<Probl
             table.series.push(GpuSeries {
                 id: raw.id,
                 vendor: raw.vendor,
+                normalized: raw.prefixes.iter().map(|p| normalize_name(p)).collect(),
                 prefixes: raw.prefixes,
                 compute_capability: cc,
                 source: raw.source,
@@ -356,31 +362,27 @@ fn check_source(source: &str, what: &str, loc: Loc, problems: &mut Vec<Problem>)
 /// No name listed twice, and no series prefix that claims a listed GPU of another compute capability
 /// (a prefix "A10" would catch the A100).
 fn check_names(table: &GpuTable, problems: &mut Vec<Problem>) {
-    let mut seen: Vec<(String, &str)> = Vec::new();
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     for g in &table.gpus {
-        for name in &g.names {
-            let n = normalize_name(name);
-            if let Some((_, first)) = seen.iter().find(|(m, _)| *m == n) {
-                problems.push(Problem::at(
+        for (name, n) in g.names.iter().zip(&g.normalized) {
+            match seen.get(n.as_str()) {
+                Some(first) => problems.push(Problem::at(
                     g.loc,
                     format!(
                         "GPU name `{name}` is listed by both `{first}` and `{}`",
                         g.id
                     ),
-                ));
-            } else {
-                seen.push((n, &g.id));
+                )),
+                None => {
+                    seen.insert(n, &g.id);
+                }
             }
         }
     }
     for s in &table.series {
-        for prefix in &s.prefixes {
-            let p = normalize_name(prefix);
+        for (prefix, p) in s.prefixes.iter().zip(&s.normalized) {
             for g in &table.gpus {
-                let caught = g
-                    .names
-                    .iter()
-                    .any(|n| starts_with_words(&normalize_name(n), &p));
+                let caught = g.normalized.iter().any(|n| starts_with_words(n, p));
                 if caught && g.compute_capability != s.compute_capability {
                     problems.push(Problem::at(
                         s.loc,
