@@ -120,11 +120,7 @@ impl GpuTable {
         if wanted.is_empty() {
             return None;
         }
-        if let Some(g) = self
-            .gpus
-            .iter()
-            .find(|g| g.normalized.iter().any(|n| *n == wanted))
-        {
+        if let Some(g) = self.gpus.iter().find(|g| g.normalized.contains(&wanted)) {
             return Some(GpuMatch::Exact(g));
         }
         self.series
