@@ -40,7 +40,15 @@ pub fn facts(text: &str) {
             return;
         }
     };
-    let Some(matrix) = embedded() else { return };
+    if let Some(matrix) = embedded() {
+        complete_evaluate_render(matrix, facts);
+    }
+}
+
+/// What every command does with facts: complete them, evaluate, render in each doctor format through the
+/// terminal escaping.
+fn complete_evaluate_render(matrix: &Matrix, mut facts: crate::facts::Facts) {
+    crate::matrix::complete::complete(matrix, &mut facts);
     let report = crate::eval::evaluate(matrix, &facts);
     let style = crate::render::Style {
         color: true,
@@ -59,20 +67,10 @@ pub fn facts(text: &str) {
 pub fn dumps(text: &str) {
     let _ = crate::facts::dumps::detect(text);
     let Some(matrix) = embedded() else { return };
-    let Some(mut facts) = crate::facts::dumps::facts_from_dump(text, "fuzz") else {
+    let Some(facts) = crate::facts::dumps::facts_from_dump(text, "fuzz") else {
         return;
     };
-    crate::matrix::complete::complete(matrix, &mut facts);
-    let report = crate::eval::evaluate(matrix, &facts);
-    let style = crate::render::Style {
-        color: true,
-        ascii: false,
-    };
-    let mut out =
-        crate::terminal::SafeWriter::new(Vec::new(), crate::terminal::style_sequences(style));
-    let _ = crate::render::doctor_text(&report, style, &mut out);
-    let _ = crate::render::doctor_json(&report, &mut out);
-    let _ = out.flush();
+    complete_evaluate_render(matrix, facts);
 }
 
 /// PEP 440 and tool versions, and GPU architecture names.
