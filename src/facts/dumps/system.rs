@@ -1,7 +1,7 @@
 //! The machine itself: `system_profiler SPHardwareDataType` (macOS), `rocminfo` and `rocm-smi` (AMD),
 //! `uname -a` and `/etc/os-release`.
 
-use crate::facts::{Apple, Arch, Facts, Gpu, Os, Vendor};
+use crate::facts::{Arch, Facts, Gpu, Os, Vendor};
 
 /// `  Key:   value` lines, trimmed, whatever their indentation.
 fn pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -185,24 +185,15 @@ pub(super) fn is_system_profiler(text: &str) -> bool {
 }
 
 /// The chip (Apple silicon) or processor, the cores and the memory. system_profiler's "Memory: 8 GB" is
-/// in GiB; facts count GB of 10^9 bytes, as `hw.memsize` does.
+/// GiB, the unit facts count memory in.
 pub(super) fn read_system_profiler(text: &str, facts: &mut Facts) {
     facts.host.os = Some(Os::Macos);
     for (k, v) in pairs(text) {
         match k {
             "Chip" if !v.is_empty() => {
+                // The GPU of an Apple chip (and `apple.chip`) is the completion step's to add, as for
+                // any Mac whose CPU is named.
                 facts.host.cpu_model.get_or_insert_with(|| v.to_string());
-                if v.starts_with("Apple") {
-                    // Apple silicon's GPU is part of the chip and shares its memory.
-                    let mut g = Gpu::new(Vendor::Apple, v);
-                    g.unified_memory = Some(true);
-                    g.source = Some("system_profiler".into());
-                    facts.gpus.get_or_insert_with(Vec::new).push(g);
-                    facts.apple = Some(Apple {
-                        chip: Some(v.to_string()),
-                        ..Apple::default()
-                    });
-                }
             }
             "Processor Name" if !v.is_empty() => {
                 facts.host.cpu_model.get_or_insert_with(|| v.to_string());
