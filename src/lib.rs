@@ -19,6 +19,7 @@ pub mod fp4;
 pub mod fuzzing;
 pub mod gpu;
 pub mod matrix;
+pub mod pep508;
 pub mod plan;
 pub mod probe;
 pub mod render;

@@ -97,6 +97,19 @@ pub struct Row {
     /// What the package printed on import (`doctor --deep`), e.g. torch's unsupported-GPU warning.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// For an installed Python package the matrix knows how to import: whether `--deep` imported it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportCheck>,
+}
+
+/// What is known of an installed package's import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportCheck {
+    /// Judged from its metadata only (a quick `doctor`); `--deep` would import it.
+    NotTried,
+    Ok,
+    Failed,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

@@ -14,6 +14,7 @@ pub fn fix_already_done(fix: &str, facts: &Facts) -> bool {
     let Some(py) = &facts.python else {
         return false;
     };
+    let unmet = |name: &str| super::requirements::has_unmet(facts, name);
     let command = fix.trim();
     let Some(rest) = command
         .strip_prefix("pip install ")
@@ -50,6 +51,10 @@ pub fn fix_already_done(fix: &str, facts: &Facts) -> bool {
         let Some(installed) = py.packages.get(&normalize_package(name)) else {
             return false;
         };
+        // pip installs what an installed distribution declares and lacks.
+        if unmet(name) {
+            return false;
+        }
         if spec.trim().is_empty() {
             return true;
         }

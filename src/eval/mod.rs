@@ -8,6 +8,7 @@
 mod fixes;
 mod logic;
 mod next;
+mod requirements;
 
 use crate::facts::keys::{FactKey, Lookup, Value};
 use crate::facts::{normalize_package, Arch, Facts, MachineKind};
@@ -316,6 +317,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         runs_on: RunsOn::Gpu,
         missing_fact: None,
         warnings: Vec::new(),
+        import: None,
     };
     // Validation guarantees a fallback rule without `when`, so the loop decides on a real matrix.
     let mut decided_by_import = false;
@@ -383,7 +385,17 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         dist: Some(dist), ..
     } = &ctx.installed
     {
+        requirements::gate(matrix, dist, facts, &mut row);
         import_gate(sw, dist, facts, decided_by_import, &mut row);
+        if let Some(module) = sw.detect.imports.get(dist) {
+            row.import = Some(match facts.imports.as_ref().map(|i| i.get(module)) {
+                None => crate::report::ImportCheck::NotTried,
+                Some(Some(r)) if r == "ok" => crate::report::ImportCheck::Ok,
+                // Listed facts without this module: the import was not tried for it.
+                Some(None) => crate::report::ImportCheck::NotTried,
+                Some(Some(_)) => crate::report::ImportCheck::Failed,
+            });
+        }
     }
     // A command that would only install what is already here is no advice.
     if row.installed.is_some()
@@ -469,6 +481,22 @@ fn apply_requirements(matrix: &Matrix, facts: &Facts, rows: &mut [Row]) {
                 };
                 let row = &mut rows[i];
                 let missing = row.installed.is_some() && dep.installed.is_none() && dep.detectable;
+                if missing {
+                    if let Some(without) = &need.without {
+                        // An optional requirement that is absent limits what the row does, not whether
+                        // it works: transformers without torch still loads tokenizers and configs.
+                        let note = format!("without {}: {without}", dep.name);
+                        if row.status != Status::Fail && row.note != note {
+                            row.note = note;
+                            row.reason = format!(
+                                "{} is installed without {}, which it does not need for everything: {without}.",
+                                row.name, dep.name
+                            );
+                            changed = true;
+                        }
+                        continue;
+                    }
+                }
                 let limited = dep.status > row.status;
                 if missing
                     && row.rule != format!("requires-{}", dep.id)

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::facts::keys::FactKey;
 use crate::facts::{Facts, MachineKind};
 use crate::matrix::{Matrix, Status};
-use crate::report::{Recommendation, Row};
+use crate::report::{ImportCheck, Recommendation, Row};
 
 pub(crate) fn recommend(matrix: &Matrix, facts: &Facts, rows: &[Row]) -> Vec<Recommendation> {
     let category_rank: BTreeMap<&str, usize> = matrix
@@ -88,7 +88,34 @@ pub(crate) fn recommend(matrix: &Matrix, facts: &Facts, rows: &[Row]) -> Vec<Rec
             ),
         });
     }
+    out.extend(deep_step(facts, rows));
     out
+}
+
+/// Installed packages judged from their metadata alone: an import could still fail (a lazy package, a
+/// damaged library), so say what `--deep` would prove — unless every such row fails already.
+fn deep_step(facts: &Facts, rows: &[Row]) -> Option<Recommendation> {
+    let untried: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.import == Some(ImportCheck::NotTried) && r.status != Status::Fail)
+        .collect();
+    if untried.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = untried.iter().map(|r| r.name.as_str()).collect();
+    let how = match facts.machine.as_ref().map(|m| m.kind) {
+        Some(MachineKind::Live) | None => "run `mlcompat doctor --deep`".to_string(),
+        _ => "run `mlcompat probe --deep > facts.json` on that machine and read that file"
+            .to_string(),
+    };
+    Some(Recommendation {
+        status: Status::Warn,
+        software: untried.iter().map(|r| r.id.clone()).collect(),
+        text: format!(
+            "{} judged from package metadata; imports not tried: {how}, which imports each one in a child Python, as your code would.",
+            list_names(&names)
+        ),
+    })
 }
 
 /// "A", "A and B", "A, B and 3 more".

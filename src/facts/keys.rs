@@ -30,6 +30,9 @@ pub enum FactKey {
     AppleMetalLimitGb,
     PythonVersion,
     PythonArch,
+    /// The CUDA wheels (`nvidia-*`, `triton`, `cuda-toolkit`) no installed distribution needs,
+    /// space-separated: what a CPU torch installed over a CUDA one leaves behind.
+    PythonCudaWheels,
     Package(String),
     Binary(String),
     CudaTargetsGpu,
@@ -107,6 +110,11 @@ const FIXED: &[(&str, FactKey, ValueKind)] = &[
     ),
     ("python.version", FactKey::PythonVersion, ValueKind::Pep440),
     ("python.arch", FactKey::PythonArch, ValueKind::Text),
+    (
+        "python.unused_cuda_wheels",
+        FactKey::PythonCudaWheels,
+        ValueKind::Text,
+    ),
     ("cuda.targets_gpu", FactKey::CudaTargetsGpu, ValueKind::Bool),
     ("cuda.cudnn", FactKey::CudaCudnn, ValueKind::Version),
     ("torch.cuda", FactKey::TorchCuda, ValueKind::Version),
@@ -207,6 +215,7 @@ impl FactKey {
             self,
             FactKey::PythonVersion
                 | FactKey::PythonArch
+                | FactKey::PythonCudaWheels
                 | FactKey::Package(_)
                 | FactKey::Binary(_)
                 | FactKey::Installed
@@ -342,29 +351,37 @@ impl FactKey {
                     (None, _) => Lookup::Unknown(facts.why_unknown("apple")),
                 }
             }
-            FactKey::PythonVersion | FactKey::PythonArch | FactKey::Package(_) => {
-                match &facts.python {
-                    None => Lookup::Unknown(format!(
-                        "no Python environment: {}",
-                        facts.why_unknown("python")
-                    )),
-                    Some(py) => match self {
-                        FactKey::PythonVersion => known_or(
-                            py.version.clone().map(Value::Py),
-                            "Python version not reported",
+            FactKey::PythonVersion
+            | FactKey::PythonArch
+            | FactKey::PythonCudaWheels
+            | FactKey::Package(_) => match &facts.python {
+                None => Lookup::Unknown(format!(
+                    "no Python environment: {}",
+                    facts.why_unknown("python")
+                )),
+                Some(py) => match self {
+                    FactKey::PythonVersion => known_or(
+                        py.version.clone().map(Value::Py),
+                        "Python version not reported",
+                    ),
+                    FactKey::PythonArch => known_or(
+                        py.arch.map(|a| Value::Text(a.as_str().into())),
+                        "Python architecture not reported",
+                    ),
+                    FactKey::Package(name) => py
+                        .packages
+                        .get(name)
+                        .map_or(Lookup::Absent, |v| Lookup::Known(Value::Py(v.clone()))),
+                    FactKey::PythonCudaWheels => match &py.unused_cuda_wheels {
+                        None => Lookup::Unknown(
+                            "which CUDA wheels nothing needs was not checked".into(),
                         ),
-                        FactKey::PythonArch => known_or(
-                            py.arch.map(|a| Value::Text(a.as_str().into())),
-                            "Python architecture not reported",
-                        ),
-                        FactKey::Package(name) => py
-                            .packages
-                            .get(name)
-                            .map_or(Lookup::Absent, |v| Lookup::Known(Value::Py(v.clone()))),
-                        _ => Lookup::Absent,
+                        Some(w) if w.is_empty() => Lookup::Absent,
+                        Some(w) => Lookup::Known(Value::Text(w.join(" "))),
                     },
-                }
-            }
+                    _ => Lookup::Absent,
+                },
+            },
             FactKey::Binary(name) => match &facts.binaries {
                 None => Lookup::Unknown(format!(
                     "programs on PATH unknown: {}",

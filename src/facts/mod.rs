@@ -406,6 +406,68 @@ pub struct Python {
     /// Installed distributions, name (PEP 503 normalized) → version.
     #[serde(default)]
     pub packages: BTreeMap<String, PyVersion>,
+    /// Declared requirements (METADATA `Requires-Dist`, markers evaluated for this interpreter) that the
+    /// environment does not meet: what `pip check` reports. Absent: not checked (a facts file or paste
+    /// that does not say); empty: checked, all met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmet_requirements: Option<Vec<UnmetRequirement>>,
+    /// CUDA wheels (`nvidia-*`, `triton`, `cuda-toolkit`) that no installed distribution needs: what a CPU
+    /// torch installed over a CUDA one leaves behind. Absent: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unused_cuda_wheels: Option<Vec<String>>,
+}
+
+/// One declared requirement an environment does not meet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmetRequirement {
+    /// The distribution that declares it (PEP 503 normalized), and its version.
+    pub dist: String,
+    pub version: String,
+    /// The requirement without its marker, as `pip install` takes it: `torch==2.14.0`.
+    pub requires: String,
+    /// The installed version of what is required; absent when it is not installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed: Option<String>,
+    /// The extra of `dist` that brings the requirement, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
+    /// Installed distributions that need `dist`, directly or through others: what breaks with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needed_by: Vec<String>,
+}
+
+impl UnmetRequirement {
+    /// The name of what is required (`torch` for `torch==2.14.0`).
+    pub fn required_name(&self) -> &str {
+        let end = self
+            .requires
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+            .unwrap_or(self.requires.len());
+        &self.requires[..end]
+    }
+
+    /// As `pip check` says it.
+    pub fn describe(&self) -> String {
+        let via = self
+            .extra
+            .as_ref()
+            .map(|e| format!(" (for its extra [{e}])"))
+            .unwrap_or_default();
+        match &self.installed {
+            None => format!(
+                "{} {} requires {}{via}, which is not installed",
+                self.dist, self.version, self.requires
+            ),
+            Some(v) => format!(
+                "{} {} has requirement {}{via}, but {} {v} is installed",
+                self.dist,
+                self.version,
+                self.requires,
+                self.required_name()
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]

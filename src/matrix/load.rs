@@ -591,13 +591,14 @@ fn load_requires(entry: &Node, problems: &mut Vec<Problem>) -> Vec<Requirement> 
             out.push(Requirement {
                 id: id.to_string(),
                 when: None,
+                without: None,
             });
             continue;
         }
         let id = item.get("id").and_then(Node::as_str);
         let known_keys = item.as_map().is_some_and(|m| {
             m.iter()
-                .all(|(k, _)| matches!(k.as_str(), Some("id" | "when")))
+                .all(|(k, _)| matches!(k.as_str(), Some("id" | "when" | "without")))
         });
         match (id, known_keys) {
             (Some(id), true) => {
@@ -605,14 +606,28 @@ fn load_requires(entry: &Node, problems: &mut Vec<Problem>) -> Vec<Requirement> 
                 if let Some(None) = when {
                     continue;
                 }
+                let without = match item.get("without") {
+                    None => None,
+                    Some(w) => match w.as_str() {
+                        Some(text) if !text.trim().is_empty() => Some(text.to_string()),
+                        _ => {
+                            problems.push(Problem::at(
+                                w.loc,
+                                "`without` says in words what the row still does without it",
+                            ));
+                            continue;
+                        }
+                    },
+                };
                 out.push(Requirement {
                     id: id.to_string(),
                     when: when.flatten(),
+                    without,
                 });
             }
             _ => problems.push(Problem::at(
                 item.loc,
-                "a requirement is a software id, or `{id: ID, when: CONDITION}`",
+                "a requirement is a software id, or `{id: ID, when: CONDITION, without: WHAT IT STILL DOES}`",
             )),
         }
     }

@@ -76,6 +76,10 @@ pub struct Detect {
     /// An installed distribution whose import fails makes the row ❌.
     #[serde(default)]
     pub imports: std::collections::BTreeMap<String, String>,
+    /// Distributions built for one exact release of this row's package (torchvision for torch): when one
+    /// pins another release, it is the one to change.
+    #[serde(default)]
+    pub companions: Vec<String>,
 }
 
 #[derive(
@@ -125,6 +129,9 @@ impl Status {
 pub struct Requirement {
     pub id: String,
     pub when: Option<Condition>,
+    /// Set for an optional requirement: what the row still does without it installed ("tokenizers and
+    /// configs only; models need PyTorch"). Installed and broken, it limits the row like any other.
+    pub without: Option<String>,
 }
 
 #[derive(Debug, Clone)]

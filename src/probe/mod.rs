@@ -11,6 +11,7 @@ pub mod host;
 pub mod nvidia;
 pub mod pci;
 pub mod python;
+pub mod requirements;
 pub mod smi;
 pub mod toolkit;
 

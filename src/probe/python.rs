@@ -23,6 +23,7 @@ use crate::exec;
 use crate::facts::{normalize_package, Arch, Python};
 use crate::files;
 use crate::probe::cache;
+use crate::probe::requirements::{self, Distribution};
 use crate::version::PyVersion;
 
 const INFO_SCRIPT: &str = include_str!("../../probes/python_info.py");
@@ -232,7 +233,18 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             return failed;
         }
     };
-    let (packages, unread) = read_distributions(info.path.iter().map(PathBuf::from));
+    let (distributions, unread) = read_distributions(info.path.iter().map(PathBuf::from));
+    let env = crate::pep508::MarkerEnv::for_interpreter(
+        &info.version,
+        &info.machine,
+        &info.implementation,
+    );
+    let unmet = requirements::check(&distributions, &env);
+    let unused_cuda = requirements::unused_cuda_wheels(&distributions, &env);
+    let packages = distributions
+        .into_iter()
+        .map(|(name, d)| (name, d.version))
+        .collect();
     PythonProbe {
         python: Some(Python {
             // The interpreter's own path (a pyenv shim or a venv symlink resolves to the real one).
@@ -248,6 +260,8 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             others,
             notes,
             packages,
+            unmet_requirements: Some(unmet),
+            unused_cuda_wheels: Some(unused_cuda),
         }),
         failure: None,
         sys_path: info.path.iter().map(PathBuf::from).collect(),
@@ -631,8 +645,8 @@ fn split_versions(text: &str) -> Vec<String> {
 /// folder without permission).
 pub fn read_distributions(
     path: impl IntoIterator<Item = PathBuf>,
-) -> (BTreeMap<String, PyVersion>, Vec<(PathBuf, String)>) {
-    let mut found: BTreeMap<String, PyVersion> = BTreeMap::new();
+) -> (BTreeMap<String, Distribution>, Vec<(PathBuf, String)>) {
+    let mut found: BTreeMap<String, Distribution> = BTreeMap::new();
     let mut unread: Vec<(PathBuf, String)> = Vec::new();
     for dir in path {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(&dir) {
@@ -648,43 +662,107 @@ pub fn read_distributions(
             entries.push(dir.join("EGG-INFO"));
         }
         for entry in entries {
-            let metadata = match entry.extension().and_then(|e| e.to_str()) {
-                Some("dist-info") => entry.join("METADATA"),
-                Some("egg-info") if entry.is_dir() => entry.join("PKG-INFO"),
-                Some("egg-info") => entry.clone(),
-                _ if entry.file_name().is_some_and(|n| n == "EGG-INFO") => entry.join("PKG-INFO"),
+            let (metadata, egg_requires) = match entry.extension().and_then(|e| e.to_str()) {
+                Some("dist-info") => (entry.join("METADATA"), None),
+                Some("egg-info") if entry.is_dir() => {
+                    (entry.join("PKG-INFO"), Some(entry.join("requires.txt")))
+                }
+                Some("egg-info") => (entry.clone(), None),
+                _ if entry.file_name().is_some_and(|n| n == "EGG-INFO") => {
+                    (entry.join("PKG-INFO"), Some(entry.join("requires.txt")))
+                }
                 _ => continue,
             };
-            let (name, version) = match read_metadata(&metadata) {
-                Ok(Some(pair)) => pair,
+            let meta = match read_metadata_headers(&metadata) {
+                Ok(Some(m)) => m,
                 Ok(None) => continue,
                 Err(e) => {
                     unread.push((metadata, e.to_string()));
                     continue;
                 }
             };
-            let Ok(version) = version.parse::<PyVersion>() else {
+            let Ok(version) = meta.version.parse::<PyVersion>() else {
                 continue;
             };
-            found.entry(normalize_package(&name)).or_insert(version);
+            let name = normalize_package(&meta.name);
+            if found.contains_key(&name) {
+                continue;
+            }
+            let mut requires = meta.requires;
+            // Eggs keep their requirements beside PKG-INFO, in setuptools' requires.txt sections.
+            if let Some(path) = egg_requires.filter(|_| requires.is_empty()) {
+                requires = read_egg_requires(&path);
+            }
+            found.insert(name, Distribution { version, requires });
         }
     }
     (found, unread)
 }
 
-/// `Name` and `Version` from a core metadata file (a regular file, opened without blocking, read through
-/// a cap); stops at the end of the headers. `Ok(None)`: readable, but not both headers.
-pub fn read_metadata(path: &Path) -> Result<Option<(String, String)>, files::ReadError> {
+/// setuptools' `requires.txt`: bare lines are requirements; a `[extra:marker]` section header applies
+/// its extra and marker to the lines under it. Unreadable: none (the check then finds nothing to say).
+fn read_egg_requires(path: &Path) -> Vec<String> {
+    let Ok(file) = files::open_regular(path, files::Links::Follow) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut section: Option<String> = None;
+    for line in BufReader::new(file.take(files::MAX_METADATA_BYTES))
+        .lines()
+        .map_while(Result::ok)
+    {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let (extra, marker) = header.split_once(':').unwrap_or((header, ""));
+            let mut parts = Vec::new();
+            if !extra.is_empty() {
+                parts.push(format!("extra == \"{extra}\""));
+            }
+            if !marker.is_empty() {
+                parts.push(format!("({marker})"));
+            }
+            section = Some(parts.join(" and ")).filter(|s| !s.is_empty());
+            continue;
+        }
+        out.push(match &section {
+            Some(m) => format!("{line}; {m}"),
+            None => line.to_string(),
+        });
+    }
+    out
+}
+
+/// A core metadata file's headers that the probe uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    pub requires: Vec<String>,
+}
+
+/// `Name`, `Version` and `Requires-Dist` from a core metadata file (a regular file, opened without
+/// blocking, read through a cap); stops at the end of the headers. `Ok(None)`: readable, but without
+/// both `Name` and `Version`.
+pub fn read_metadata_headers(path: &Path) -> Result<Option<Metadata>, files::ReadError> {
     let file = files::open_regular(path, files::Links::Follow)?;
-    Ok(parse_metadata(BufReader::new(
+    Ok(parse_metadata_headers(BufReader::new(
         file.take(files::MAX_METADATA_BYTES),
     )))
 }
 
+/// `Name` and `Version` of a core metadata file.
 pub fn parse_metadata(reader: impl BufRead) -> Option<(String, String)> {
+    parse_metadata_headers(reader).map(|m| (m.name, m.version))
+}
+
+pub fn parse_metadata_headers(reader: impl BufRead) -> Option<Metadata> {
     let (mut name, mut version) = (None, None);
+    let mut requires = Vec::new();
     for line in reader.lines() {
-        let line = line.ok()?;
+        let Ok(line) = line else { break };
         if line.trim().is_empty() {
             break;
         }
@@ -692,12 +770,15 @@ pub fn parse_metadata(reader: impl BufRead) -> Option<(String, String)> {
             name.get_or_insert_with(|| v.trim().to_string());
         } else if let Some(v) = line.strip_prefix("Version:") {
             version.get_or_insert_with(|| v.trim().to_string());
-        }
-        if name.is_some() && version.is_some() {
-            break;
+        } else if let Some(v) = line.strip_prefix("Requires-Dist:") {
+            requires.push(v.trim().to_string());
         }
     }
-    Some((name?, version?))
+    Some(Metadata {
+        name: name?,
+        version: version?,
+        requires,
+    })
 }
 
 #[cfg(test)]
@@ -845,8 +926,8 @@ mod tests {
         .unwrap();
         std::fs::create_dir_all(b.join("broken.dist-info")).unwrap();
         let (found, unread) = read_distributions([a, b.clone()]);
-        assert_eq!(found["torch"].to_string(), "2.6.0+cu126");
-        assert_eq!(found["old-pkg"].to_string(), "1.0");
+        assert_eq!(found["torch"].version.to_string(), "2.6.0+cu126");
+        assert_eq!(found["old-pkg"].version.to_string(), "1.0");
         assert_eq!(found.len(), 2);
         assert_eq!(
             unread,

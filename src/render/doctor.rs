@@ -90,6 +90,13 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
             ),
             row.note
         )?;
+        if row.import == Some(crate::report::ImportCheck::NotTried) {
+            writeln!(
+                out,
+                "{indent}{}",
+                style.dim("installed; import not tried (--deep imports it)")
+            )?;
+        }
         if row.status != Status::Ok {
             for line in wrap(&row.reason, TEXT_WIDTH) {
                 writeln!(out, "{indent}{}", style.dim(&line))?;

@@ -1,0 +1,243 @@
+//! Declared requirements that the environment does not meet (what `pip check` reports): a row whose
+//! distribution, or a distribution it needs, is broken this way does not work as installed. One fix per
+//! root cause — the distribution whose requirement is unmet — so that PEFT, Transformers and PyTorch broken
+//! by one missing `sympy` get the same single command.
+
+use std::collections::BTreeMap;
+
+use crate::facts::{normalize_package, Facts, UnmetRequirement};
+use crate::matrix::{Matrix, Status, Support};
+use crate::report::Row;
+
+/// The unmet requirements that break `dist`: its own, then those of what it needs.
+pub(crate) fn breaking<'a>(facts: &'a Facts, dist: &str) -> Vec<&'a UnmetRequirement> {
+    let dist = normalize_package(dist);
+    let Some(unmet) = facts
+        .python
+        .as_ref()
+        .and_then(|p| p.unmet_requirements.as_ref())
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<&UnmetRequirement> = unmet.iter().filter(|u| u.dist == dist).collect();
+    out.extend(unmet.iter().filter(|u| u.needed_by.contains(&dist)));
+    out
+}
+
+/// Whether some declared requirement of `dist` is unmet (a plain `pip install dist` then does something).
+pub(crate) fn has_unmet(facts: &Facts, dist: &str) -> bool {
+    let dist = normalize_package(dist);
+    facts
+        .python
+        .as_ref()
+        .and_then(|p| p.unmet_requirements.as_ref())
+        .is_some_and(|u| u.iter().any(|u| u.dist == dist))
+}
+
+/// Makes an installed row ❌ when its distribution's requirements, or those of a distribution it needs,
+/// are unmet. A rule that failed the row already keeps its diagnosis and gains this one's facts.
+pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
+    let broken = breaking(facts, dist);
+    if broken.is_empty() {
+        return;
+    }
+    let fix = fix_for(matrix, &broken);
+    let own = normalize_package(dist);
+    let shown: Vec<String> = broken.iter().take(3).map(|u| u.describe()).collect();
+    let more = broken.len().saturating_sub(shown.len());
+    let list = if more > 0 {
+        format!("{}; and {more} more", shown.join("; "))
+    } else {
+        shown.join("; ")
+    };
+    let culprits: Vec<&str> = dedup(broken.iter().map(|u| u.dist.as_str()));
+    let note = if culprits == [own.as_str()] {
+        let missing = broken.iter().filter(|u| u.installed.is_none()).count();
+        let conflicts = broken.len() - missing;
+        match (missing, conflicts) {
+            (0, _) => "installed; a requirement's version is wrong".to_string(),
+            (m, 0) => format!("installed; {m} requirement{} missing", plural(m)),
+            (m, c) => format!(
+                "installed; {m} requirement{} missing, {c} at the wrong version",
+                plural(m)
+            ),
+        }
+    } else {
+        format!(
+            "installed; {} is broken",
+            culprits
+                .iter()
+                .find(|c| **c != own)
+                .copied()
+                .unwrap_or(culprits[0])
+        )
+    };
+    if row.status == Status::Fail {
+        row.reason = format!(
+            "{} Its declared requirements are not met: {list}.",
+            row.reason
+        );
+        return;
+    }
+    row.status = Status::Fail;
+    row.support = Support::Yes;
+    row.note = note;
+    row.reason = format!(
+        "{} {} is installed, but declared requirements are not met (as `pip check` would say): {list}. Code that needs them fails when it imports them, often only at first use.",
+        row.name,
+        row.installed.clone().unwrap_or_default()
+    );
+    row.fix = Some(fix);
+    row.fix_matters_when_ok = false;
+    row.rule = "requirements-unmet".into();
+    row.source =
+        "the installed distributions' METADATA (Requires-Dist), checked as `pip check` does".into();
+    row.missing_fact = None;
+}
+
+/// One command per root cause, for the distributions whose requirements are unmet:
+/// - several problems of one distribution: reinstall it at its version, which makes pip install what is
+///   missing and move what conflicts to what it declares (`pip install 'vllm==0.34.0'`);
+/// - one missing requirement: install it (`pip install 'sympy>=1.13.3'`);
+/// - a companion built for one exact release of what it pins (torchvision for torch): move the companion
+///   to the release that matches what is installed, from the same index;
+/// - otherwise: install what the requirement asks for (`pip install 'torch==2.14.0'`).
+pub(crate) fn fix_for(matrix: &Matrix, broken: &[&UnmetRequirement]) -> String {
+    let mut by_dist: BTreeMap<&str, Vec<&UnmetRequirement>> = BTreeMap::new();
+    for u in broken {
+        by_dist.entry(u.dist.as_str()).or_default().push(u);
+    }
+    let mut plain: Vec<String> = Vec::new();
+    let mut special: Vec<String> = Vec::new();
+    for (dist, problems) in &by_dist {
+        match problems.as_slice() {
+            [one] if one.installed.is_none() => plain.push(quote(&one.requires)),
+            [one] => {
+                let required = normalize_package(one.required_name());
+                let installed = one.installed.clone().unwrap_or_default();
+                if is_companion(matrix, dist, &required) {
+                    let index = index_for_local(&installed);
+                    special.push(format!(
+                        "pip install -U {dist} {}{index}",
+                        quote(&format!("{required}=={installed}"))
+                    ));
+                } else {
+                    plain.push(quote(&one.requires));
+                }
+            }
+            many => plain.push(quote(&format!(
+                "{dist}=={}",
+                many.first().map_or("", |u| u.version.as_str())
+            ))),
+        }
+    }
+    let mut commands = Vec::new();
+    if !plain.is_empty() {
+        commands.push(format!("pip install {}", plain.join(" ")));
+    }
+    commands.extend(special);
+    commands.join(" && ")
+}
+
+/// Whether `dist` is built for one exact release of `of` (torchvision for torch): the matrix row that
+/// detects `of` lists it among its companions.
+fn is_companion(matrix: &Matrix, dist: &str, of: &str) -> bool {
+    matrix.software.iter().any(|sw| {
+        sw.detect.python.iter().any(|p| normalize_package(p) == of)
+            && sw
+                .detect
+                .companions
+                .iter()
+                .any(|c| normalize_package(c) == dist)
+    })
+}
+
+/// A local version tag names the index a build came from: `2.15.0+cu126` → the cu126 index.
+fn index_for_local(version: &str) -> String {
+    match version.split_once('+') {
+        Some((_, tag))
+            if tag == "cpu"
+                || tag.starts_with("cu")
+                || tag.starts_with("rocm")
+                || tag.starts_with("xpu") =>
+        {
+            format!(" --index-url https://download.pytorch.org/whl/{tag}")
+        }
+        _ => String::new(),
+    }
+}
+
+fn quote(requirement: &str) -> String {
+    if requirement.contains(['<', '>', '=', '!', '~', '[', ' ', ';']) {
+        format!("'{requirement}'")
+    } else {
+        requirement.to_string()
+    }
+}
+
+fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unmet(
+        dist: &str,
+        version: &str,
+        requires: &str,
+        installed: Option<&str>,
+    ) -> UnmetRequirement {
+        UnmetRequirement {
+            dist: dist.into(),
+            version: version.into(),
+            requires: requires.into(),
+            installed: installed.map(str::to_string),
+            ..UnmetRequirement::default()
+        }
+    }
+
+    #[test]
+    fn one_fix_per_root_cause() {
+        let matrix = crate::matrix::embedded().unwrap();
+        let sympy = unmet("torch", "2.15.0", "sympy>=1.13.3", None);
+        assert_eq!(fix_for(&matrix, &[&sympy]), "pip install 'sympy>=1.13.3'");
+        let pin = unmet("vllm", "0.34.0", "torch==2.14.0", Some("2.15.0"));
+        assert_eq!(fix_for(&matrix, &[&pin]), "pip install 'torch==2.14.0'");
+        let cloud = unmet("vllm", "0.34.0", "cloudpickle", None);
+        assert_eq!(
+            fix_for(&matrix, &[&cloud, &pin]),
+            "pip install 'vllm==0.34.0'"
+        );
+        let tv = unmet("torchvision", "0.24.0", "torch==2.9.0", Some("2.15.0"));
+        assert_eq!(
+            fix_for(&matrix, &[&tv]),
+            "pip install -U torchvision 'torch==2.15.0'"
+        );
+        let tv = unmet(
+            "torchvision",
+            "0.24.0",
+            "torch==2.9.0",
+            Some("2.15.0+cu126"),
+        );
+        assert_eq!(
+            fix_for(&matrix, &[&tv, &sympy]),
+            "pip install 'sympy>=1.13.3' && pip install -U torchvision 'torch==2.15.0+cu126' --index-url https://download.pytorch.org/whl/cu126"
+        );
+    }
+}
