@@ -66,11 +66,9 @@ fn pip_check(python: &Path) -> BTreeSet<(String, String, bool)> {
         .filter_map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
             match words.as_slice() {
-                [dist, _, "requires", req, ..] if l.ends_with("which is not installed.") => Some((
-                    normalize(dist),
-                    normalize(req.trim_end_matches(',')),
-                    false,
-                )),
+                [dist, _, "requires", req, ..] if l.ends_with("which is not installed.") => {
+                    Some((normalize(dist), normalize(req.trim_end_matches(',')), false))
+                }
                 [dist, _, "has", "requirement", ..] => {
                     let have = l.split(", but you have ").nth(1)?;
                     Some((normalize(dist), normalize(have.split(' ').next()?), true))
@@ -83,7 +81,12 @@ fn pip_check(python: &Path) -> BTreeSet<(String, String, bool)> {
 
 fn unmet_of(python: &Path, cache: &Path) -> (BTreeSet<(String, String, bool)>, serde_json::Value) {
     let out = mlcompat(cache)
-        .args(["probe", "--no-cache", "--python", &python.display().to_string()])
+        .args([
+            "probe",
+            "--no-cache",
+            "--python",
+            &python.display().to_string(),
+        ])
         .output()
         .expect("probe runs");
     let facts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON facts");
@@ -117,8 +120,20 @@ fn unmet_requirements_agree_with_pip_check_on_real_packages() {
     let Some(python) = venv_with(
         &dir.path().join("venv"),
         &[
-            &["install", "--quiet", "--no-deps", "requests==2.32.3", "idna==2.0"],
-            &["install", "--quiet", "--no-deps", "huggingface-hub==0.36.0", "tqdm==4.67.1"],
+            &[
+                "install",
+                "--quiet",
+                "--no-deps",
+                "requests==2.32.3",
+                "idna==2.0",
+            ],
+            &[
+                "install",
+                "--quiet",
+                "--no-deps",
+                "huggingface-hub==0.36.0",
+                "tqdm==4.67.1",
+            ],
         ],
     ) else {
         return;
@@ -131,8 +146,241 @@ fn unmet_requirements_agree_with_pip_check_on_real_packages() {
     let (found, facts) = unmet_of(&python, &cache);
     assert_eq!(found, expected, "facts: {}", facts["python"]);
     // Fixing it as pip check's reader would makes both empty.
-    let (ok, out) = run(&dir.path().join("venv/bin/pip"), &["install", "--quiet", "requests==2.32.3", "huggingface-hub==0.36.0"]);
+    let (ok, out) = run(
+        &dir.path().join("venv/bin/pip"),
+        &[
+            "install",
+            "--quiet",
+            "requests==2.32.3",
+            "huggingface-hub==0.36.0",
+        ],
+    );
     assert!(ok, "{out}");
     assert!(pip_check(&python).is_empty());
     assert!(unmet_of(&python, &cache).0.is_empty());
+}
+
+/// The CPU box of `tests/fixtures/facts` with these packages and unmet requirements, judged by `doctor`.
+fn doctor_on(
+    packages: &[(&str, &str)],
+    unmet: serde_json::Value,
+    unused_cuda: &[&str],
+    extra_args: &[&str],
+) -> (Option<i32>, serde_json::Value) {
+    let base = std::fs::read_to_string("tests/fixtures/facts/cpu-box-debian12-py311.json")
+        .expect("fixture");
+    let mut facts: serde_json::Value = serde_json::from_str(&base).expect("JSON");
+    let py = &mut facts["python"];
+    py["packages"] = packages
+        .iter()
+        .map(|(n, v)| ((*n).to_string(), serde_json::Value::from(*v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    py["unmet_requirements"] = unmet;
+    py["unused_cuda_wheels"] = serde_json::json!(unused_cuda);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("facts.json");
+    std::fs::write(&file, facts.to_string()).expect("writable");
+    let out = mlcompat(dir.path())
+        .args([
+            "doctor",
+            "--format",
+            "json",
+            "--facts",
+            &file.display().to_string(),
+        ])
+        .args(extra_args)
+        .output()
+        .expect("doctor runs");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+fn row<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == id))
+        .unwrap_or_else(|| panic!("no row {id}"))
+}
+
+fn steps(report: &serde_json::Value) -> Vec<String> {
+    report["recommendations"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|s| s["text"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const TORCH_STACK: &[(&str, &str)] = &[
+    ("torch", "2.15.0"),
+    ("transformers", "5.25.0"),
+    ("peft", "0.18.0"),
+    ("accelerate", "1.12.0"),
+    ("tokenizers", "0.23.3"),
+    ("filelock", "4.3.1"),
+];
+
+#[test]
+fn a_missing_dependency_of_torch_is_one_fix_for_every_row_it_breaks() {
+    // `pip uninstall sympy` under transformers + peft: torch imports, torch.compile does not.
+    let unmet = serde_json::json!([{
+        "dist": "torch", "version": "2.15.0", "requires": "sympy>=1.13.3",
+        "needed_by": ["accelerate", "peft"]
+    }]);
+    let (code, report) = doctor_on(TORCH_STACK, unmet, &[], &["--require", "pytorch"]);
+    assert_eq!(code, Some(1));
+    for id in ["pytorch", "peft", "transformers"] {
+        let r = row(&report, id);
+        assert_eq!(r["status"], "fail", "{id}: {r}");
+        assert_eq!(r["fix"], "pip install 'sympy>=1.13.3'", "{id}: {r}");
+    }
+    assert!(
+        row(&report, "pytorch")["reason"].as_str().is_some_and(
+            |t| t.contains("torch 2.15.0 requires sympy>=1.13.3, which is not installed")
+        )
+    );
+    let fixes: Vec<String> = steps(&report)
+        .into_iter()
+        .filter(|s| s.contains("sympy"))
+        .collect();
+    assert_eq!(fixes.len(), 1, "one step for one cause: {fixes:?}");
+}
+
+#[test]
+fn vllm_installed_without_its_dependencies_fails_the_gate() {
+    // `pip install --no-deps vllm` into a torch venv: ~40 missing and a torch pin.
+    let mut unmet = vec![serde_json::json!({
+        "dist": "vllm", "version": "0.34.0", "requires": "torch==2.14.0", "installed": "2.15.0"
+    })];
+    for name in ["cloudpickle", "msgspec", "fastapi", "openai", "xgrammar"] {
+        unmet.push(serde_json::json!({"dist": "vllm", "version": "0.34.0", "requires": name}));
+    }
+    let mut packages = TORCH_STACK.to_vec();
+    packages.push(("vllm", "0.34.0"));
+    let (code, report) = doctor_on(
+        &packages,
+        serde_json::Value::from(unmet),
+        &[],
+        &["--require", "pytorch,vllm"],
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "the check step install-plan prints must fail"
+    );
+    let vllm = row(&report, "vllm");
+    assert_eq!(vllm["status"], "fail");
+    assert_eq!(vllm["fix"], "pip install 'vllm==0.34.0'");
+    assert!(!vllm["note"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("CPU backend"));
+    assert_eq!(row(&report, "pytorch")["status"], "ok");
+}
+
+#[test]
+fn vllm_from_pypi_on_a_box_without_a_gpu_is_a_cuda_build() {
+    let mut packages = TORCH_STACK.to_vec();
+    packages.push(("vllm", "0.34.0"));
+    let (_, report) = doctor_on(&packages, serde_json::json!([]), &[], &[]);
+    let vllm = row(&report, "vllm");
+    assert_eq!(vllm["note"], "CUDA build, no GPU here", "{vllm}");
+    packages.pop();
+    packages.push(("vllm", "0.34.0+cpu"));
+    let (_, report) = doctor_on(&packages, serde_json::json!([]), &[], &[]);
+    assert_eq!(row(&report, "vllm")["note"], "CPU backend, slow");
+}
+
+#[test]
+fn a_torchvision_built_for_another_torch_is_named_with_the_fix_that_matches() {
+    let mut packages = TORCH_STACK.to_vec();
+    packages.push(("torchvision", "0.24.0"));
+    let unmet = serde_json::json!([{
+        "dist": "torchvision", "version": "0.24.0", "requires": "torch==2.9.0", "installed": "2.15.0"
+    }]);
+    let (_, report) = doctor_on(&packages, unmet, &[], &[]);
+    let torch = row(&report, "pytorch");
+    assert_eq!(torch["status"], "warn", "{torch}");
+    assert_eq!(torch["note"], "torchvision does not match it");
+    assert_eq!(torch["fix"], "pip install -U torchvision 'torch==2.15.0'");
+    let transformers = row(&report, "transformers");
+    assert_eq!(transformers["status"], "warn");
+    assert_eq!(transformers["fix"], torch["fix"]);
+    let fixes: Vec<String> = steps(&report)
+        .into_iter()
+        .filter(|s| s.contains("torchvision"))
+        .collect();
+    assert_eq!(fixes.len(), 1, "{fixes:?}");
+}
+
+#[test]
+fn transformers_without_torch_is_tokenizers_and_configs_not_a_failure() {
+    let packages = [
+        ("transformers", "5.25.0"),
+        ("tokenizers", "0.23.3"),
+        ("mlx", "0.32.0"),
+        ("mlx-lm", "0.32.2"),
+    ];
+    let (code, report) = doctor_on(
+        &packages,
+        serde_json::json!([]),
+        &[],
+        &["--require", "transformers"],
+    );
+    let t = row(&report, "transformers");
+    assert_eq!(t["status"], "ok", "{t}");
+    assert!(t["note"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("tokenizers and configs only"));
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_cpu_torch_over_a_cuda_one_is_a_cpu_build_with_space_to_reclaim() {
+    let packages = [
+        ("torch", "2.15.0+cpu"),
+        ("nvidia-cublas", "13.4.1.3"),
+        ("nvidia-cuda-runtime", "13.2.86"),
+        ("cuda-toolkit", "13.2.2"),
+        ("triton", "3.9.0"),
+    ];
+    let (_, report) = doctor_on(
+        &packages,
+        serde_json::json!([]),
+        &[
+            "cuda-toolkit",
+            "nvidia-cublas",
+            "nvidia-cuda-runtime",
+            "triton",
+        ],
+        &[],
+    );
+    let t = row(&report, "pytorch");
+    assert_eq!(t["note"], "CPU build; CUDA wheels left over", "{t}");
+    assert_eq!(
+        t["fix"],
+        "pip uninstall -y cuda-toolkit nvidia-cublas nvidia-cuda-runtime triton  (nothing installed needs them; frees ~4 GB)"
+    );
+    // Nothing left over: just the CPU build.
+    let (_, report) = doctor_on(&packages[..1], serde_json::json!([]), &[], &[]);
+    assert_eq!(row(&report, "pytorch")["note"], "CPU wheel");
+}
+
+#[test]
+fn the_quick_doctor_says_imports_were_not_tried() {
+    let (code, report) = doctor_on(TORCH_STACK, serde_json::json!([]), &[], &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(row(&report, "pytorch")["import"], "not_tried");
+    assert!(
+        steps(&report)
+            .iter()
+            .any(|s| s.contains("imports not tried") && s.contains("--deep")),
+        "{:?}",
+        steps(&report)
+    );
 }

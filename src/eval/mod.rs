@@ -497,7 +497,16 @@ fn apply_requirements(matrix: &Matrix, facts: &Facts, rows: &mut [Row]) {
                         continue;
                     }
                 }
-                let limited = dep.status > row.status;
+                // Both installed and both broken as installed (an import that fails, requirements that
+                // are unmet): what this row needs is the root cause, and its fix is the one to run —
+                // bitsandbytes fails to import because torch does.
+                let broken_install = |r: &Row| {
+                    r.installed.is_some()
+                        && r.status == Status::Fail
+                        && matches!(r.rule.as_str(), "import-failed" | "requirements-unmet")
+                };
+                let same_cause = broken_install(row) && broken_install(&dep) && row.fix != dep.fix;
+                let limited = dep.status > row.status || same_cause;
                 if missing
                     && row.rule != format!("requires-{}", dep.id)
                     && row.status != Status::Fail

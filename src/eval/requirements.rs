@@ -39,6 +39,7 @@ pub(crate) fn has_unmet(facts: &Facts, dist: &str) -> bool {
 pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     let broken = breaking(facts, dist);
     if broken.is_empty() {
+        companions_gate(matrix, dist, facts, row);
         return;
     }
     let fix = fix_for(matrix, &broken);
@@ -93,6 +94,47 @@ pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     row.source =
         "the installed distributions' METADATA (Requires-Dist), checked as `pip check` does".into();
     row.missing_fact = None;
+}
+
+/// A companion built for another release of this row's package (torchvision 0.24.0, built for torch
+/// 2.9.0, beside torch 2.15.0): the package works, but whatever imports the companion fails, and
+/// Transformers imports torchvision whenever it is installed.
+fn companions_gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
+    let own = normalize_package(dist);
+    let Some(unmet) = facts
+        .python
+        .as_ref()
+        .and_then(|p| p.unmet_requirements.as_ref())
+    else {
+        return;
+    };
+    let mismatched: Vec<&UnmetRequirement> = unmet
+        .iter()
+        .filter(|u| {
+            u.installed.is_some()
+                && normalize_package(u.required_name()) == own
+                && is_companion(matrix, &u.dist, &own)
+        })
+        .collect();
+    if mismatched.is_empty() || row.status == Status::Fail {
+        return;
+    }
+    let names: Vec<&str> = dedup(mismatched.iter().map(|u| u.dist.as_str()));
+    let list: Vec<String> = mismatched.iter().map(|u| u.describe()).collect();
+    row.status = Status::Warn;
+    row.note = format!("{} does not match it", names.join(", "));
+    row.reason = format!(
+        "{} {} works, but {}: {} is built for one exact release of it, so importing it fails (an `operator … does not exist` or undefined-symbol error), and so does what imports it — Transformers imports torchvision whenever it is installed.",
+        row.name,
+        row.installed.clone().unwrap_or_default(),
+        list.join("; "),
+        names.join(", ")
+    );
+    row.fix = Some(fix_for(matrix, &mismatched));
+    row.fix_matters_when_ok = false;
+    row.rule = "companion-mismatch".into();
+    row.source =
+        "the installed distributions' METADATA (Requires-Dist), checked as `pip check` does".into();
 }
 
 /// One command per root cause, for the distributions whose requirements are unmet:
