@@ -482,7 +482,7 @@ fn apply_requirements(matrix: &Matrix, facts: &Facts, rows: &mut [Row]) {
                 let row = &mut rows[i];
                 let missing = row.installed.is_some() && dep.installed.is_none() && dep.detectable;
                 if missing {
-                    if let Some(without) = &need.without {
+                    if let Some((without, source)) = &need.without {
                         // An optional requirement that is absent limits what the row does, not whether
                         // it works: transformers without torch still loads tokenizers and configs.
                         let note = format!("without {}: {without}", dep.name);
@@ -492,6 +492,7 @@ fn apply_requirements(matrix: &Matrix, facts: &Facts, rows: &mut [Row]) {
                                 "{} is installed without {}, which it does not need for everything: {without}.",
                                 row.name, dep.name
                             );
+                            row.source.clone_from(source);
                             changed = true;
                         }
                         continue;

@@ -598,7 +598,7 @@ fn load_requires(entry: &Node, problems: &mut Vec<Problem>) -> Vec<Requirement> 
         let id = item.get("id").and_then(Node::as_str);
         let known_keys = item.as_map().is_some_and(|m| {
             m.iter()
-                .all(|(k, _)| matches!(k.as_str(), Some("id" | "when" | "without")))
+                .all(|(k, _)| matches!(k.as_str(), Some("id" | "when" | "without" | "source")))
         });
         match (id, known_keys) {
             (Some(id), true) => {
@@ -619,15 +619,23 @@ fn load_requires(entry: &Node, problems: &mut Vec<Problem>) -> Vec<Requirement> 
                         }
                     },
                 };
+                let source = item.get("source").and_then(Node::as_str).map(str::to_string);
+                if without.is_some() && source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                    problems.push(Problem::at(
+                        item.loc,
+                        "an optional requirement (`without`) needs a `source` saying so",
+                    ));
+                    continue;
+                }
                 out.push(Requirement {
                     id: id.to_string(),
                     when: when.flatten(),
-                    without,
+                    without: without.map(|w| (w, source.unwrap_or_default())),
                 });
             }
             _ => problems.push(Problem::at(
                 item.loc,
-                "a requirement is a software id, or `{id: ID, when: CONDITION, without: WHAT IT STILL DOES}`",
+                "a requirement is a software id, or `{id: ID, when: CONDITION, without: WHAT IT STILL DOES, source: WHERE IT SAYS SO}`",
             )),
         }
     }

@@ -130,8 +130,9 @@ pub struct Requirement {
     pub id: String,
     pub when: Option<Condition>,
     /// Set for an optional requirement: what the row still does without it installed ("tokenizers and
-    /// configs only; models need PyTorch"). Installed and broken, it limits the row like any other.
-    pub without: Option<String>,
+    /// configs only; models need PyTorch"), and the source that says so. Installed and broken, it limits
+    /// the row like any other.
+    pub without: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
