@@ -504,7 +504,7 @@ fn apply_requirements(matrix: &Matrix, facts: &Facts, rows: &mut [Row]) {
                 let broken_install = |r: &Row| {
                     r.installed.is_some()
                         && r.status == Status::Fail
-                        && matches!(r.rule.as_str(), "import-failed" | "requirements-unmet")
+                        && (r.rule.ends_with("import-failed") || r.rule == "requirements-unmet")
                 };
                 let same_cause = broken_install(row) && broken_install(&dep) && row.fix != dep.fix;
                 let limited = dep.status > row.status || same_cause;
