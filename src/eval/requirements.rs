@@ -44,13 +44,7 @@ pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     }
     let fix = fix_for(matrix, &broken);
     let own = normalize_package(dist);
-    let shown: Vec<String> = broken.iter().take(3).map(|u| u.describe()).collect();
-    let more = broken.len().saturating_sub(shown.len());
-    let list = if more > 0 {
-        format!("{}; and {more} more", shown.join("; "))
-    } else {
-        shown.join("; ")
-    };
+    let list = describe_all(&broken);
     let culprits: Vec<&str> = dedup(broken.iter().map(|u| u.dist.as_str()));
     let note = if culprits == [own.as_str()] {
         let missing = broken.iter().filter(|u| u.installed.is_none()).count();
@@ -135,6 +129,45 @@ fn companions_gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     row.rule = "companion-mismatch".into();
     row.source =
         "the installed distributions' METADATA (Requires-Dist), checked as `pip check` does".into();
+}
+
+/// Conflicts in full (they say which version is wrong), then what is missing, by requirer, the first few
+/// named: "vllm 0.34.0 has requirement torch==2.14.0, but torch 2.15.0 is installed; vllm 0.34.0
+/// requires 63 distributions that are not installed: aiohttp>=3.14.4, anthropic>=0.71.0, … and 60 more".
+fn describe_all(broken: &[&UnmetRequirement]) -> String {
+    const NAMED: usize = 4;
+    let mut parts: Vec<String> = broken
+        .iter()
+        .filter(|u| u.installed.is_some())
+        .map(|u| u.describe())
+        .collect();
+    let mut by_dist: Vec<(&UnmetRequirement, Vec<&str>)> = Vec::new();
+    for u in broken.iter().filter(|u| u.installed.is_none()) {
+        match by_dist.iter_mut().find(|(first, _)| first.dist == u.dist) {
+            Some((_, list)) => list.push(&u.requires),
+            None => by_dist.push((u, vec![&u.requires])),
+        }
+    }
+    for (first, missing) in by_dist {
+        if missing.len() == 1 {
+            parts.push(first.describe());
+            continue;
+        }
+        let named = missing[..missing.len().min(NAMED)].join(", ");
+        let more = missing.len().saturating_sub(NAMED);
+        let tail = if more > 0 {
+            format!(", … and {more} more")
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{} {} requires {} distributions that are not installed: {named}{tail}",
+            first.dist,
+            first.version,
+            missing.len()
+        ));
+    }
+    parts.join("; ")
 }
 
 /// One command per root cause, for the distributions whose requirements are unmet:
