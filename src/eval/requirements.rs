@@ -91,8 +91,8 @@ pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
 }
 
 /// A companion built for another release of this row's package (torchvision 0.24.0, built for torch
-/// 2.9.0, beside torch 2.15.0): the package works, but whatever imports the companion fails, and
-/// Transformers imports torchvision whenever it is installed.
+/// 2.9.0, beside torch 2.15.0): the package works, but whatever imports the companion fails
+/// (`RuntimeError: operator torchvision::nms does not exist`).
 fn companions_gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     let own = normalize_package(dist);
     let Some(unmet) = facts
@@ -118,7 +118,7 @@ fn companions_gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     row.status = Status::Warn;
     row.note = format!("{} does not match it", names.join(", "));
     row.reason = format!(
-        "{} {} works, but {}: {} is built for one exact release of it, so importing it fails (an `operator … does not exist` or undefined-symbol error), and so does what imports it — Transformers imports torchvision whenever it is installed.",
+        "{} {} works, but {}: {} is built for one exact release of it, so importing it fails (an `operator … does not exist` or undefined-symbol error), and so does what imports it: vision models, image processors and datasets in Transformers, Diffusers and others.",
         row.name,
         row.installed.clone().unwrap_or_default(),
         list.join("; "),
