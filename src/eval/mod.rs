@@ -5,6 +5,7 @@
 //! whatever the platform allows); then what the row needs (`requires`: a row is never better than the
 //! software it cannot work without). Which rows decide the exit status, and what to do next, follow.
 
+mod damaged;
 mod fixes;
 mod logic;
 mod next;
@@ -387,6 +388,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
     {
         requirements::gate(matrix, dist, facts, &mut row);
         import_gate(sw, dist, facts, decided_by_import, &mut row);
+        damaged::gate(facts, &mut row);
         if let Some(module) = sw.detect.imports.get(dist) {
             row.import = Some(match facts.imports.as_ref().map(|i| i.get(module)) {
                 None => crate::report::ImportCheck::NotTried,

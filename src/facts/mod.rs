@@ -415,6 +415,23 @@ pub struct Python {
     /// torch installed over a CUDA one leaves behind. Absent: not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unused_cuda_wheels: Option<Vec<String>>,
+    /// Installed files whose size is not the one their distribution's RECORD lists (truncated or replaced
+    /// after install). Checked by `--deep` when an import dies of a signal; absent: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damaged_files: Option<Vec<DamagedFile>>,
+}
+
+/// A file that is not what its wheel installed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DamagedFile {
+    /// The distribution that installed it (PEP 503 normalized), and its version.
+    pub dist: String,
+    pub version: String,
+    /// Its path inside the site-packages folder, as RECORD lists it.
+    pub path: String,
+    pub expected_bytes: u64,
+    pub bytes: u64,
 }
 
 /// One declared requirement an environment does not meet.

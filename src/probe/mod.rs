@@ -11,6 +11,7 @@ pub mod host;
 pub mod nvidia;
 pub mod pci;
 pub mod python;
+pub mod record;
 pub mod requirements;
 pub mod smi;
 pub mod toolkit;
@@ -247,11 +248,21 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         match (&facts.python, &python_interpreter) {
             (Some(py), Some(interpreter)) => {
                 let deep = deep::probe(py, interpreter, &options.imports, options.import_timeout);
+                // An import that died of a signal (SIGBUS on a truncated library): find the file.
+                let died = deep
+                    .imports
+                    .values()
+                    .any(|r| r.contains("killed by") || r.contains("signal"));
+                let damaged =
+                    died.then(|| record::damaged_files(&python_dirs, Duration::from_secs(10)));
                 facts.imports = Some(deep.imports);
                 facts.import_warnings = deep.warnings;
                 facts.torch = deep.torch;
                 if facts.torch.is_none() && py.packages.contains_key("torch") {
                     failed.insert("torch".into(), "torch did not import (see imports)".into());
+                }
+                if let (Some(py), Some(damaged)) = (facts.python.as_mut(), damaged) {
+                    py.damaged_files = Some(damaged);
                 }
             }
             _ => {

@@ -262,6 +262,7 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             packages,
             unmet_requirements: Some(unmet),
             unused_cuda_wheels: Some(unused_cuda),
+            damaged_files: None,
         }),
         failure: None,
         sys_path: info.path.iter().map(PathBuf::from).collect(),
