@@ -384,3 +384,87 @@ fn the_quick_doctor_says_imports_were_not_tried() {
         steps(&report)
     );
 }
+
+/// A real shared library (this system's libz), copied into a stand-in wheel and cut short after install,
+/// as a full disk or an interrupted copy leaves it: `import torch` dies of SIGBUS, as it did with a
+/// truncated libcublas.so.13 in a real torch 2.15.0 venv. The fix must name the damaged distribution.
+#[test]
+fn an_import_killed_by_a_truncated_library_names_the_damaged_wheel() {
+    let Some(libz) = [
+        "/lib/x86_64-linux-gnu/libz.so.1",
+        "/usr/lib/x86_64-linux-gnu/libz.so.1",
+        "/lib64/libz.so.1",
+        "/usr/lib64/libz.so.1",
+        "/lib/aarch64-linux-gnu/libz.so.1",
+    ]
+    .iter()
+    .map(Path::new)
+    .find(|p| p.exists()) else {
+        eprintln!("no libz here, skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(python) = venv_with(&dir.path().join("venv"), &[]) else {
+        return;
+    };
+    let (_, site) = run(
+        &python,
+        &[
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+    );
+    let site = PathBuf::from(site.trim());
+    let lib = std::fs::read(libz).expect("readable libz");
+    std::fs::create_dir_all(site.join("nvidia/fake/lib")).expect("writable");
+    std::fs::write(
+        site.join("nvidia/fake/lib/libz.so.1"),
+        &lib[..lib.len() / 3],
+    )
+    .expect("writable");
+    let write = |dist: &str, meta: &str, record: &str| {
+        let info = site.join(format!("{dist}.dist-info"));
+        std::fs::create_dir_all(&info).expect("writable");
+        std::fs::write(info.join("METADATA"), meta).expect("writable");
+        std::fs::write(info.join("RECORD"), record).expect("writable");
+    };
+    write(
+        "nvidia_fake-1.0",
+        "Metadata-Version: 2.1\nName: nvidia-fake\nVersion: 1.0\n",
+        &format!("nvidia/fake/lib/libz.so.1,sha256=x,{}\n", lib.len()),
+    );
+    let init = "import ctypes, os\nctypes.CDLL(os.path.join(os.path.dirname(__file__), '..', 'nvidia', 'fake', 'lib', 'libz.so.1'))\n";
+    write(
+        "torch-2.15.0",
+        "Metadata-Version: 2.1\nName: torch\nVersion: 2.15.0\nRequires-Dist: nvidia-fake==1.0\n",
+        &format!("torch/__init__.py,sha256=y,{}\n", init.len()),
+    );
+    std::fs::create_dir_all(site.join("torch")).expect("writable");
+    std::fs::write(site.join("torch/__init__.py"), init).expect("writable");
+    let out = mlcompat(dir.path())
+        .args([
+            "doctor",
+            "--deep",
+            "--no-cache",
+            "--format",
+            "json",
+            "--python",
+            &python.display().to_string(),
+        ])
+        .output()
+        .expect("doctor runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let torch = row(&report, "pytorch");
+    assert_eq!(torch["status"], "fail", "{torch}");
+    assert!(
+        torch["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("SIGBUS") && r.contains("libz.so.1 of nvidia-fake 1.0")),
+        "{torch}"
+    );
+    assert_eq!(
+        torch["fix"].as_str().and_then(|f| f.split("  (").next()),
+        Some("pip install --force-reinstall --no-deps 'nvidia-fake==1.0'")
+    );
+}

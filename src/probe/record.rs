@@ -33,7 +33,8 @@ pub fn damaged_files(path: &[PathBuf], budget: Duration) -> Vec<DamagedFile> {
             .collect();
         infos.sort();
         for info in infos {
-            let Ok(Some(meta)) = crate::probe::python::read_metadata_headers(&info.join("METADATA"))
+            let Ok(Some(meta)) =
+                crate::probe::python::read_metadata_headers(&info.join("METADATA"))
             else {
                 continue;
             };
