@@ -239,8 +239,10 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
         &info.machine,
         &info.implementation,
     );
-    let unmet = requirements::check(&distributions, &env);
-    let unused_cuda = requirements::unused_cuda_wheels(&distributions, &env);
+    let parsed = requirements::Parsed::new(&distributions);
+    let unmet = requirements::check(&distributions, &parsed, &env);
+    let unused_cuda = requirements::unused_cuda_wheels(&distributions, &parsed, &env);
+    drop(parsed);
     let packages = distributions
         .into_iter()
         .map(|(name, d)| (name, d.version))
@@ -759,20 +761,31 @@ pub fn parse_metadata(reader: impl BufRead) -> Option<(String, String)> {
     parse_metadata_headers(reader).map(|m| (m.name, m.version))
 }
 
-pub fn parse_metadata_headers(reader: impl BufRead) -> Option<Metadata> {
+pub fn parse_metadata_headers(mut reader: impl BufRead) -> Option<Metadata> {
     let (mut name, mut version) = (None, None);
     let mut requires = Vec::new();
-    for line in reader.lines() {
-        let Ok(line) = line else { break };
-        if line.trim().is_empty() {
+    // Bytes, one buffer: headers can hold a long folded `Description`, read here line by line.
+    let mut line: Vec<u8> = Vec::with_capacity(256);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_string();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
             break;
         }
-        if let Some(v) = line.strip_prefix("Name:") {
-            name.get_or_insert_with(|| v.trim().to_string());
-        } else if let Some(v) = line.strip_prefix("Version:") {
-            version.get_or_insert_with(|| v.trim().to_string());
-        } else if let Some(v) = line.strip_prefix("Requires-Dist:") {
-            requires.push(v.trim().to_string());
+        if let Some(v) = line.strip_prefix(b"Name:") {
+            if name.is_none() {
+                name = Some(text(v));
+            }
+        } else if let Some(v) = line.strip_prefix(b"Version:") {
+            if version.is_none() {
+                version = Some(text(v));
+            }
+        } else if let Some(v) = line.strip_prefix(b"Requires-Dist:") {
+            requires.push(text(v));
         }
     }
     Some(Metadata {

@@ -19,20 +19,67 @@ pub struct Distribution {
     pub requires: Vec<String>,
 }
 
-/// The unmet requirements of `installed` (normalized name → distribution), sorted by requirer.
-pub fn check(installed: &BTreeMap<String, Distribution>, env: &MarkerEnv) -> Vec<UnmetRequirement> {
-    // Parsed once; a line that is not PEP 508 is skipped, as pip skips what it cannot parse.
-    let parsed: BTreeMap<&str, Vec<Requirement>> = installed
-        .iter()
-        .map(|(name, d)| {
-            let reqs = d
-                .requires
-                .iter()
-                .filter_map(|line| line.parse::<Requirement>().ok())
-                .collect();
-            (name.as_str(), reqs)
-        })
-        .collect();
+/// Every distribution's requirements: those that apply without an extra parsed once, those of an extra
+/// (three in four lines of a large environment: test and dev dependencies) kept as text and parsed when
+/// an installed requirer asks for that extra. A line that is not PEP 508 is skipped, as pip skips what
+/// it cannot parse.
+pub struct Parsed<'a> {
+    base: BTreeMap<&'a str, Vec<Requirement>>,
+    extra_lines: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Parsed<'a> {
+    pub fn new(installed: &'a BTreeMap<String, Distribution>) -> Parsed<'a> {
+        let mut base: BTreeMap<&str, Vec<Requirement>> = BTreeMap::new();
+        let mut extra_lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (name, d) in installed {
+            let (mut b, mut e) = (Vec::new(), Vec::new());
+            for line in &d.requires {
+                let marker = line.split_once(';').map_or("", |(_, m)| m);
+                if marker.contains("extra") {
+                    e.push(line.as_str());
+                } else if let Ok(r) = line.parse::<Requirement>() {
+                    b.push(r);
+                }
+            }
+            base.insert(name.as_str(), b);
+            extra_lines.insert(name.as_str(), e);
+        }
+        Parsed { base, extra_lines }
+    }
+
+    fn base(&self, name: &str) -> &[Requirement] {
+        self.base.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The requirements of `name`'s extras: all of them, or those whose marker may name `only` (a
+    /// normalized extra; the marker's evaluation decides, this only spares parsing the others).
+    fn of_extras(&self, name: &str, only: Option<&str>) -> Vec<Requirement> {
+        self.extra_lines
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|l| {
+                only.is_none_or(|extra| {
+                    let marker = l.split_once(';').map_or("", |(_, m)| m);
+                    marker
+                        .to_ascii_lowercase()
+                        .replace(['_', '.'], "-")
+                        .contains(extra)
+                })
+            })
+            .filter_map(|l| l.parse::<Requirement>().ok())
+            .collect()
+    }
+}
+
+/// The unmet requirements of `installed` (normalized name → distribution; `parsed`: their requirements),
+/// sorted by requirer.
+pub fn check(
+    installed: &BTreeMap<String, Distribution>,
+    parsed: &Parsed,
+    env: &MarkerEnv,
+) -> Vec<UnmetRequirement> {
     // Extras each distribution is asked for by an installed requirer, to a fixed point.
     let mut extras: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut queue: VecDeque<(&str, Option<String>)> =
@@ -45,7 +92,15 @@ pub fn check(installed: &BTreeMap<String, Distribution>, env: &MarkerEnv) -> Vec
             continue;
         };
         let asked: Vec<String> = extra.iter().cloned().collect();
-        for req in parsed.get(name).into_iter().flatten() {
+        let of_extra;
+        let reqs: &[Requirement] = match &extra {
+            None => parsed.base(name),
+            Some(e) => {
+                of_extra = parsed.of_extras(name, Some(e));
+                &of_extra
+            }
+        };
+        for req in reqs {
             let applies = match &extra {
                 None => req.applies(env, &[]),
                 // Only what this extra adds: the base requirements were checked without it.
@@ -54,7 +109,7 @@ pub fn check(installed: &BTreeMap<String, Distribution>, env: &MarkerEnv) -> Vec
             if !applies {
                 continue;
             }
-            let key = (name.to_string(), req.spec());
+            let key = || (name.to_string(), req.spec());
             match installed.get_key_value(req.name.as_str()) {
                 Some((dep_name, dep)) => {
                     edges.entry(name).or_default().insert(dep_name.as_str());
@@ -67,7 +122,7 @@ pub fn check(installed: &BTreeMap<String, Distribution>, env: &MarkerEnv) -> Vec
                             queue.push_back((dep_name.as_str(), Some(e.clone())));
                         }
                     }
-                    if !req.accepts(dep.version.pep440()) && seen.insert(key) {
+                    if !req.accepts(dep.version.pep440()) && seen.insert(key()) {
                         unmet.push(finding(
                             name,
                             dist,
@@ -78,7 +133,7 @@ pub fn check(installed: &BTreeMap<String, Distribution>, env: &MarkerEnv) -> Vec
                     }
                 }
                 None => {
-                    if seen.insert(key) {
+                    if seen.insert(key()) {
                         unmet.push(finding(name, dist, req, None, &extra));
                     }
                 }
@@ -112,22 +167,23 @@ pub fn check(installed: &BTreeMap<String, Distribution>, env: &MarkerEnv) -> Vec
 /// directly or through other CUDA wheels: what a CPU torch installed over a CUDA one leaves behind.
 pub fn unused_cuda_wheels(
     installed: &BTreeMap<String, Distribution>,
+    parsed: &Parsed,
     env: &MarkerEnv,
 ) -> Vec<String> {
     let is_cuda = |n: &str| n.starts_with("nvidia-") || matches!(n, "triton" | "cuda-toolkit");
+    // A requirement with a marker counts wherever it applies; a CUDA wheel's extras count too
+    // (`cuda-toolkit[cublas]` brings nvidia-cublas through one).
     let requires = |name: &str| -> Vec<String> {
-        installed
-            .get(name)
-            .map(|d| {
-                d.requires
-                    .iter()
-                    .filter_map(|l| l.parse::<Requirement>().ok())
-                    // Extras count too: `cuda-toolkit[cublas]` brings nvidia-cublas through an extra.
-                    .filter(|r| r.applies(env, &[]) || r.marker.is_some())
-                    .map(|r| r.name)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let mut names: Vec<String> = parsed
+            .base(name)
+            .iter()
+            .filter(|r| r.marker.is_some() || r.applies(env, &[]))
+            .map(|r| r.name.clone())
+            .collect();
+        if is_cuda(name) {
+            names.extend(parsed.of_extras(name, None).into_iter().map(|r| r.name));
+        }
+        names
     };
     let mut used: BTreeSet<String> = BTreeSet::new();
     let mut todo: Vec<String> = installed
@@ -209,7 +265,7 @@ mod tests {
             ),
             ("peft", "0.18.0", &["torch>=1.13.0", "transformers"]),
         ]);
-        let unmet = check(&installed, &env());
+        let unmet = check(&installed, &Parsed::new(&installed), &env());
         let lines: Vec<String> = unmet
             .iter()
             .map(|u| {
