@@ -1,5 +1,7 @@
-# mlcompat --deep: import one module in this child process and report what it says, as one JSON object.
-# argv[1] is the module name (dotted names such as mlx.core are imported as such). Each module runs in its
+# mlcompat --deep: run one import in this child process and report what it says, as one JSON object.
+# argv[1] is the module (dotted names such as mlx.core are imported as such); argv[2:] are names taken from
+# it as `from module import name` does: an attribute (a lazy package's __getattr__ runs, as vLLM's does for
+# LLM) or else the submodule module.name. Nothing from argv is executed as code. Each import runs in its
 # own process with its own timeout, so a broken or slow package cannot take the doctor down. Warnings
 # raised while importing and inspecting the module (torch's "sm_121 is not compatible with the current
 # PyTorch installation") are recorded and reported too.
@@ -12,11 +14,17 @@ import json  # noqa: E402
 import warnings  # noqa: E402
 
 name = sys.argv[1]
+names = sys.argv[2:]
 out = {"module": name, "warnings": []}
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     try:
         module = importlib.import_module(name)
+        for attr in names:
+            try:
+                getattr(module, attr)
+            except AttributeError:
+                importlib.import_module(name + "." + attr)
         out["import"] = "ok"
         out["version"] = str(getattr(module, "__version__", ""))
         if name == "torch":
@@ -40,7 +48,13 @@ with warnings.catch_warnings(record=True) as caught:
             out["library"] = str(getattr(lib, "_name", "") or "")
     except BaseException as e:  # noqa: BLE001 - any failure, even SystemExit from a package, is the answer
         text = "%s: %s" % (type(e).__name__, e)
+        # Where it was raised: the last frames say which package's import broke (a masked error in one
+        # package is often another's).
+        import traceback  # noqa: E402
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if not f.filename.startswith("<frozen") and "/importlib/" not in f.filename][-2:]
+        where = "; ".join("%s:%d" % (f.filename.replace(sys.prefix, "…"), f.lineno) for f in frames)
         out["import"] = " ".join(text.split())[:600]
+        out["where"] = where[:600]
     for w in caught:
         out["warnings"].append("%s: %s" % (w.category.__name__, w.message))
 print(json.dumps(out))

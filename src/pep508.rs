@@ -264,10 +264,8 @@ fn split_marker(text: &str) -> Option<(&str, &str)> {
             Some(q) if b == q => quote = None,
             Some(_) => {}
             None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if b == b';' => {
-                if !is_url || i == 0 || bytes[i - 1].is_ascii_whitespace() {
-                    return Some((&text[..i], &text[i + 1..]));
-                }
+            None if b == b';' && (!is_url || i == 0 || bytes[i - 1].is_ascii_whitespace()) => {
+                return Some((&text[..i], &text[i + 1..]));
             }
             None => {}
         }

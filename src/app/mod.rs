@@ -452,13 +452,14 @@ fn nfd_expiry(args: &crate::cli::DoctorArgs) -> Result<String, InputError> {
     Ok(render::rfc3339_utc(now + (hours * 3600.0) as u64))
 }
 
-/// The modules `--deep` imports: each Python distribution the matrix detects that names its module.
+/// The imports `--deep` runs: (distribution, statement) for each Python distribution the matrix detects
+/// that names one (`from vllm import LLM`).
 pub(crate) fn imports_of(matrix: &Matrix) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for sw in &matrix.software {
-        for (dist, module) in &sw.detect.imports {
-            if !out.iter().any(|(d, m)| d == dist && m == module) {
-                out.push((dist.clone(), module.clone()));
+        for (dist, statement) in &sw.detect.imports {
+            if !out.iter().any(|(d, m)| d == dist && m == statement) {
+                out.push((dist.clone(), statement.clone()));
             }
         }
     }

@@ -63,10 +63,33 @@ pub fn fix_already_done(fix: &str, facts: &Facts) -> bool {
     })
 }
 
-/// The fix for an installed distribution whose import failed: the missing module when Python names it
-/// ("No module named 'typing_extensions'"), else a reinstall.
-pub(crate) fn for_failed_import(dist: &str, error: &str) -> String {
-    let missing = error
+/// The fix for an installed distribution whose import failed, read from how it failed:
+/// - killed by a signal (SIGBUS, SIGSEGV, SIGILL): a damaged or mismatched shared library — reinstall
+///   the files (the damaged wheel itself, when `--deep` found it, is named by the evaluator);
+/// - `No module named X`: install X;
+/// - `operator torchvision::… does not exist`: torchvision was built for another torch;
+/// - `libcudart.so.12: cannot open shared object file`: a build for another CUDA major version;
+/// - `undefined symbol`: built against another torch or CUDA.
+pub(crate) fn for_failed_import(dist: &str, error: &str, facts: &Facts) -> String {
+    let version = facts
+        .python
+        .as_ref()
+        .and_then(|p| p.packages.get(&normalize_package(dist)))
+        .map(ToString::to_string);
+    let pinned = |d: &str| match &version {
+        Some(v) => format!("'{d}=={v}'"),
+        None => d.to_string(),
+    };
+    if let Some(signal) = ["SIGBUS", "SIGSEGV", "SIGILL", "SIGABRT"]
+        .into_iter()
+        .find(|s| error.contains(s))
+    {
+        return format!(
+            "pip install --force-reinstall {}  (the import died of {signal}: a shared library it loads is damaged — truncated, overwritten — or built for another CPU or library; this puts back the files of {dist} and of what it needs)",
+            pinned(dist)
+        );
+    }
+    if let Some(module) = error
         .split("No module named ")
         .nth(1)
         .map(|rest| {
@@ -76,16 +99,37 @@ pub(crate) fn for_failed_import(dist: &str, error: &str) -> String {
                 .unwrap_or_default()
         })
         .map(|m| m.split('.').next().unwrap_or(m).to_string())
-        .filter(|m| !m.is_empty());
-    match missing {
-        Some(module) => format!(
-            "pip install {}  (a dependency of {dist} is missing; or reinstall it with its dependencies: pip install --force-reinstall {dist})",
-            distribution_of(&module)
-        ),
-        None => format!(
-            "pip install --force-reinstall {dist}  (read the error above: an `undefined symbol` means {dist} was built against another torch or CUDA, and needs the build that matches them)"
-        ),
+        .filter(|m| !m.is_empty())
+    {
+        return format!(
+            "pip install {}  (a dependency of {dist} is missing; or reinstall it with its dependencies: pip install {})",
+            distribution_of(&module),
+            pinned(dist)
+        );
     }
+    if error.contains("torchvision::") && error.contains("does not exist") {
+        let torch = facts
+            .python
+            .as_ref()
+            .and_then(|p| p.packages.get("torch"))
+            .map_or_else(|| "torch".to_string(), |v| format!("'torch=={v}'"));
+        return format!(
+            "pip install -U torchvision {torch}  (torchvision was built for another torch release; this installs the one built for the installed torch)"
+        );
+    }
+    if let Some(lib) = error
+        .split_whitespace()
+        .find(|w| w.starts_with("libcudart.so.") || w.starts_with("libcublas.so."))
+    {
+        let lib = lib.trim_end_matches(':');
+        return format!(
+            "{dist} was built for another CUDA major version ({lib} is not here): install the {dist} build for the CUDA of the installed torch — `mlcompat install-plan` names it — or a torch for that CUDA"
+        );
+    }
+    format!(
+        "pip install --force-reinstall {}  (an `undefined symbol` means {dist} was built against another torch or CUDA, and needs the build that matches them)",
+        pinned(dist)
+    )
 }
 
 /// The distribution that provides a top-level module, for the common cases where the names differ.
@@ -141,16 +185,49 @@ mod tests {
 
     #[test]
     fn a_missing_dependency_is_named() {
+        let f = facts_with(&[("torch", "2.15.0"), ("flash-attn", "2.8.3")]);
         let fix = for_failed_import(
             "torch",
             "ModuleNotFoundError: No module named 'typing_extensions'",
+            &f,
         );
         assert!(fix.starts_with("pip install typing-extensions  ("), "{fix}");
-        let fix = for_failed_import("flash-attn", "ImportError: x.so: undefined symbol: _ZN2at");
+        let fix = for_failed_import(
+            "flash-attn",
+            "ImportError: x.so: undefined symbol: _ZN2at",
+            &f,
+        );
         assert!(
-            fix.starts_with("pip install --force-reinstall flash-attn"),
+            fix.starts_with(
+                "pip install --force-reinstall 'flash-attn==2.8.3'  (an `undefined symbol`"
+            ),
             "{fix}"
         );
-        assert!(for_failed_import("x", "No module named 'yaml'").starts_with("pip install pyyaml"));
+        assert!(
+            for_failed_import("x", "No module named 'yaml'", &f).starts_with("pip install pyyaml")
+        );
+        let fix = for_failed_import("torch", "python was killed by signal 7 (SIGBUS)", &f);
+        assert!(
+            fix.starts_with(
+                "pip install --force-reinstall 'torch==2.15.0'  (the import died of SIGBUS"
+            ),
+            "{fix}"
+        );
+        assert!(!fix.contains("undefined symbol"));
+        let fix = for_failed_import(
+            "transformers",
+            "RuntimeError: operator torchvision::nms does not exist",
+            &f,
+        );
+        assert!(
+            fix.starts_with("pip install -U torchvision 'torch==2.15.0'"),
+            "{fix}"
+        );
+        let fix = for_failed_import(
+            "xformers",
+            "OSError: libcudart.so.12: cannot open shared object file: No such file or directory",
+            &f,
+        );
+        assert!(fix.contains("libcudart.so.12 is not here"), "{fix}");
     }
 }

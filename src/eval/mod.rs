@@ -387,16 +387,18 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
     } = &ctx.installed
     {
         requirements::gate(matrix, dist, facts, &mut row);
-        import_gate(sw, dist, facts, decided_by_import, &mut row);
+        import_gate(matrix, sw, dist, facts, decided_by_import, &mut row);
         damaged::gate(facts, &mut row);
-        if let Some(module) = sw.detect.imports.get(dist) {
-            row.import = Some(match facts.imports.as_ref().map(|i| i.get(module)) {
-                None => crate::report::ImportCheck::NotTried,
-                Some(Some(r)) if r == "ok" => crate::report::ImportCheck::Ok,
-                // Listed facts without this module: the import was not tried for it.
-                Some(None) => crate::report::ImportCheck::NotTried,
-                Some(Some(_)) => crate::report::ImportCheck::Failed,
-            });
+        if let Some(statement) = sw.detect.import_of(dist) {
+            row.import = Some(
+                match facts.imports.as_ref().map(|i| i.get(&statement.module)) {
+                    None => crate::report::ImportCheck::NotTried,
+                    Some(Some(r)) if r == "ok" => crate::report::ImportCheck::Ok,
+                    // Listed facts without this module: the import was not tried for it.
+                    Some(None) => crate::report::ImportCheck::NotTried,
+                    Some(Some(_)) => crate::report::ImportCheck::Failed,
+                },
+            );
         }
     }
     // A command that would only install what is already here is no advice.
@@ -413,10 +415,18 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
 
 /// An installed distribution whose import failed under `--deep` does not work, whatever the platform
 /// allows. A rule that already failed the row (with a more specific diagnosis) is kept.
-fn import_gate(sw: &Software, dist: &str, facts: &Facts, decided_by_import: bool, row: &mut Row) {
-    let Some(module) = sw.detect.imports.get(dist) else {
+fn import_gate(
+    matrix: &Matrix,
+    sw: &Software,
+    dist: &str,
+    facts: &Facts,
+    decided_by_import: bool,
+    row: &mut Row,
+) {
+    let Some(statement) = sw.detect.import_of(dist) else {
         return;
     };
+    let module = &statement.module;
     row.warnings = facts
         .import_warnings
         .get(module)
@@ -438,27 +448,34 @@ fn import_gate(sw: &Software, dist: &str, facts: &Facts, decided_by_import: bool
         row.support = crate::matrix::Support::Unknown;
         row.note = "import did not finish".into();
         row.reason = format!(
-            "{} {version} is installed but `import {module}` did not finish: {result}. A healthy import can be this slow on a loaded machine; one that never finishes is broken.",
+            "{} {version} is installed but `{statement}` did not finish: {result}. A healthy import can be this slow on a loaded machine; one that never finishes is broken.",
             sw.name
         );
         row.fix = Some(format!(
-            "Run `python -c \"import {module}\"` to see whether it finishes, or give it longer: mlcompat doctor --deep --import-timeout 300"
+            "Run `python -c \"{statement}\"` to see whether it finishes, or give it longer: mlcompat doctor --deep --import-timeout 300"
         ));
         row.fix_matters_when_ok = false;
         row.rule = "import-timed-out".into();
-        row.source = format!("mlcompat doctor --deep: `import {module}` in a child Python");
+        row.source = format!("mlcompat doctor --deep: `{statement}` in a child Python");
         return;
     }
     row.status = Status::Fail;
     row.note = "installed, import fails".into();
     row.reason = format!(
-        "{} {version} is installed but `import {module}` failed: {result}",
+        "{} {version} is installed but `{statement}` failed: {result}",
         sw.name
     );
-    row.fix = Some(fixes::for_failed_import(dist, result));
+    // An error that names a distribution whose declared requirements are unmet (torchvision built for
+    // another torch) has that root cause, and its fix.
+    let named = requirements::named_in(facts, result);
+    row.fix = Some(if named.is_empty() {
+        fixes::for_failed_import(dist, result, facts)
+    } else {
+        requirements::fix_for(matrix, &named)
+    });
     row.fix_matters_when_ok = false;
     row.rule = "import-failed".into();
-    row.source = format!("mlcompat doctor --deep: `import {module}` in a child Python");
+    row.source = format!("mlcompat doctor --deep: `{statement}` in a child Python");
     row.missing_fact = None;
 }
 

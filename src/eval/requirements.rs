@@ -24,6 +24,24 @@ pub(crate) fn breaking<'a>(facts: &'a Facts, dist: &str) -> Vec<&'a UnmetRequire
     out
 }
 
+/// The unmet requirements of distributions an error text names (`operator torchvision::nms does not
+/// exist` names torchvision), by distribution or module name.
+pub(crate) fn named_in<'a>(facts: &'a Facts, error: &str) -> Vec<&'a UnmetRequirement> {
+    let Some(unmet) = facts
+        .python
+        .as_ref()
+        .and_then(|p| p.unmet_requirements.as_ref())
+    else {
+        return Vec::new();
+    };
+    let words: Vec<String> = error
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .filter(|w| w.len() > 2)
+        .map(normalize_package)
+        .collect();
+    unmet.iter().filter(|u| words.contains(&u.dist)).collect()
+}
+
 /// Whether some declared requirement of `dist` is unmet (a plain `pip install dist` then does something).
 pub(crate) fn has_unmet(facts: &Facts, dist: &str) -> bool {
     let dist = normalize_package(dist);
@@ -67,13 +85,16 @@ pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
                 .unwrap_or(culprits[0])
         )
     };
-    if row.status == Status::Fail {
+    // A rule that failed the row for the platform keeps its diagnosis; one that failed it on a broken
+    // import gives way: unmet requirements are why the import breaks.
+    if row.status == Status::Fail && !row.rule.ends_with("import-failed") {
         row.reason = format!(
             "{} Its declared requirements are not met: {list}.",
             row.reason
         );
         return;
     }
+    let import_error = (row.status == Status::Fail).then(|| row.reason.clone());
     row.status = Status::Fail;
     row.support = Support::Yes;
     row.note = note;
@@ -82,6 +103,9 @@ pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
         row.name,
         row.installed.clone().unwrap_or_default()
     );
+    if let Some(error) = import_error {
+        row.reason = format!("{} {error}", row.reason);
+    }
     row.fix = Some(fix);
     row.fix_matters_when_ok = false;
     row.rule = "requirements-unmet".into();

@@ -550,12 +550,20 @@ fn load_software(
             ));
         }
         let detect_loc = entry.get("detect").map_or(entry.loc, |n| n.loc);
-        for dist in raw.detect.imports.keys() {
+        for (dist, statement) in &raw.detect.imports {
             if !raw.detect.python.iter().any(|p| p == dist) {
                 problems.push(Problem::at(
                     detect_loc,
                     format!("`imports` names `{dist}`, which is not in `python` (the distributions detected)"),
                 ));
+            }
+            if let Err(e) = statement.parse::<super::ImportStatement>() {
+                let loc = entry
+                    .get("detect")
+                    .and_then(|d| d.get("imports"))
+                    .and_then(|i| i.get(dist))
+                    .map_or(detect_loc, |n| n.loc);
+                problems.push(Problem::at(loc, format!("`imports` of `{dist}`: {e}")));
             }
         }
         matrix.software.push(Software {

@@ -72,14 +72,86 @@ pub struct Detect {
     pub binaries: Vec<String>,
     #[serde(default)]
     pub libraries: Vec<String>,
-    /// Python distribution → the module `doctor --deep` imports to prove it works (`mlx` → `mlx.core`).
-    /// An installed distribution whose import fails makes the row ❌.
+    /// Python distribution → the import `doctor --deep` runs to prove it works, as users write it:
+    /// `import mlx.core`, `from vllm import LLM` (a bare module name means `import` it). Validated at
+    /// load ([`ImportStatement`]). An installed distribution whose import fails makes the row ❌.
     #[serde(default)]
     pub imports: std::collections::BTreeMap<String, String>,
     /// Distributions built for one exact release of this row's package (torchvision for torch): when one
     /// pins another release, it is the one to change.
     #[serde(default)]
     pub companions: Vec<String>,
+}
+
+impl Detect {
+    /// The import `--deep` runs for `dist`, when the matrix names one (validated at load).
+    pub fn import_of(&self, dist: &str) -> Option<ImportStatement> {
+        self.imports.get(dist).and_then(|s| s.parse().ok())
+    }
+}
+
+/// `import a.b` or `from a.b import C, D`: what a user's code runs first. Only dotted identifiers — no
+/// relative import, no `*`, no `as`, nothing after — so the text is data, never code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportStatement {
+    /// The module imported; its result is the fact `import.<module>`.
+    pub module: String,
+    /// Names taken from it (`from … import`), each resolved as Python does: an attribute (a lazy
+    /// module's `__getattr__` runs) or else a submodule.
+    pub names: Vec<String>,
+}
+
+impl std::str::FromStr for ImportStatement {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let identifier = |w: &str| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let dotted = |w: &str| !w.is_empty() && w.split('.').all(identifier);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let bad = || {
+            format!(
+                "`{text}` is not an import: write `import a.b` or `from a.b import C, D` (dotted names only)"
+            )
+        };
+        match words.as_slice() {
+            [module] | ["import", module] if dotted(module) => Ok(ImportStatement {
+                module: (*module).to_string(),
+                names: Vec::new(),
+            }),
+            ["from", module, "import", rest @ ..] if dotted(module) && !rest.is_empty() => {
+                let names: Vec<String> = rest
+                    .join(" ")
+                    .split(',')
+                    .map(|n| n.trim().to_string())
+                    .collect();
+                if names.iter().all(|n| identifier(n)) {
+                    Ok(ImportStatement {
+                        module: (*module).to_string(),
+                        names,
+                    })
+                } else {
+                    Err(bad())
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl std::fmt::Display for ImportStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.names.is_empty() {
+            write!(f, "import {}", self.module)
+        } else {
+            write!(f, "from {} import {}", self.module, self.names.join(", "))
+        }
+    }
 }
 
 #[derive(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::exec;
 use crate::facts::{normalize_package, Python, Torch};
+use crate::matrix::ImportStatement;
 
 const IMPORT_SCRIPT: &str = include_str!("../../probes/deep_import.py");
 
@@ -23,6 +24,9 @@ pub struct ImportResult {
     /// Python warnings raised while importing and inspecting the module.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Where a failing import raised: the last frames, `file:line; …`.
+    #[serde(default, rename = "where")]
+    pub at: String,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -57,27 +61,35 @@ pub fn probe(
         torch: None,
     };
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut wanted: Vec<&String> = modules
-        .iter()
-        .filter(|(dist, _)| python.packages.contains_key(&normalize_package(dist)))
-        .map(|(_, module)| module)
-        .collect();
-    wanted.sort();
-    wanted.dedup();
+    // One import per module (onnxruntime and onnxruntime-gpu run the same one); the matrix validated
+    // each statement at load.
+    let mut wanted: Vec<ImportStatement> = Vec::new();
+    for (dist, statement) in modules {
+        if !python.packages.contains_key(&normalize_package(dist)) {
+            continue;
+        }
+        let Ok(statement) = statement.parse::<ImportStatement>() else {
+            continue;
+        };
+        if !wanted.iter().any(|w| w.module == statement.module) {
+            wanted.push(statement);
+        }
+    }
+    wanted.sort_by(|a, b| a.module.cmp(&b.module));
     // A few children at a time: each one may import torch, and ten at once on a small machine time out.
     let workers = std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
         .clamp(2, 8);
-    let queue = std::sync::Mutex::new(wanted.into_iter().cloned().collect::<Vec<String>>());
+    let queue = std::sync::Mutex::new(wanted);
     let results = std::sync::Mutex::new(Vec::new());
     thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop());
-                let Some(module) = next else { break };
-                let result = import(interpreter, &cwd, &module, timeout);
+                let Some(statement) = next else { break };
+                let result = import(interpreter, &cwd, &statement, timeout);
                 if let Ok(mut r) = results.lock() {
-                    r.push((module, result));
+                    r.push((statement.module, result));
                 }
             });
         }
@@ -105,25 +117,64 @@ pub fn probe(
 fn import(
     python: &Path,
     cwd: &Path,
-    module: &str,
+    statement: &ImportStatement,
     timeout: Duration,
 ) -> Result<(ImportResult, String), String> {
     // Isolated from the current folder: `./torch.py` is never what gets imported.
     let out = crate::probe::python::isolated(python, cwd)
-        .args(["-c", IMPORT_SCRIPT, module])
+        .args(["-c", IMPORT_SCRIPT, &statement.module])
+        .args(&statement.names)
         .run(&exec::Budget::new(timeout))
-        .map_err(|e| e.to_string())?;
-    parse_import(&out.stdout)
-        .map(|r| (r, out.stderr))
-        .ok_or_else(|| format!("import {module}: no result from the child process"))
+        .map_err(|e| match &e {
+            exec::RunError::Failed {
+                signal: Some(s), ..
+            } => format!("{e} — {}", signal_meaning(*s)),
+            _ => e.to_string(),
+        })?;
+    let mut result = parse_import(&out.stdout).ok_or_else(|| {
+        let tail = last_lines(&out.stderr, 3);
+        format!("`{statement}`: the child Python printed no result{tail}")
+    })?;
+    if result.import != "ok" && !result.at.is_empty() {
+        result.import = format!("{} (raised at {})", result.import, result.at);
+    }
+    Ok((result, out.stderr))
+}
+
+/// What a signal that ends an import means.
+fn signal_meaning(signal: i32) -> &'static str {
+    match signal {
+        7 => "on import this means a shared library it maps is damaged (truncated or overwritten after install)",
+        11 => "on import this means a shared library it loads is damaged or built against other libraries",
+        4 => "on import this means a library was built for instructions this CPU lacks",
+        6 => "a library aborted while loading (read its message above)",
+        _ => "the import did not finish by itself",
+    }
+}
+
+/// The last `n` lines of text that say something, as `: a | b | c`, or nothing.
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(n)..];
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", tail.join(" | "))
+    }
 }
 
 /// Most warning lines a module keeps; each is cut to a readable length.
 const MAX_WARNINGS: usize = 8;
 const MAX_WARNING_CHARS: usize = 400;
 
-/// The warnings worth keeping: what Python's warnings module recorded, then lines of stderr that say
-/// "warning" and were not recorded already (some packages print instead of warn). Whitespace collapsed.
+/// What the import said worth keeping: what Python's warnings module recorded, then the lines it printed
+/// on stderr that were not recorded already — packages print instead of warn ("Failed to load CPU
+/// gemm_4bit_forward from kernels-community"). Whitespace collapsed; progress bars dropped; the last ones
+/// kept.
 pub fn warnings_of(recorded: &[String], stderr: &str) -> Vec<String> {
     let clean = |t: &str| {
         let text = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -139,17 +190,27 @@ pub fn warnings_of(recorded: &[String], stderr: &str) -> Vec<String> {
         .map(|w| clean(w))
         .filter(|w| !w.is_empty())
         .collect();
+    let mut printed: Vec<String> = Vec::new();
     for line in stderr.lines() {
-        let line = clean(line);
-        let says_warning = line.to_ascii_lowercase().contains("warn");
-        if says_warning
-            && !out
+        // A carriage return rewrites the line: keep what was left on screen.
+        let line = clean(line.rsplit('\r').next().unwrap_or(line));
+        let progress = line.contains('█') || line.contains("it/s]") || line.ends_with('%');
+        // `warnings.warn` prints the source line under the message: not news.
+        let source_echo = line.starts_with("warnings.warn(");
+        if line.is_empty()
+            || progress
+            || source_echo
+            || out
                 .iter()
                 .any(|w| w.contains(&line) || line.contains(w.as_str()))
         {
-            out.push(line);
+            continue;
         }
+        printed.push(line);
     }
+    printed.dedup();
+    let keep = MAX_WARNINGS.saturating_sub(out.len());
+    out.extend(printed.split_off(printed.len().saturating_sub(keep)));
     out.dedup();
     out.truncate(MAX_WARNINGS);
     out

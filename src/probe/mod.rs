@@ -33,8 +33,8 @@ pub struct ProbeOptions {
     pub python: Option<PathBuf>,
     pub deep: bool,
     pub use_cache: bool,
-    /// (Python distribution, module) pairs `--deep` imports when the distribution is installed; the
-    /// matrix says which (`detect.imports`).
+    /// (Python distribution, import statement) pairs `--deep` runs when the distribution is installed;
+    /// the matrix says which (`detect.imports`).
     pub imports: Vec<(String, String)>,
     /// The mlcompat binary, to run GPU work (`--deep`: CUDA devices, the benches) in a child process it
     /// can kill; `None` skips that work.
