@@ -468,3 +468,123 @@ fn an_import_killed_by_a_truncated_library_names_the_damaged_wheel() {
         Some("pip install --force-reinstall --no-deps 'nvidia-fake==1.0'")
     );
 }
+
+/// A venv (real) with stand-in distributions: `(dist-info name, METADATA, files)`.
+fn venv_with_standins(root: &Path, dists: &[(&str, &str, &[(&str, &str)])]) -> Option<PathBuf> {
+    let python = venv_with(root, &[])?;
+    let (_, site) = run(
+        &python,
+        &[
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+    );
+    let site = PathBuf::from(site.trim());
+    for (info, meta, files) in dists {
+        let dir = site.join(format!("{info}.dist-info"));
+        std::fs::create_dir_all(&dir).expect("writable");
+        std::fs::write(dir.join("METADATA"), meta).expect("writable");
+        for (path, text) in *files {
+            let file = site.join(path);
+            std::fs::create_dir_all(file.parent().expect("a folder")).expect("writable");
+            std::fs::write(file, text).expect("writable");
+        }
+    }
+    Some(python)
+}
+
+fn deep_report(python: &Path, cache: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = mlcompat(cache)
+        .args([
+            "doctor",
+            "--deep",
+            "--no-cache",
+            "--format",
+            "json",
+            "--python",
+            &python.display().to_string(),
+        ])
+        .args(args)
+        .output()
+        .expect("doctor runs");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+/// vLLM loads lazily: `import vllm` works in a venv that lacks its dependencies, `from vllm import LLM`
+/// does not. `--deep` runs what users call.
+#[test]
+fn deep_runs_the_import_users_call_not_just_the_lazy_package() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lazy = "def __getattr__(name):\n    if name == 'LLM':\n        from vllm.entrypoints.llm import LLM\n        return LLM\n    raise AttributeError(name)\n";
+    let Some(python) = venv_with_standins(
+        &dir.path().join("venv"),
+        &[(
+            "vllm-0.34.0",
+            "Metadata-Version: 2.1\nName: vllm\nVersion: 0.34.0\nRequires-Dist: cloudpickle\n",
+            &[
+                ("vllm/__init__.py", lazy),
+                ("vllm/entrypoints/__init__.py", ""),
+                (
+                    "vllm/entrypoints/llm.py",
+                    "import cloudpickle\nclass LLM: pass\n",
+                ),
+            ],
+        )],
+    ) else {
+        return;
+    };
+    let (_, plain) = run(&python, &["-c", "import vllm; print('imported')"]);
+    assert!(plain.contains("imported"), "{plain}");
+    let (code, report) = deep_report(&python, dir.path(), &["--require", "vllm"]);
+    assert_eq!(code, Some(1));
+    let vllm = row(&report, "vllm");
+    assert_eq!(vllm["status"], "fail", "{vllm}");
+    let reason = vllm["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("`from vllm import LLM` failed"), "{reason}");
+    assert!(reason.contains("No module named 'cloudpickle'"), "{reason}");
+    assert!(
+        reason.contains("vllm/entrypoints/llm.py:1"),
+        "where it raised: {reason}"
+    );
+    // The declared requirement that is missing is the cause, and its fix the one to run: run it.
+    assert_eq!(vllm["fix"], "pip install cloudpickle", "{vllm}");
+    let (ok, out) = run(&python, &["-m", "pip", "install", "--quiet", "cloudpickle"]);
+    assert!(ok, "{out}");
+    let (code, report) = deep_report(&python, dir.path(), &["--require", "vllm"]);
+    assert_eq!(row(&report, "vllm")["import"], "ok");
+    assert_eq!(code, Some(0), "{}", row(&report, "vllm"));
+}
+
+/// What a package prints on stderr while it imports is kept, not only lines that say "warn"
+/// (bitsandbytes on a CPU box prints the first of these).
+#[test]
+fn deep_keeps_what_an_import_prints() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let init = "import sys\nprint('Failed to load CPU gemm_4bit_forward from kernels-community', file=sys.stderr)\nprint('100%|\u{2588}\u{2588}\u{2588}| 3/3 [00:01<00:00, 2.00it/s]', file=sys.stderr)\n__version__ = '0.50.2'\n";
+    let Some(python) = venv_with_standins(
+        &dir.path().join("venv"),
+        &[(
+            "bitsandbytes-0.50.2",
+            "Metadata-Version: 2.1\nName: bitsandbytes\nVersion: 0.50.2\n",
+            &[("bitsandbytes/__init__.py", init)],
+        )],
+    ) else {
+        return;
+    };
+    let (_, report) = deep_report(&python, dir.path(), &[]);
+    let bnb = row(&report, "bitsandbytes");
+    let warnings: Vec<&str> = bnb["warnings"]
+        .as_array()
+        .map(|w| w.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        warnings.contains(&"Failed to load CPU gemm_4bit_forward from kernels-community"),
+        "{bnb}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("it/s")),
+        "progress bars dropped: {warnings:?}"
+    );
+}
