@@ -170,7 +170,13 @@ pub fn unused_cuda_wheels(
     parsed: &Parsed,
     env: &MarkerEnv,
 ) -> Vec<String> {
-    let is_cuda = |n: &str| n.starts_with("nvidia-") || matches!(n, "triton" | "cuda-toolkit");
+    let is_cuda = |n: &str| {
+        n.starts_with("nvidia-")
+            || matches!(
+                n,
+                "triton" | "cuda-toolkit" | "cuda-bindings" | "cuda-pathfinder"
+            )
+    };
     // A requirement with a marker counts wherever it applies; a CUDA wheel's extras count too
     // (`cuda-toolkit[cublas]` brings nvidia-cublas through one).
     let requires = |name: &str| -> Vec<String> {
