@@ -197,11 +197,18 @@ fn rtx_5090_under_wsl2_uses_the_windows_driver() {
     let p = plan_on(&m, &fixture("plan/rtx5090-wsl2.yaml"), &["vllm"]);
     assert_eq!(version(&p, "vllm"), "0.33.0 cu130");
     assert!(p.preconditions.is_empty());
-    // An old Windows driver (CUDA 12.7): Blackwell needs CUDA 12.8 builds, which run under
-    // minor-version compatibility; the newest releases need a Windows driver update.
+    // An old Windows driver (566.36, CUDA 12.7) does not know Blackwell, which came with CUDA 12.8
+    // (R570): no build runs until the Windows driver is updated, minor-version compatibility or not —
+    // as doctor says ("driver too old for Blackwell").
     let old = fixture("plan/rtx5090-wsl2-old-driver.yaml");
-    let p = plan_on(&m, &old, &["pytorch"]);
-    assert_eq!(version(&p, "pytorch"), "2.11.0 cu128");
+    for ask in [&["pytorch"][..], &["pytorch", "vllm"][..]] {
+        let p = plan_on(&m, &old, ask);
+        assert_eq!(p.steps[0].kind, "driver", "{ask:?}: {}", text(&p));
+        assert!(!p.preconditions.is_empty(), "{ask:?}: not ready as it is");
+    }
+    let report = evaluate(&m, &old);
+    let torch = report.rows.iter().find(|r| r.id == "pytorch").expect("row");
+    assert_eq!(torch.note, "driver too old for Blackwell");
     let p = plan_on(&m, &old, &["vllm==0.33.0"]);
     assert_eq!(p.steps[0].kind, "driver");
     assert!(
@@ -561,4 +568,33 @@ fn broken_release_data_is_reported_with_positions() {
         );
     }
     assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn llama_cpp_builds_on_every_core_and_leaves_its_programs_on_path() {
+    // The "one nvcc job per 20 GB" rule is FlashAttention's; llama.cpp's build is not held to it, and
+    // its check step finds llama-cli only if the build's bin folder is on PATH.
+    let m = matrix();
+    for id in ["rtx-4090", "linux-cpu-only"] {
+        let facts = profile(&m, id);
+        let p = plan_on(&m, &facts, &["llama-cpp"]);
+        let build = p
+            .steps
+            .iter()
+            .find(|s| s.kind == "build")
+            .unwrap_or_else(|| panic!("{id}: {}", text(&p)));
+        let cores = facts.host.cpu_cores.expect("the profile says");
+        assert!(
+            build.command.contains(&format!("-j {cores} ")),
+            "{id}: {}",
+            build.command
+        );
+        assert!(
+            build
+                .command
+                .ends_with("&& export PATH=\"$PWD/build/bin:$PATH\""),
+            "{id}: {}",
+            build.command
+        );
+    }
 }

@@ -106,6 +106,16 @@ pub fn list_has_exact(list: &[String], cc: &ToolVersion) -> bool {
 /// sm_89/sm_90 arrived in 11.8; sm_100, sm_101 and sm_120 in 12.8; sm_103 and sm_121 in 12.9; 13.0 renamed
 /// sm_101 to sm_110 and dropped everything below sm_75. `None` for a GPU newer than this table.
 /// Source: https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/ and the CUDA features archive.
+/// The first CUDA release whose toolkit and driver know a GPU of compute capability `cc` (12.8 for
+/// Blackwell's 10.0 and 12.0): a driver for an older CUDA does not run it, minor-version compatibility
+/// or not. `None` for an architecture the table does not know.
+pub fn first_cuda_for(cc: &ToolVersion) -> Option<ToolVersion> {
+    ["11.0", "11.8", "12.8", "12.9", "13.0"]
+        .iter()
+        .filter_map(|v| v.parse::<ToolVersion>().ok())
+        .find(|v| nvcc_builds_for(v, cc) == Some(true))
+}
+
 pub fn nvcc_builds_for(nvcc: &ToolVersion, cc: &ToolVersion) -> Option<bool> {
     let at_least = |maj: u64, min: u64| (nvcc.major(), nvcc.minor()) >= (maj, min);
     let v13 = at_least(13, 0);

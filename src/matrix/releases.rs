@@ -93,7 +93,7 @@ pub struct Build {
     /// `pip`: extra flags (`--no-build-isolation`).
     pub pip_flags: Vec<String>,
     /// `image`, `build`, `script`, `brew`, `download`: the command; it may use the placeholders
-    /// `{arch}`, `{max_jobs}`, `{cc}` (`12.1`), `{sm}` (`121`) and `{cmake_arch}` (`121a-real` on
+    /// `{arch}`, `{max_jobs}` (nvcc jobs), `{cores}` (every core), `{cc}` (`12.1`), `{sm}` (`121`) and `{cmake_arch}` (`121a-real` on
     /// Blackwell and newer, whose FP4 instructions need the arch-specific target; `86-real` before).
     pub command: Option<String>,
     pub image: Option<String>,
@@ -846,7 +846,14 @@ fn load_build(node: &Node, collected: &Problems, problems: &mut Vec<Problem>) ->
 }
 
 /// The placeholders a command may use; anything else in braces is a typo.
-pub const PLACEHOLDERS: &[&str] = &["{arch}", "{max_jobs}", "{cc}", "{sm}", "{cmake_arch}"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "{arch}",
+    "{max_jobs}",
+    "{cores}",
+    "{cc}",
+    "{sm}",
+    "{cmake_arch}",
+];
 
 fn check_placeholders(text: &str, loc: Loc, problems: &mut Vec<Problem>) {
     let mut rest = text;

@@ -565,9 +565,31 @@ fn driver_fit(build: &Build, label: &str, target: &Target, fit: &mut Fit) {
             None => {}
         }
     }
+    // A GPU newer than the driver is not run by it, whatever the build: Blackwell needs a driver of the
+    // CUDA 12.8 generation (R570) even for a CUDA 12.6 build under minor-version compatibility.
+    let arch_cuda = target
+        .gpu
+        .as_ref()
+        .filter(|g| g.vendor == Some(Vendor::Nvidia))
+        .and_then(|g| g.cc.as_ref())
+        .and_then(crate::facts::arch::first_cuda_for);
+    let mut cuda = build.cuda.clone();
+    if build.accelerator == Accelerator::Cuda {
+        if let (Some(first), Some(have)) = (&arch_cuda, &driver_cuda) {
+            if have < first {
+                unmet = true;
+                if cuda.as_ref().is_none_or(|c| c < first) {
+                    cuda = Some(first.clone());
+                }
+                fit.caveats.push(format!(
+                    "this GPU's architecture came with CUDA {first}; the driver supports CUDA {have}, which does not know it"
+                ));
+            }
+        }
+    }
     if unmet {
         fit.unmet.push(Unmet::Driver {
-            cuda: build.cuda.clone(),
+            cuda,
             min_driver: build.min_driver.clone(),
         });
     }

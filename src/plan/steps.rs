@@ -533,6 +533,13 @@ fn fill(command: &str, build: &Build, target: &Target) -> String {
     command
         .replace("{arch}", &arch)
         .replace("{max_jobs}", &target.max_jobs().to_string())
+        // A C/C++ build (llama.cpp) has no nvcc memory rule: every core.
+        .replace(
+            "{cores}",
+            &target
+                .cores
+                .map_or_else(|| "$(nproc)".to_string(), |c| c.to_string()),
+        )
         .replace("{cc}", &cc_text)
         .replace("{sm}", &sm)
         .replace("{cmake_arch}", &cmake)
@@ -552,10 +559,21 @@ fn other_step(c: &Choice, target: &Target) -> Step {
         let memory = target
             .memory_gb
             .map_or(String::new(), |m| format!("{m:.0} GB, "));
-        why.push_str(&format!(
-            "; compiled here ({cores}{memory}{} parallel jobs)",
-            target.max_jobs()
-        ));
+        let raw = c.build.command.as_deref().unwrap_or_default();
+        let jobs = if raw.contains("{max_jobs}") {
+            format!(
+                "{} parallel jobs: at most one per 20 GB of memory, as nvcc needs",
+                target.max_jobs()
+            )
+        } else {
+            "one job per core".to_string()
+        };
+        why.push_str(&format!("; compiled here ({cores}{memory}{jobs})"));
+        if raw.contains("export PATH") {
+            why.push_str(
+                "; the last command puts the built programs on PATH in this shell (add build/bin to PATH in your shell profile to keep them there)",
+            );
+        }
         if let Some(t) = &c.build.build_time {
             why.push_str(&format!("; expected build time: {t}"));
         }
