@@ -37,6 +37,11 @@ pub struct Project {
     pub package: Option<String>,
     /// Software ids to suggest when no build of this project fits the machine, in order.
     pub alternatives: Vec<String>,
+    /// Platforms the project's own documentation says it does not run on, and that source: a request
+    /// there is impossible. On any other platform without a build here, the release data is silent (it
+    /// covers recent releases), and the plan says so instead of calling it impossible.
+    pub never: Vec<Platform>,
+    pub never_source: Option<String>,
     /// Newest first (the loader sorts them).
     pub releases: Vec<Release>,
     pub file: String,
@@ -324,6 +329,9 @@ struct RawHeader {
     package: Option<String>,
     #[serde(default)]
     alternatives: Vec<String>,
+    #[serde(default)]
+    never: Vec<String>,
+    never_source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -488,11 +496,36 @@ fn load_file(
                         ));
                     }
                 }
+                let mut never = Vec::new();
+                for name in &h.never {
+                    match Platform::parse(name) {
+                        Some(p) => never.push(p),
+                        None => problems.push(Problem::at(
+                            root.get("never").map_or(root.loc, |n| n.loc),
+                            format!(
+                                "`never` names `{name}`, not a platform (known: {})",
+                                Platform::ALL.join(", ")
+                            ),
+                        )),
+                    }
+                }
+                if !never.is_empty()
+                    && h.never_source
+                        .as_deref()
+                        .is_none_or(|s| s.trim().is_empty())
+                {
+                    problems.push(Problem::at(
+                        root.get("never").map_or(root.loc, |n| n.loc),
+                        "`never` needs a `never_source` saying where the project says so",
+                    ));
+                }
                 let releases = load_releases(&root, &collected, problems);
                 Some(Loaded::Project(Project {
                     id: id.clone(),
                     package: h.package.clone(),
                     alternatives: h.alternatives.clone(),
+                    never,
+                    never_source: h.never_source.clone(),
                     releases,
                     file: name.to_string(),
                 }))

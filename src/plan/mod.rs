@@ -93,6 +93,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Why no consistent set exists: each constraint with its source.
     pub blockers: Vec<Blocker>,
+    /// Software asked for that the release data cannot plan here — none for it, or none for this
+    /// platform — which is not the same as impossible: it is installed as usual and doctor judges it.
+    pub not_planned: Vec<NotPlanned>,
     pub alternatives: Vec<Alternative>,
     /// What the user should know: minor-version compatibility, indexes mlcompat could not check, …
     pub notes: Vec<String>,
@@ -124,6 +127,14 @@ pub struct PythonNeed {
     pub have: Option<String>,
     /// The versions every chosen wheel exists for, e.g. "3.11 to 3.13".
     pub need: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct NotPlanned {
+    pub id: String,
+    pub why: String,
+    /// How it is usually installed, when the matrix knows (the row's own advice for this machine).
+    pub install: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -178,6 +189,7 @@ impl Plan {
             preconditions: Vec::new(),
             steps: Vec::new(),
             blockers: Vec::new(),
+            not_planned: Vec::new(),
             alternatives: Vec::new(),
             notes: Vec::new(),
             data_checked: checked.to_string(),
@@ -196,15 +208,22 @@ pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
         .filter_map(|w| w.version.clone().map(|v| (w.id.clone(), v)))
         .collect();
     let mut plan = Plan::blank(facts, &target, request, &releases.checked);
-    let unknown: Vec<&String> = ids
-        .iter()
-        .filter(|id| releases.project(id).is_none())
-        .collect();
-    for id in &unknown {
-        plan.blockers.push(Blocker {
-            id: (*id).clone(),
-            constraint: format!(
-                "mlcompat has no release data for `{id}`: it can judge whether it runs here (mlcompat doctor), not plan its installation (release data covers: {})",
+    // What the release data cannot plan here is set apart, with how it is usually installed; the rest
+    // is planned.
+    // The plain pip install of its distribution: pip picks the newest release with a wheel here.
+    let usual = |id: &str| {
+        matrix
+            .software
+            .iter()
+            .find(|sw| sw.id == id)
+            .and_then(|sw| sw.detect.python.first())
+            .map(|dist| format!("pip install {dist}"))
+    };
+    let mut ids = ids;
+    ids.retain(|id| {
+        let why = match releases.project(id) {
+            None => format!(
+                "mlcompat has no release data for `{id}` (it covers {}): `mlcompat doctor` judges whether it runs here",
                 releases
                     .projects
                     .iter()
@@ -212,10 +231,33 @@ pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            source: "matrix/releases/".into(),
+            Some(project) => match target.platform {
+                Some(p)
+                    if !project.never.contains(&p)
+                        && !project
+                            .releases
+                            .iter()
+                            .flat_map(|r| &r.builds)
+                            .any(|b| b.platforms.contains(&p)) =>
+                {
+                    format!(
+                        "the release data has no build of `{id}` for {} (it covers recent releases; older ones or other indexes may have one)",
+                        p.name()
+                    )
+                }
+                _ => return true,
+            },
+        };
+        plan.not_planned.push(NotPlanned {
+            id: id.clone(),
+            why,
+            install: usual(id),
         });
-    }
-    if !unknown.is_empty() {
+        false
+    });
+    if ids.is_empty() {
+        // Nothing here is impossible; nothing is planned either.
+        plan.possible = true;
         return plan;
     }
     let strict = Solver::new(releases, &target, Mode::Strict, &pins);

@@ -81,6 +81,11 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
     writeln!(out)?;
     let (status, verdict) = if !plan.possible {
         (Status::Fail, "no consistent set fits this machine")
+    } else if plan.resolved.is_empty() && !plan.not_planned.is_empty() {
+        (
+            Status::Warn,
+            "not planned here: no release data (not impossible)",
+        )
     } else if plan.preconditions.is_empty() {
         (Status::Ok, "ready to install")
     } else {
@@ -119,6 +124,23 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
                 "  {}  {}  {what}{pinned}",
                 pad(id, id_w),
                 pad(&r.version, ver_w)
+            )?;
+        }
+    }
+    if !plan.not_planned.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", style.bold("Not planned here"))?;
+        for n in &plan.not_planned {
+            let install = n
+                .install
+                .as_ref()
+                .map(|i| format!(" Installed as usual: {i}; then `mlcompat doctor --deep --require {}` judges it.", n.id))
+                .unwrap_or_default();
+            wrapped(
+                out,
+                "  - ",
+                "    ",
+                &format!("{}: {}.{install}", n.id, n.why),
             )?;
         }
     }
