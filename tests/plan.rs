@@ -361,11 +361,33 @@ fn pins_between_packages_hold() {
 #[test]
 fn what_is_installed_is_not_installed_again() {
     let m = matrix();
-    // The real environment /work/venvs/torchcuda (torch 2.15.0 from PyPI) on a GPU-less box.
+    // The real environment /work/venvs/torchcuda (torch 2.15.0 from PyPI, a CUDA build) on a GPU-less
+    // box: the plan for this machine is the CPU build, in a fresh environment (pip over the CUDA build
+    // would leave its nvidia-* and triton wheels), and doctor's fix is that same step.
     let facts = fixture("cpu-box-torch-2.15.0-cu132-deep.json");
     let p = plan_on(&m, &facts, &["pytorch"]);
+    assert_eq!(p.steps.len(), 2, "{p:#?}");
+    assert_eq!(
+        first(&p),
+        "python3 -m venv .venv-cpu && .venv-cpu/bin/pip install torch==2.15.0+cpu --index-url https://download.pytorch.org/whl/cpu"
+    );
+    assert_eq!(
+        p.steps[1].command,
+        "mlcompat doctor --deep --python .venv-cpu/bin/python --require pytorch"
+    );
+    let report = evaluate(&m, &facts);
+    let row = report.rows.iter().find(|r| r.id == "pytorch").expect("row");
+    assert_eq!(row.fix.as_deref(), Some(first(&p)));
+    // A CPU torch already installed there is kept.
+    let cpu_box =
+        "schema: mlcompat.facts/1\nhost: {os: linux, arch: x86_64, glibc: '2.36'}\ngpus: []\n\
+        python: {version: 3.11.7, arch: x86_64, packages: {torch: 2.15.0+cpu}}\n";
+    let p = plan_on(
+        &m,
+        &facts_from_text("cpu.yaml", cpu_box).expect("facts"),
+        &["pytorch"],
+    );
     assert_eq!(p.steps.len(), 1, "{p:#?}");
-    assert_eq!(p.steps[0].kind, "check");
     assert!(text(&p).contains("already installed"));
     // A CPU-only torch of the same release on an NVIDIA box is replaced, not kept by pip.
     let gb10 = "schema: mlcompat.facts/1\nhost: {os: linux, arch: aarch64, glibc: '2.39'}\n\

@@ -349,17 +349,19 @@ fn depth(releases: &Releases, id: &str, seen: &mut Vec<String>) -> usize {
 
 /// Every build of a project in order of preference: this machine's GPU first, then newest first.
 fn candidates<'m>(project: &'m Project, target: &Target) -> Vec<(&'m Release, &'m Build)> {
-    let mut all: Vec<(u8, usize, usize, &Release, &Build)> = Vec::new();
+    let mut all: Vec<(u8, usize, u8, usize, &Release, &Build)> = Vec::new();
     for (ri, release) in project.releases.iter().enumerate() {
         for (bi, build) in release.builds.iter().enumerate() {
-            let rank = target
-                .accelerator_rank(target.accelerator_of(build))
-                .unwrap_or(9);
-            all.push((rank, ri, bi, release, build));
+            let effective = target.accelerator_of(build);
+            let rank = target.accelerator_rank(effective).unwrap_or(9);
+            // On the CPU, a CPU build of a release before its CUDA build running on the CPU: the same
+            // code without gigabytes of libraries this machine cannot use.
+            let fallback = u8::from(effective != build.accelerator);
+            all.push((rank, ri, fallback, bi, release, build));
         }
     }
-    all.sort_by_key(|(rank, ri, bi, _, _)| (*rank, *ri, *bi));
-    all.into_iter().map(|(_, _, _, r, b)| (r, b)).collect()
+    all.sort_by_key(|(rank, ri, fallback, bi, _, _)| (*rank, *ri, *fallback, *bi));
+    all.into_iter().map(|(_, _, _, _, r, b)| (r, b)).collect()
 }
 
 pub(crate) fn satisfies(pin: &Pin, release: &Release, build: &Build) -> bool {

@@ -416,10 +416,32 @@ fn installs(ordered: &[&Choice], target: &Target, installer: Installer, made: &m
     for g in &groups {
         let mut reqs = Vec::new();
         let mut force = false;
+        // A CPU build replacing an installed CUDA one: pip would leave the CUDA wheels (~4 GB for
+        // torch 2.15) behind, so the CPU build goes into a fresh environment.
+        let mut fresh = false;
         let mut whys = Vec::new();
         let mut sources = Vec::new();
         for c in &g.members {
             let req = c.build.pip.clone().unwrap_or_default();
+            let replaces_cuda = c.build.accelerator == Accelerator::Cpu
+                && matches!(
+                    installed(&req, target),
+                    Installed::Rebuild | Installed::Other
+                )
+                && target.packages.as_ref().is_some_and(|p| {
+                    p.keys()
+                        .any(|n| n.starts_with("nvidia-") || n == "triton" || n == "cuda-toolkit")
+                });
+            if replaces_cuda {
+                fresh = true;
+                reqs.push(quoted(&req));
+                whys.push(format!(
+                    "{}; in a fresh environment, because installing it over the CUDA build leaves that build's nvidia-* and triton wheels behind (~4 GB for torch 2.15)",
+                    why_build(c, target)
+                ));
+                sources.push(c.build.source.clone());
+                continue;
+            }
             match installed(&req, target) {
                 Installed::Same => {
                     made.notes.push(format!(
@@ -439,7 +461,23 @@ fn installs(ordered: &[&Choice], target: &Target, installer: Installer, made: &m
         if reqs.is_empty() {
             continue;
         }
-        let mut command = format!("{pip} {}", reqs.join(" "));
+        let mut command = if fresh {
+            match installer {
+                Installer::Pip => format!(
+                    "python3 -m venv .venv-cpu && .venv-cpu/bin/pip install {}",
+                    reqs.join(" ")
+                ),
+                Installer::Uv => format!(
+                    "uv venv .venv-cpu && VIRTUAL_ENV=.venv-cpu uv pip install {}",
+                    reqs.join(" ")
+                ),
+            }
+        } else {
+            format!("{pip} {}", reqs.join(" "))
+        };
+        if fresh {
+            force = false;
+        }
         if let Some(index) = &g.index {
             let flag = if index.contains("download.pytorch.org") {
                 "--index-url"
@@ -617,10 +655,19 @@ fn check(ordered: &[&Choice], matrix: &Matrix, target: &Target, made: &mut Made)
         return;
     }
     let deep = ordered.iter().any(|c| c.build.method != Method::Image);
+    // Installed into a fresh environment: check that one.
+    let python =
+        if made.steps.iter().any(|s| {
+            s.command.contains(".venv-cpu/") || s.command.contains("VIRTUAL_ENV=.venv-cpu")
+        }) {
+            " --python .venv-cpu/bin/python"
+        } else {
+            ""
+        };
     made.steps.push(Step {
         kind: "check",
         command: format!(
-            "mlcompat doctor{} --require {}",
+            "mlcompat doctor{}{python} --require {}",
             if deep { " --deep" } else { "" },
             ids.join(",")
         ),
