@@ -645,3 +645,38 @@ fn llama_cpp_builds_on_every_core_and_leaves_its_programs_on_path() {
         );
     }
 }
+
+#[test]
+fn unsloth_on_x86_64_never_pairs_the_cuda_12_xformers_with_a_cuda_13_torch() {
+    // pip pulls xformers 0.0.35 with Unsloth on Linux x86_64; that wheel loads libcudart.so.12, so a
+    // CUDA 13 torch beside it fails with "OSError: libcudart.so.12: cannot open shared object file".
+    let m = matrix();
+    for p in &m.profiles {
+        let x86_nvidia = p.facts.host.arch == Some(mlcompat::facts::Arch::X86_64)
+            && p.facts.host.os == Some(mlcompat::facts::Os::Linux)
+            && p.facts
+                .primary_gpu()
+                .is_some_and(|g| g.vendor == mlcompat::facts::Vendor::Nvidia);
+        if !x86_nvidia {
+            continue;
+        }
+        let plan = plan_on(&m, &p.facts, &["unsloth"]);
+        if !plan.possible {
+            continue;
+        }
+        let torch = plan.resolved.get("pytorch").expect("unsloth pins torch");
+        assert!(
+            torch.cuda.as_deref().is_some_and(|c| c.starts_with("12.")),
+            "{}: torch {} {} beside xformers' CUDA 12 wheel",
+            p.id,
+            torch.version,
+            torch.variant
+        );
+        assert_eq!(
+            plan.resolved.get("xformers").map(|x| x.variant.as_str()),
+            Some("cu12"),
+            "{}",
+            p.id
+        );
+    }
+}
