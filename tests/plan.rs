@@ -337,10 +337,11 @@ fn pins_between_packages_hold() {
             pip.command
         );
     }
-    // Unsloth pins torch below 2.15, and brings bitsandbytes, built for torch's CUDA.
+    // Unsloth pins torch below 2.15, and brings bitsandbytes, built for torch's CUDA — and on x86_64
+    // xformers' CUDA 12 wheel, so that torch is a CUDA 12 build.
     let p = plan_on(&m, &profile(&m, "h100-sxm"), &["unsloth"]);
-    assert_eq!(version(&p, "pytorch"), "2.14.1 cu130");
-    assert_eq!(version(&p, "bitsandbytes"), "0.50.2 cu13");
+    assert_eq!(version(&p, "pytorch"), "2.14.1 cu126");
+    assert_eq!(version(&p, "bitsandbytes"), "0.50.2 cu126");
     // xFormers' PyPI wheel loads libcudart.so.12: it pairs with a CUDA 12 torch — on Blackwell the
     // last cu128 one (2.11.0), on Ampere the newest cu126 one.
     let p = plan_on(&m, &profile(&m, "rtx-5090"), &["xformers"]);
@@ -587,7 +588,8 @@ fn broken_release_data_is_reported_with_positions() {
     }
     let vllm = std::fs::read_to_string(root.join("releases/vllm.yaml")).expect("vllm.yaml");
     let broken = vllm
-        .replacen("checked: 2026-11-28", "checked: yesterday", 1)
+        // Both in the first build, so the second still loads and its pin is checked.
+        .replacen("checked: 2026-12-04", "checked: yesterday", 1)
         .replacen("sass: [sm_75,", "sass: [sm75,", 1)
         .replace("version: \"==2.14.0\"", "version: \"==2.99.0\"");
     std::fs::write(releases.join("vllm.yaml"), broken).expect("write");
@@ -679,4 +681,38 @@ fn unsloth_on_x86_64_never_pairs_the_cuda_12_xformers_with_a_cuda_13_torch() {
             p.id
         );
     }
+}
+
+#[test]
+fn a_glibc_floor_comes_from_the_resolved_dependencies_not_the_top_wheel() {
+    // vLLM 0.33.0's wheel is manylinux_2_28, but pip resolves llguidance 1.7.x with it, whose wheels
+    // are manylinux_2_31 only: on RHEL 8 (glibc 2.28) the pip install fails, the container does not.
+    let m = matrix();
+    let rhel8 = fixture("plan/h100-rhel8.yaml");
+    let p = plan_on(&m, &rhel8, &["vllm==0.33.0"]);
+    assert!(p.possible, "{}", text(&p));
+    assert_ne!(p.resolved["vllm"].method, "pip", "{}", text(&p));
+    // With glibc 2.31 the wheel fits again.
+    let mut newer = rhel8.clone();
+    newer.host.glibc = Some("2.31".parse().expect("version"));
+    let p = plan_on(&m, &newer, &["vllm==0.33.0"]);
+    assert_eq!(p.resolved["vllm"].method, "pip", "{}", text(&p));
+}
+
+#[test]
+fn onnx_runtime_on_a_cuda_12_driver_gets_the_cuda_12_gpu_package_not_the_cpu_one() {
+    let m = matrix();
+    let p = plan_on(&m, &fixture("plan/h100-driver-570.yaml"), &["onnxruntime"]);
+    assert_eq!(version(&p, "onnxruntime"), "1.26.0 cuda12");
+    assert!(p.preconditions.is_empty(), "{}", text(&p));
+    assert!(first(&p).starts_with("pip install 'onnxruntime-gpu[cuda,cudnn]==1.26.0'"));
+    // Where only a CPU build fits a machine with a GPU, the plan says so and why.
+    let p = plan_on(&m, &profile(&m, "strix-halo"), &["onnxruntime"]);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("runs on the CPU here, not on")),
+        "{}",
+        text(&p)
+    );
 }

@@ -68,6 +68,10 @@ pub struct Build {
     pub python_text: Option<String>,
     /// Lowest glibc (the manylinux tag) on Linux.
     pub glibc: Option<ToolVersion>,
+    /// A higher glibc floor that a dependency pip resolves with it brings (vLLM 0.33.0 → llguidance
+    /// 1.7.x, whose wheels are manylinux_2_31 only), and which dependency: the floor of the whole
+    /// resolved set, not of the top wheel's tag.
+    pub dependency_glibc: Option<(ToolVersion, String)>,
     /// Lowest macOS version (the macosx tag).
     pub macos: Option<ToolVersion>,
     pub accelerator: Accelerator,
@@ -361,6 +365,7 @@ struct RawBuild {
     platforms: Vec<String>,
     python: Option<String>,
     glibc: Option<String>,
+    dependency_glibc: Option<RawDependencyFloor>,
     macos: Option<String>,
     accelerator: Accelerator,
     cuda: Option<String>,
@@ -392,6 +397,14 @@ struct RawBuild {
     note: Option<String>,
     source: String,
     checked: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDependencyFloor {
+    glibc: String,
+    /// The dependency and its wheels: "llguidance 1.7.x (manylinux_2_31 wheels only)".
+    from: String,
 }
 
 /// What one release file holds once read (before the cross-file checks).
@@ -733,6 +746,9 @@ fn load_build(node: &Node, collected: &Problems, problems: &mut Vec<Problem>) ->
         .glibc
         .as_deref()
         .and_then(|v| tool(v, at("glibc"), problems));
+    let dependency_glibc = raw.dependency_glibc.as_ref().and_then(|d| {
+        tool(&d.glibc, at("dependency_glibc"), problems).map(|v| (v, d.from.clone()))
+    });
     let macos = raw
         .macos
         .as_deref()
@@ -852,6 +868,7 @@ fn load_build(node: &Node, collected: &Problems, problems: &mut Vec<Problem>) ->
         python,
         python_text: raw.python,
         glibc,
+        dependency_glibc,
         macos,
         accelerator: raw.accelerator,
         cuda,

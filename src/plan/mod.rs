@@ -293,6 +293,7 @@ pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
                 });
             }
             also_fits(&mut plan, &choices, &target, releases, &pins);
+            cpu_instead_of_gpu(&mut plan, &choices, &target);
         }
         None => {
             explain(&mut plan, &relaxed, &ids, releases);
@@ -300,6 +301,49 @@ pub fn plan(matrix: &Matrix, facts: &Facts, request: &Request) -> Plan {
         }
     }
     plan
+}
+
+/// A machine with a GPU that gets a CPU build of something asked for is told so, and why: the GPU
+/// route is never swapped for the CPU one silently.
+fn cpu_instead_of_gpu(plan: &mut Plan, choices: &[Choice], target: &Target) {
+    let Some(gpu) = target.gpu.as_ref().filter(|g| g.vendor.is_some()) else {
+        return;
+    };
+    for c in choices {
+        if !plan.request.iter().any(|r| r.starts_with(&c.project.id)) {
+            continue;
+        }
+        if target.accelerator_of(c.build) != Accelerator::Cpu {
+            continue;
+        }
+        let gpu_builds: Vec<&str> = c
+            .project
+            .releases
+            .iter()
+            .flat_map(|r| &r.builds)
+            .filter(|b| b.accelerator != Accelerator::Cpu)
+            .map(|b| b.variant.as_str())
+            .collect();
+        let why = if gpu_builds.is_empty() {
+            "the release data has no GPU build of it".to_string()
+        } else {
+            let mut v = gpu_builds.clone();
+            v.dedup();
+            format!(
+                "none of its GPU builds in the release data ({}) fits this GPU, driver and platform",
+                v.join(", ")
+            )
+        };
+        plan.notes.insert(
+            0,
+            format!(
+                "{} {} runs on the CPU here, not on {}: {why}",
+                c.project.id,
+                shown_version(c.release),
+                gpu.name
+            ),
+        );
+    }
 }
 
 fn fill(plan: &mut Plan, choices: &[Choice], target: &Target, matrix: &Matrix, request: &Request) {

@@ -463,12 +463,22 @@ pub(crate) fn fit(
             None => {}
         }
     }
-    // 4. glibc.
+    // 4. glibc: the wheel's own tag, then the floor of what pip resolves with it.
     if let (Some(need), Some(have)) = (&build.glibc, &target.glibc) {
         if have < need {
             return Err(miss(
                 4,
                 format!("{label} needs glibc {need} or newer (manylinux); this system has {have}"),
+            ));
+        }
+    }
+    if let (Some((need, from)), Some(have)) = (&build.dependency_glibc, &target.glibc) {
+        if have < need {
+            return Err(miss(
+                4,
+                format!(
+                    "{label} needs glibc {need} or newer through its dependency {from}; this system has {have}"
+                ),
             ));
         }
     }
