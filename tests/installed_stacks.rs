@@ -590,3 +590,108 @@ fn deep_keeps_what_an_import_prints() {
         "progress bars dropped: {warnings:?}"
     );
 }
+
+/// The companion fix resolves as intended with pip's own resolver: a torchvision built for the installed
+/// torch, and torch left as it is (pip's dry run against PyPI; the install itself was run on a real
+/// torch 2.15.0 venv: torchvision 0.29.2 in 5 s, tests/fixtures/broken-envs/truth.json).
+#[test]
+fn the_torchvision_fix_resolves_to_a_build_for_the_installed_torch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(python) = venv_with_standins(
+        &dir.path().join("venv"),
+        &[
+            ("torch-2.15.0", "Metadata-Version: 2.1\nName: torch\nVersion: 2.15.0\n", &[]),
+            (
+                "torchvision-0.24.0",
+                "Metadata-Version: 2.1\nName: torchvision\nVersion: 0.24.0\nRequires-Dist: torch==2.9.0\n",
+                &[],
+            ),
+        ],
+    ) else {
+        return;
+    };
+    let out = mlcompat(dir.path())
+        .args([
+            "doctor",
+            "--no-cache",
+            "--format",
+            "json",
+            "--python",
+            &python.display().to_string(),
+        ])
+        .output()
+        .expect("doctor runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let torch = row(&report, "pytorch");
+    let fix = torch["fix"].as_str().expect("a fix");
+    assert_eq!(fix, "pip install -U torchvision 'torch==2.15.0'");
+    let (ok, out) = run(
+        &python,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--report",
+            "-",
+            "-U",
+            "torchvision",
+            "torch==2.15.0",
+        ],
+    );
+    if !ok && out.contains("No matching distribution") {
+        eprintln!("PyPI unreachable, skipped: {out}");
+        return;
+    }
+    assert!(ok, "{out}");
+    let json_start = out.find('{').expect("a report");
+    let resolved: serde_json::Value =
+        serde_json::from_str(&out[json_start..]).expect("pip's report");
+    let names: Vec<(String, String)> = resolved["install"]
+        .as_array()
+        .expect("install list")
+        .iter()
+        .map(|i| {
+            (
+                i["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase(),
+                i["metadata"]["version"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        !names.iter().any(|(n, _)| n == "torch"),
+        "torch is kept: {names:?}"
+    );
+    let tv = resolved["install"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["metadata"]["name"] == "torchvision"))
+        .expect("torchvision is installed");
+    let requires: Vec<&str> = tv["metadata"]["requires_dist"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    // Its torch requirement (`torch==2.15.0`, or `torch (>=2.14.0)` as pip's report writes it) holds
+    // for the installed torch.
+    let spec = requires
+        .iter()
+        .find_map(|r| r.strip_prefix("torch"))
+        .map(|r| {
+            r.trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .replace(' ', "")
+        })
+        .expect("torchvision requires torch");
+    let spec: pep440_rs::VersionSpecifiers = spec.parse().expect("a specifier");
+    assert!(
+        spec.contains(&"2.15.0".parse().expect("version")),
+        "{requires:?}"
+    );
+}
