@@ -469,8 +469,11 @@ fn an_import_killed_by_a_truncated_library_names_the_damaged_wheel() {
     );
 }
 
-/// A venv (real) with stand-in distributions: `(dist-info name, METADATA, files)`.
-fn venv_with_standins(root: &Path, dists: &[(&str, &str, &[(&str, &str)])]) -> Option<PathBuf> {
+/// A stand-in distribution: its dist-info folder's name, its METADATA, and files (path, text).
+type StandIn<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+/// A venv (real) with stand-in distributions.
+fn venv_with_standins(root: &Path, dists: &[StandIn]) -> Option<PathBuf> {
     let python = venv_with(root, &[])?;
     let (_, site) = run(
         &python,
