@@ -108,17 +108,21 @@ impl fmt::Display for RunError {
 }
 
 fn signal_name(signal: i32) -> String {
+    // The platform's own numbers: SIGBUS is 7 on Linux and 10 on macOS.
+    #[cfg(unix)]
     let name = match signal {
-        4 => "SIGILL",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        15 => "SIGTERM",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
         _ => return format!("signal {signal}"),
     };
+    #[cfg(not(unix))]
+    let name = "a signal";
     format!("signal {signal} ({name})")
 }
 

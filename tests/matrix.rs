@@ -536,3 +536,54 @@ fn audit_command_exit_codes() {
     assert!(stderr.contains("software.yaml:"), "{stderr}");
     assert!(stderr.contains("needs `checked: YYYY-MM-DD`"), "{stderr}");
 }
+
+/// A one-row matrix that detects `thing` and imports it with `statement` (written as a YAML string).
+fn one_import(statement: &str) -> String {
+    format!(
+        "schema: mlcompat.matrix/1\n\
+         categories:\n  - {{ id: frameworks, title: Frameworks }}\n\
+         software:\n  - id: thing\n    name: Thing\n    category: frameworks\n\
+         \x20   detect:\n      python: [thing]\n      imports:\n        thing: {statement}\n    rules:\n\
+         \x20     - id: thing-ok\n        status: ok\n        note: works\n        reason: Works.\n\
+         \x20       source: \"{QUOTED}\"\n        checked: 2026-11-28\n"
+    )
+}
+
+#[test]
+fn an_import_that_is_not_an_import_statement_is_refused_where_it_is_written() {
+    // `--deep` passes the statement to a child Python as data, never as code: anything but `import M`
+    // or `from M import A, B` with dotted names is refused at load, at the value's position.
+    for statement in [
+        "\"import os; os.system('id')\"",
+        "\"from x import *\"",
+        "\"from .x import y\"",
+        "\"import x-y\"",
+        "\"from x import a as b\"",
+        "\"__import__('os')\"",
+    ] {
+        let err = load_on(
+            &[("matrix/software.yaml", one_import(statement))],
+            "2026-11-28",
+        )
+        .expect_err(statement);
+        assert!(
+            err.contains("matrix/software.yaml:11:16"),
+            "{statement}: {err}"
+        );
+        assert!(err.contains("`imports` of `thing`"), "{statement}: {err}");
+    }
+    for (good, module) in [
+        ("torch", "torch"),
+        ("\"import mlx.core\"", "mlx.core"),
+        ("\"from vllm import LLM\"", "vllm"),
+        ("\"from mlx_lm import load, generate\"", "mlx_lm"),
+    ] {
+        let matrix = load_on(&[("matrix/software.yaml", one_import(good))], "2026-11-28")
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+        let statement = matrix.software[0]
+            .detect
+            .import_of("thing")
+            .expect("parsed");
+        assert_eq!(statement.module, module);
+    }
+}

@@ -143,12 +143,19 @@ fn import(
 
 /// What a signal that ends an import means.
 fn signal_meaning(signal: i32) -> &'static str {
+    #[cfg(unix)]
     match signal {
-        7 => "on import this means a shared library it maps is damaged (truncated or overwritten after install)",
-        11 => "on import this means a shared library it loads is damaged or built against other libraries",
-        4 => "on import this means a library was built for instructions this CPU lacks",
-        6 => "a library aborted while loading (read its message above)",
+        libc::SIGBUS => "on import this means a shared library it maps is damaged (truncated or overwritten after install)",
+        libc::SIGSEGV => "on import this means a shared library it loads is damaged or built against other libraries",
+        libc::SIGILL => "on import this means a library was built for instructions this CPU lacks",
+        libc::SIGABRT => "a library aborted while loading (read its message above)",
+        libc::SIGKILL => "killed from outside: often the kernel's out-of-memory killer",
         _ => "the import did not finish by itself",
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = signal;
+        "the import did not finish by itself"
     }
 }
 
