@@ -454,6 +454,25 @@ pub struct UnmetRequirement {
     pub needed_by: Vec<String>,
 }
 
+/// A wheel of CUDA libraries, as a CUDA torch brings them (`nvidia-cublas`, `nvidia-cudnn-cu13`,
+/// `nvidia-nccl-cu13`, `triton`, `cuda-toolkit`, …) — not a tool that merely talks to the driver
+/// (`nvidia-ml-py`).
+pub fn is_cuda_wheel(name: &str) -> bool {
+    [
+        "nvidia-cu",
+        "nvidia-nccl",
+        "nvidia-nvjitlink",
+        "nvidia-nvtx",
+        "nvidia-nvshmem",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+        || matches!(
+            name,
+            "triton" | "cuda-toolkit" | "cuda-bindings" | "cuda-pathfinder"
+        )
+}
+
 impl UnmetRequirement {
     /// The name of what is required (`torch` for `torch==2.14.0`).
     pub fn required_name(&self) -> &str {

@@ -428,10 +428,10 @@ fn installs(ordered: &[&Choice], target: &Target, installer: Installer, made: &m
                     installed(&req, target),
                     Installed::Rebuild | Installed::Other
                 )
-                && target.packages.as_ref().is_some_and(|p| {
-                    p.keys()
-                        .any(|n| n.starts_with("nvidia-") || n == "triton" || n == "cuda-toolkit")
-                });
+                && target
+                    .packages
+                    .as_ref()
+                    .is_some_and(|p| p.keys().any(|n| crate::facts::is_cuda_wheel(n)));
             if replaces_cuda {
                 fresh = true;
                 reqs.push(quoted(&req));

@@ -170,13 +170,7 @@ pub fn unused_cuda_wheels(
     parsed: &Parsed,
     env: &MarkerEnv,
 ) -> Vec<String> {
-    let is_cuda = |n: &str| {
-        n.starts_with("nvidia-")
-            || matches!(
-                n,
-                "triton" | "cuda-toolkit" | "cuda-bindings" | "cuda-pathfinder"
-            )
-    };
+    let is_cuda = crate::facts::is_cuda_wheel;
     // A requirement with a marker counts wherever it applies; a CUDA wheel's extras count too
     // (`cuda-toolkit[cublas]` brings nvidia-cublas through one).
     let requires = |name: &str| -> Vec<String> {
@@ -246,6 +240,28 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn leftover_cuda_wheels_are_the_libraries_nothing_needs() {
+        // A CPU torch over a CUDA one; nvidia-ml-py (NVML bindings, seen on the H200 box) is no CUDA
+        // library wheel, and a CUDA wheel another package needs stays.
+        let installed = dists(&[
+            ("torch", "2.15.0+cpu", &["filelock"]),
+            ("filelock", "3.20.0", &[]),
+            (
+                "cuda-toolkit",
+                "13.2.2",
+                &["nvidia-cublas==13.4.1.3.*; extra == 'cublas'"],
+            ),
+            ("nvidia-cublas", "13.4.1.3", &[]),
+            ("nvidia-ml-py", "13.615.71", &[]),
+            ("cupy-cuda13x", "14.2.0", &["nvidia-cufft"]),
+            ("nvidia-cufft", "12.2.0.57", &[]),
+            ("triton", "3.9.0", &[]),
+        ]);
+        let unused = unused_cuda_wheels(&installed, &Parsed::new(&installed), &env());
+        assert_eq!(unused, ["cuda-toolkit", "nvidia-cublas", "triton"]);
     }
 
     #[test]
