@@ -1,9 +1,11 @@
 //! The evaluator: a pure function from (matrix, facts) to a report. No I/O, no clock.
 //!
 //! A row's status is decided here and nowhere else, in three steps: the first rule of the row whose
-//! condition holds; then the installation itself (an installed package whose `--deep` import fails is ❌
-//! whatever the platform allows); then what the row needs (`requires`: a row is never better than the
-//! software it cannot work without). Which rows decide the exit status, and what to do next, follow.
+//! condition holds; then the installation itself (an installed package whose declared requirements are
+//! unmet, or whose `--deep` import fails, is ❌ whatever the platform allows — `requirements`,
+//! `import_gate`, `damaged`); then what the row needs (`requires`: a row is never better than the
+//! software it cannot work without, and a broken row it needs gives its fix). Which rows decide the exit
+//! status, and what to do next, follow.
 
 mod damaged;
 mod fixes;
