@@ -698,3 +698,45 @@ fn the_torchvision_fix_resolves_to_a_build_for_the_installed_torch() {
         "{requires:?}"
     );
 }
+
+/// A `pip check` pasted into a bug report is read as the facts it states: what is installed at which
+/// version, and what is unmet — and the doctor reaches the same verdict and fix as on the live venv.
+#[test]
+fn a_pasted_pip_check_is_judged_like_the_live_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let doctor = |file: &str, require: &str| {
+        let out = mlcompat(dir.path())
+            .args([
+                "doctor",
+                "--format",
+                "json",
+                "--require",
+                require,
+                "--facts",
+            ])
+            .arg(Path::new("tests/fixtures/dumps/pip-check").join(file))
+            .output()
+            .expect("doctor runs");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    let (code, report) = doctor("vllm-0.34.0-no-deps.txt", "vllm");
+    assert_eq!(code, Some(1));
+    let vllm = row(&report, "vllm");
+    assert_eq!(vllm["status"], "fail");
+    assert_eq!(vllm["fix"], "pip install 'vllm==0.34.0'");
+    assert!(
+        vllm["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("63 requirements missing, 2 at the wrong version")),
+        "{vllm}"
+    );
+    let (_, report) = doctor("torchvision-0.24.0-on-torch-2.15.0.txt", "pytorch");
+    let torch = row(&report, "pytorch");
+    assert_eq!(torch["installed"], "2.15.0");
+    assert_eq!(
+        torch["fix"], "pip install -U torchvision 'torch==2.15.0'",
+        "{torch}"
+    );
+}

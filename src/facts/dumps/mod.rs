@@ -60,6 +60,8 @@ pub enum DumpKind {
     PipFreeze,
     /// `conda list`.
     CondaList,
+    /// `pip check`: declared requirements that are not met.
+    PipCheck,
     /// `nvcc --version`.
     Nvcc,
     /// `llama-cli --version`, or llama.cpp's `build: … with … for …` log line.
@@ -101,6 +103,7 @@ impl DumpKind {
             DumpKind::Uname => "uname -a",
             DumpKind::PipList => "pip list",
             DumpKind::PipFreeze => "pip freeze",
+            DumpKind::PipCheck => "pip check",
             DumpKind::CondaList => "conda list",
             DumpKind::Nvcc => "nvcc --version",
             DumpKind::LlamaCpp => "llama.cpp",
@@ -203,6 +206,7 @@ fn list_keys(kinds: &[DumpKind], text: &str) -> usize {
                 | DumpKind::PipList
                 | DumpKind::PipFreeze
                 | DumpKind::CondaList
+                | DumpKind::PipCheck
         )
     });
     if keyed {
@@ -366,6 +370,7 @@ fn read(kind: DumpKind, text: &str, facts: &mut Facts) {
         DumpKind::PipList | DumpKind::PipFreeze | DumpKind::CondaList => {
             packages::read(kind, text, facts)
         }
+        DumpKind::PipCheck => packages::read_pip_check(text, facts),
         DumpKind::Nvcc => tools::read_nvcc(text, facts),
         DumpKind::LlamaCpp => tools::read_llama(text, facts),
         DumpKind::Ollama => tools::read_ollama(text, facts),
@@ -460,6 +465,9 @@ fn merge(into: &mut Facts, mut from: Facts) {
         m.path = m.path.take().or(p.path);
         for (name, version) in p.packages {
             m.packages.entry(name).or_insert(version);
+        }
+        if m.unmet_requirements.is_none() {
+            m.unmet_requirements = p.unmet_requirements;
         }
     }
     if let Some(t) = from.torch {

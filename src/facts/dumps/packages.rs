@@ -3,7 +3,7 @@
 //! [channel]` under `# packages in environment at …`). A prompt's command names a list whose header was
 //! not pasted (`conda list | grep torch`).
 
-use crate::facts::{normalize_package, Facts, Python};
+use crate::facts::{normalize_package, Facts, Python, UnmetRequirement};
 use crate::version::PyVersion;
 
 use super::DumpKind;
@@ -66,6 +66,9 @@ pub(super) fn detect(text: &str, command: Option<&str>) -> Vec<DumpKind> {
         .count();
     if (frozen >= 3 && frozen > other) || (command.contains("freeze") && frozen >= 1) {
         kinds.push(DumpKind::PipFreeze);
+    }
+    if lines.iter().any(|l| pip_check_line(l).is_some()) {
+        kinds.push(DumpKind::PipCheck);
     }
     let conda_header = lines.iter().any(|l| {
         l.starts_with("# packages in environment at")
@@ -133,5 +136,77 @@ pub(super) fn read(kind: DumpKind, text: &str, facts: &mut Facts) {
         }
         _ => {}
     }
+    facts.python = Some(python);
+}
+
+/// One line of `pip check`: `vllm 0.34.0 requires cloudpickle, which is not installed.`,
+/// `vllm 0.34.0 has requirement torch==2.14.0, but you have torch 2.15.0.`, or its all-clear (`None`
+/// inside: nothing unmet).
+fn pip_check_line(line: &str) -> Option<Option<UnmetRequirement>> {
+    let line = line.trim();
+    if line == "No broken requirements found." {
+        return Some(None);
+    }
+    let line = line.strip_suffix('.')?;
+    let mut words = line.splitn(3, ' ');
+    let (dist, version, rest) = (words.next()?, words.next()?, words.next()?);
+    if !is_name(dist) || version.parse::<PyVersion>().is_err() {
+        return None;
+    }
+    let unmet = if let Some(req) = rest
+        .strip_prefix("requires ")
+        .and_then(|r| r.strip_suffix(", which is not installed"))
+    {
+        UnmetRequirement {
+            dist: normalize_package(dist),
+            version: version.to_string(),
+            requires: req.to_string(),
+            ..UnmetRequirement::default()
+        }
+    } else {
+        let (req, have) = rest
+            .strip_prefix("has requirement ")?
+            .split_once(", but you have ")?;
+        let installed = have.split_whitespace().nth(1)?;
+        installed.parse::<PyVersion>().ok()?;
+        UnmetRequirement {
+            dist: normalize_package(dist),
+            version: version.to_string(),
+            requires: req.to_string(),
+            installed: Some(installed.to_string()),
+            ..UnmetRequirement::default()
+        }
+    };
+    Some(Some(unmet))
+}
+
+/// `pip check`'s findings: the requirements that are not met, and the distributions it names with their
+/// versions (installed, as it says).
+pub(super) fn read_pip_check(text: &str, facts: &mut Facts) {
+    let mut python = Python::default();
+    let mut unmet = Vec::new();
+    for line in text.lines() {
+        let Some(found) = pip_check_line(line) else {
+            continue;
+        };
+        let Some(u) = found else { continue };
+        if let Ok(v) = u.version.parse::<PyVersion>() {
+            python.packages.entry(u.dist.clone()).or_insert(v);
+        }
+        if let Some(have) = u
+            .installed
+            .as_ref()
+            .and_then(|h| h.parse::<PyVersion>().ok())
+        {
+            python
+                .packages
+                .entry(normalize_package(u.required_name()))
+                .or_insert(have);
+        }
+        if !unmet.contains(&u) {
+            unmet.push(u);
+        }
+    }
+    python.unmet_requirements = Some(unmet);
     facts.python = Some(python);
 }
