@@ -79,11 +79,13 @@ pub fn parse_target(text: &str) -> Option<ArchTarget> {
 /// Whether code built for `target` runs on a GPU of compute capability `cc`.
 pub fn runs_on(target: ArchTarget, cc: &ToolVersion) -> bool {
     let (major, minor) = (cc.major(), cc.minor());
-    if target.ptx {
-        return (target.major, target.minor) <= (major, minor);
-    }
+    // Architecture-specific code (`sm_90a`, and its PTX `compute_90a`) runs on that architecture alone:
+    // its features are not carried forward, so not even the PTX is JIT-compiled for a newer GPU.
     if target.specific {
         return (target.major, target.minor) == (major, minor);
+    }
+    if target.ptx {
+        return (target.major, target.minor) <= (major, minor);
     }
     target.major == major && target.minor <= minor
 }
@@ -142,6 +144,16 @@ mod tests {
 
     fn list(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arch_specific_ptx_is_not_carried_to_newer_gpus() {
+        let cc = |s: &str| s.parse::<ToolVersion>().unwrap();
+        let t = |s: &str| parse_target(s).unwrap();
+        assert!(runs_on(t("compute_90"), &cc("10.0")));
+        assert!(runs_on(t("compute_90a"), &cc("9.0")));
+        assert!(!runs_on(t("compute_90a"), &cc("10.0")));
+        assert!(!runs_on(t("sm_90a"), &cc("10.0")));
     }
 
     #[test]
