@@ -160,6 +160,18 @@ fn unmet_requirements_agree_with_pip_check_on_real_packages() {
     assert!(unmet_of(&python, &cache).0.is_empty());
 }
 
+/// `mlcompat doctor --format json ARGS`: its exit status and report.
+fn doctor_json(cache: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = mlcompat(cache)
+        .args(["doctor", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("doctor runs");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
 /// The CPU box of `tests/fixtures/facts` with these packages and unmet requirements, judged by `doctor`.
 fn doctor_on(
     packages: &[(&str, &str)],
@@ -181,20 +193,10 @@ fn doctor_on(
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("facts.json");
     std::fs::write(&file, facts.to_string()).expect("writable");
-    let out = mlcompat(dir.path())
-        .args([
-            "doctor",
-            "--format",
-            "json",
-            "--facts",
-            &file.display().to_string(),
-        ])
-        .args(extra_args)
-        .output()
-        .expect("doctor runs");
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), report)
+    let file = file.display().to_string();
+    let mut args = vec!["--facts", file.as_str()];
+    args.extend_from_slice(extra_args);
+    doctor_json(dir.path(), &args)
 }
 
 fn row<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -441,20 +443,7 @@ fn an_import_killed_by_a_truncated_library_names_the_damaged_wheel() {
     );
     std::fs::create_dir_all(site.join("torch")).expect("writable");
     std::fs::write(site.join("torch/__init__.py"), init).expect("writable");
-    let out = mlcompat(dir.path())
-        .args([
-            "doctor",
-            "--deep",
-            "--no-cache",
-            "--format",
-            "json",
-            "--python",
-            &python.display().to_string(),
-        ])
-        .output()
-        .expect("doctor runs");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let (_, report) = deep_report(&python, dir.path(), &[]);
     let torch = row(&report, "pytorch");
     assert_eq!(torch["status"], "fail", "{torch}");
     assert!(
@@ -497,22 +486,10 @@ fn venv_with_standins(root: &Path, dists: &[StandIn]) -> Option<PathBuf> {
 }
 
 fn deep_report(python: &Path, cache: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
-    let out = mlcompat(cache)
-        .args([
-            "doctor",
-            "--deep",
-            "--no-cache",
-            "--format",
-            "json",
-            "--python",
-            &python.display().to_string(),
-        ])
-        .args(args)
-        .output()
-        .expect("doctor runs");
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), report)
+    let python = python.display().to_string();
+    let mut all = vec!["--deep", "--no-cache", "--python", python.as_str()];
+    all.extend_from_slice(args);
+    doctor_json(cache, &all)
 }
 
 /// vLLM loads lazily: `import vllm` works in a venv that lacks its dependencies, `from vllm import LLM`
@@ -613,18 +590,10 @@ fn the_torchvision_fix_resolves_to_a_build_for_the_installed_torch() {
     ) else {
         return;
     };
-    let out = mlcompat(dir.path())
-        .args([
-            "doctor",
-            "--no-cache",
-            "--format",
-            "json",
-            "--python",
-            &python.display().to_string(),
-        ])
-        .output()
-        .expect("doctor runs");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let (_, report) = doctor_json(
+        dir.path(),
+        &["--no-cache", "--python", &python.display().to_string()],
+    );
     let torch = row(&report, "pytorch");
     let fix = torch["fix"].as_str().expect("a fix");
     assert_eq!(fix, "pip install -U torchvision 'torch==2.15.0'");
@@ -705,21 +674,8 @@ fn the_torchvision_fix_resolves_to_a_build_for_the_installed_torch() {
 fn a_pasted_pip_check_is_judged_like_the_live_environment() {
     let dir = tempfile::tempdir().expect("temp dir");
     let doctor = |file: &str, require: &str| {
-        let out = mlcompat(dir.path())
-            .args([
-                "doctor",
-                "--format",
-                "json",
-                "--require",
-                require,
-                "--facts",
-            ])
-            .arg(Path::new("tests/fixtures/dumps/pip-check").join(file))
-            .output()
-            .expect("doctor runs");
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.code(), report)
+        let path = format!("tests/fixtures/dumps/pip-check/{file}");
+        doctor_json(dir.path(), &["--require", require, "--facts", &path])
     };
     let (code, report) = doctor("vllm-0.34.0-no-deps.txt", "vllm");
     assert_eq!(code, Some(1));

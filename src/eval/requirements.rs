@@ -12,13 +12,7 @@ use crate::report::Row;
 /// The unmet requirements that break `dist`: its own, then those of what it needs.
 pub(crate) fn breaking<'a>(facts: &'a Facts, dist: &str) -> Vec<&'a UnmetRequirement> {
     let dist = normalize_package(dist);
-    let Some(unmet) = facts
-        .python
-        .as_ref()
-        .and_then(|p| p.unmet_requirements.as_ref())
-    else {
-        return Vec::new();
-    };
+    let unmet = unmet_of(facts);
     let mut out: Vec<&UnmetRequirement> = unmet.iter().filter(|u| u.dist == dist).collect();
     out.extend(unmet.iter().filter(|u| u.needed_by.contains(&dist)));
     out
@@ -27,13 +21,7 @@ pub(crate) fn breaking<'a>(facts: &'a Facts, dist: &str) -> Vec<&'a UnmetRequire
 /// The unmet requirements of distributions an error text names (`operator torchvision::nms does not
 /// exist` names torchvision), by distribution or module name.
 pub(crate) fn named_in<'a>(facts: &'a Facts, error: &str) -> Vec<&'a UnmetRequirement> {
-    let Some(unmet) = facts
-        .python
-        .as_ref()
-        .and_then(|p| p.unmet_requirements.as_ref())
-    else {
-        return Vec::new();
-    };
+    let unmet = unmet_of(facts);
     let words: Vec<String> = error
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         .filter(|w| w.len() > 2)
@@ -45,11 +33,16 @@ pub(crate) fn named_in<'a>(facts: &'a Facts, error: &str) -> Vec<&'a UnmetRequir
 /// Whether some declared requirement of `dist` is unmet (a plain `pip install dist` then does something).
 pub(crate) fn has_unmet(facts: &Facts, dist: &str) -> bool {
     let dist = normalize_package(dist);
+    unmet_of(facts).iter().any(|u| u.dist == dist)
+}
+
+/// What the facts say is unmet; nothing when they were not checked.
+fn unmet_of(facts: &Facts) -> &[UnmetRequirement] {
     facts
         .python
         .as_ref()
-        .and_then(|p| p.unmet_requirements.as_ref())
-        .is_some_and(|u| u.iter().any(|u| u.dist == dist))
+        .and_then(|p| p.unmet_requirements.as_deref())
+        .unwrap_or_default()
 }
 
 /// Makes an installed row ❌ when its distribution's requirements, or those of a distribution it needs,
@@ -119,13 +112,7 @@ pub(crate) fn gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
 /// (`RuntimeError: operator torchvision::nms does not exist`).
 fn companions_gate(matrix: &Matrix, dist: &str, facts: &Facts, row: &mut Row) {
     let own = normalize_package(dist);
-    let Some(unmet) = facts
-        .python
-        .as_ref()
-        .and_then(|p| p.unmet_requirements.as_ref())
-    else {
-        return;
-    };
+    let unmet = unmet_of(facts);
     let mismatched: Vec<&UnmetRequirement> = unmet
         .iter()
         .filter(|u| {
