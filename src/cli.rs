@@ -37,6 +37,12 @@ Exit status:
   1  no consistent set fits: the plan lists the conflicting constraints and the alternatives
   2  usage or input error: an unknown software id or profile, an unreadable facts file";
 
+const EXPLAIN_EXIT: &str = "\
+Exit status:
+  0  a known failure matched
+  1  no known failure matched (the report says what was read)
+  2  usage or input error: an unreadable file, an unknown profile";
+
 const OTHER_EXIT: &str = "\
 Exit status:
   0  success
@@ -96,6 +102,10 @@ pub enum Command {
     /// check to run afterwards (read-only: it prints, it never installs).
     #[command(name = "install-plan", after_help = PLAN_EXIT)]
     InstallPlan(PlanArgs),
+    /// Explain a pasted error, log or whole bug report: the known failure, its cause, and the fix for the
+    /// machine it came from.
+    #[command(after_help = EXPLAIN_EXIT)]
+    Explain(ExplainArgs),
     /// Print this machine's raw facts (for bug reports and for --facts FILE).
     #[command(after_help = OTHER_EXIT)]
     Probe(ProbeArgs),
@@ -247,6 +257,33 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The log, traceback or bug report (Markdown with fences and dumps is fine); `-` or nothing reads
+    /// standard input. A file larger than 16 MiB is read at its head and tail.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The machine the log came from, when the log does not say: a reference profile.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["facts", "here"])]
+    pub profile: Option<String>,
+    /// The machine the log came from: facts saved by `mlcompat probe`, or a pasted dump.
+    #[arg(long, value_name = "FILE", conflicts_with = "here")]
+    pub facts: Option<PathBuf>,
+    /// The log came from this machine: probe it (quick probe, no imports) for the facts.
+    #[arg(long)]
+    pub here: bool,
+    /// Output format: text, json (schema mlcompat.explain/1) or markdown (a reply to post on an issue).
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -165,6 +165,77 @@ pub fn read_text(path: &Path, limit: u64, links: Links) -> Result<String, ReadEr
     })
 }
 
+/// A log read through a cap: whole when it fits, else its first `head` bytes and its last `tail`
+/// (errors are at the end of a log, the environment it printed at the start), each cut at a line
+/// break, with the middle counted but not kept.
+#[derive(Debug, Default)]
+pub struct Excerpt {
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+    pub total: u64,
+    pub skipped_bytes: u64,
+    pub skipped_lines: u64,
+}
+
+/// Reads `reader` to its end, keeping at most `head + tail` bytes; whatever its size, memory stays
+/// within the cap.
+pub fn read_excerpt(mut reader: impl Read, head: usize, tail: usize) -> Result<Excerpt, ReadError> {
+    let lines_in = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+    let mut out = Excerpt::default();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        out.total += n as u64;
+        let mut data = &chunk[..n];
+        if out.head.len() < head {
+            let take = (head - out.head.len()).min(data.len());
+            out.head.extend_from_slice(&data[..take]);
+            data = &data[take..];
+        }
+        out.tail.extend_from_slice(data);
+        if out.tail.len() > 2 * tail.max(1) {
+            let drop = out.tail.len() - tail;
+            out.skipped_bytes += drop as u64;
+            out.skipped_lines += lines_in(&out.tail[..drop]);
+            out.tail.drain(..drop);
+        }
+    }
+    if out.skipped_bytes == 0 && out.tail.len() <= tail {
+        // It fits: one piece.
+        let rest = std::mem::take(&mut out.tail);
+        out.head.extend_from_slice(&rest);
+        return Ok(out);
+    }
+    if out.tail.len() > tail {
+        let drop = out.tail.len() - tail;
+        out.skipped_bytes += drop as u64;
+        out.skipped_lines += lines_in(&out.tail[..drop]);
+        out.tail.drain(..drop);
+    }
+    // Whole lines on both sides of the gap.
+    let head_end = out
+        .head
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let cut = out.head.split_off(head_end);
+    out.skipped_bytes += cut.len() as u64;
+    let tail_start = out
+        .tail
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(out.tail.len(), |i| i + 1);
+    out.skipped_bytes += tail_start as u64;
+    out.skipped_lines += lines_in(&out.tail[..tail_start]);
+    out.tail.drain(..tail_start);
+    Ok(out)
+}
+
 /// A small system file (`/proc/meminfo`, `/etc/os-release`, `daemon.json`): `None` when absent or refused.
 pub fn read_system(path: impl AsRef<Path>) -> Option<String> {
     read_text(path.as_ref(), MAX_SYSTEM_BYTES, Links::Follow).ok()
@@ -173,6 +244,35 @@ pub fn read_system(path: impl AsRef<Path>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excerpt_keeps_head_and_tail_whole_lines() {
+        let text: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
+        let small = read_excerpt(text.as_bytes(), 1 << 20, 1 << 20).unwrap();
+        assert_eq!(small.head, text.as_bytes());
+        assert!(small.tail.is_empty());
+        assert_eq!((small.skipped_bytes, small.total), (0, text.len() as u64));
+        let cut = read_excerpt(text.as_bytes(), 100, 200).unwrap();
+        let head = String::from_utf8(cut.head.clone()).unwrap();
+        let tail = String::from_utf8(cut.tail.clone()).unwrap();
+        assert!(
+            head.starts_with("line 1\n") && head.ends_with('\n'),
+            "{head}"
+        );
+        assert!(
+            tail.ends_with("line 1000\n") && tail.starts_with("line "),
+            "{tail}"
+        );
+        assert_eq!(
+            cut.head.len() as u64 + cut.tail.len() as u64 + cut.skipped_bytes,
+            text.len() as u64
+        );
+        let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+        assert_eq!(
+            lines(&cut.head) + lines(&cut.tail) + cut.skipped_lines,
+            1000
+        );
+    }
 
     #[test]
     fn reads_regular_files_through_a_cap() {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod estimate;
 pub mod eval;
 pub mod exec;
+pub mod explain;
 pub mod facts;
 pub mod files;
 pub mod fp4;

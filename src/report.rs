@@ -100,6 +100,9 @@ pub struct Row {
     /// For an installed Python package the matrix knows how to import: whether `--deep` imported it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import: Option<ImportCheck>,
+    /// The known failure (`mlcompat explain` knows it by this id) the deciding rule predicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// What is known of an installed package's import.

@@ -74,6 +74,11 @@ pub const SCHEMAS: &[SchemaInfo] = &[
         id: crate::plan::PLAN_SCHEMA,
         printed_by: "mlcompat install-plan --format json",
     },
+    SchemaInfo {
+        name: "explain",
+        id: crate::explain::EXPLAIN_SCHEMA,
+        printed_by: "mlcompat explain --format json",
+    },
 ];
 
 pub const CHECK_SCHEMA: &str = "mlcompat.check/1";
@@ -164,6 +169,7 @@ pub fn schema_value(info: &SchemaInfo) -> Value {
         }
         "audit" => generator.into_root_schema_for::<crate::render::AuditJson<'static>>(),
         "plan" => generator.into_root_schema_for::<crate::plan::Plan>(),
+        "explain" => generator.into_root_schema_for::<crate::explain::Explanation>(),
         "report" => generator.into_root_schema_for::<crate::report::Report>(),
         "facts" => generator.into_root_schema_for::<crate::facts::Facts>(),
         "check" => generator.into_root_schema_for::<CheckDocument<'static>>(),

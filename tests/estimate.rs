@@ -159,6 +159,11 @@ fn the_split_is_by_source() {
         include_str!("../matrix/software.yaml"),
     )
     .unwrap();
+    std::fs::write(
+        dir.join("failures.yaml"),
+        include_str!("../matrix/failures.yaml"),
+    )
+    .unwrap();
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/matrix/profiles")).unwrap()
     {
         let entry = entry.unwrap();

@@ -311,6 +311,11 @@ fn special_files_are_refused_at_once() {
         matrix.join("software.yaml"),
     )
     .expect("copy");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix/failures.yaml"),
+        matrix.join("failures.yaml"),
+    )
+    .expect("copy");
     std::os::unix::fs::symlink("/dev/zero", matrix.join("profiles/zero.yaml")).expect("symlink");
     let out = mlcompat(cache.path())
         .args(["--matrix", &matrix.display().to_string(), "table"])
@@ -793,7 +798,7 @@ fn escape_sequences_never_reach_the_terminal() {
     let matrix = root.path().join("matrix");
     std::fs::create_dir_all(matrix.join("profiles")).expect("writable");
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
-    for file in ["software.yaml", "workloads.yaml"] {
+    for file in ["software.yaml", "workloads.yaml", "failures.yaml"] {
         std::fs::copy(source.join(file), matrix.join(file)).expect("copy");
     }
     let spark = std::fs::read_to_string(source.join("profiles/dgx-spark.yaml")).expect("profile");

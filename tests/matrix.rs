@@ -472,6 +472,8 @@ fn matrix_copy(edit: impl Fn(String) -> String) -> tempfile::TempDir {
     std::fs::write(dir.path().join("software.yaml"), edit(text)).expect("writable");
     let releases = std::fs::read_to_string(root.join("latest.yaml")).expect("latest.yaml");
     std::fs::write(dir.path().join("latest.yaml"), releases).expect("writable");
+    std::fs::copy(root.join("failures.yaml"), dir.path().join("failures.yaml"))
+        .expect("failures.yaml");
     dir
 }
 

@@ -295,6 +295,20 @@ fn install_plans_validate() {
 }
 
 #[test]
+fn explanations_validate() {
+    // A confirmed match with an install-plan fix, an unconfirmed one, a log that matches nothing.
+    for file in [
+        "tests/fixtures/bug-reports/berkeley-humanoid-lite-49-rtx5090-driver590-torch2.5.1-cu121.txt",
+        "tests/fixtures/explain/logs/cuda-no-kernel-image--pytorch-pytorch-149845-PARTIAL.txt",
+        "tests/fixtures/explain/logs/none--LegallyCoder-mamba-hf-2.txt",
+    ] {
+        let path = root().join(file);
+        let explanation = json(&["explain", &path.to_string_lossy(), "--format", "json"]);
+        assert_valid("explain", &explanation, file);
+    }
+}
+
+#[test]
 fn schema_command_lists_and_refuses() {
     let list = stdout(&["schema", "list"]);
     for info in SCHEMAS {

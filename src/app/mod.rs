@@ -2,6 +2,7 @@
 //! pick the exit code. Findings go to stdout, problems to stderr; a closed pipe ends quietly.
 
 mod about;
+mod explain;
 mod fleet;
 
 pub use fleet::read_facts_file;
@@ -134,6 +135,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             Ok(0)
         }
         Command::InstallPlan(args) => install_plan(&load_matrix(cli)?, args, style, out),
+        Command::Explain(args) => explain::explain(&load_matrix(cli)?, args, style, out),
         Command::Check(args) => workloads::check(&load_matrix(cli)?, args, style, out),
         Command::Estimate(args) => workloads::estimate_cmd(&load_matrix(cli)?, args, style, out),
         Command::Compare(args) => workloads::compare(&load_matrix(cli)?, args, style, out),

@@ -9,7 +9,7 @@
 
 mod damaged;
 mod fixes;
-mod logic;
+pub(crate) mod logic;
 mod next;
 mod requirements;
 
@@ -248,27 +248,37 @@ impl RowFacts<'_> {
 
     /// Replaces `{fact}` in a rule's text with the fact's value.
     pub fn interpolate(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find('{') {
-            out.push_str(&rest[..start]);
-            let Some(len) = rest[start..].find('}') else {
-                break;
-            };
-            let name = &rest[start + 1..start + len];
-            match FactKey::parse(name) {
-                Ok(key) => match self.lookup(&key) {
-                    Lookup::Known(v) => out.push_str(&v.to_string()),
-                    Lookup::Absent => out.push_str("none"),
-                    Lookup::Unknown(_) => out.push_str("unknown"),
-                },
-                Err(_) => out.push_str(&rest[start..=start + len]),
-            }
-            rest = &rest[start + len + 1..];
-        }
-        out.push_str(rest);
-        out
+        replace_placeholders(text, |name| {
+            let key = FactKey::parse(name).ok()?;
+            Some(match self.lookup(&key) {
+                Lookup::Known(v) => v.to_string(),
+                Lookup::Absent => "none".to_string(),
+                Lookup::Unknown(_) => "unknown".to_string(),
+            })
+        })
     }
+}
+
+/// `text` with each `{name}` replaced by `value(name)`; a name it does not know (`None`), and text from an
+/// unclosed `{` on, stay as written.
+pub(crate) fn replace_placeholders(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = &rest[start + 1..start + len];
+        match value(name) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[start..=start + len]),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether a rule's condition tests what is installed (environment facts) rather than the platform.
@@ -321,6 +331,7 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
         missing_fact: None,
         warnings: Vec::new(),
         import: None,
+        failure: None,
     };
     // Validation guarantees a fallback rule without `when`, so the loop decides on a real matrix.
     let mut decided_by_import = false;
@@ -361,12 +372,29 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                 row.note = ctx.interpolate(&rule.note);
                 row.reason = ctx.interpolate(&rule.reason);
                 row.fix = rule.fix.as_deref().map(|f| ctx.interpolate(f));
+                row.failure = rule.failure.clone();
                 // Where the release data covers this software, the install plan writes the fix, so
                 // doctor and `install-plan` cannot disagree; the rule's own advice stays where the
                 // software cannot run here or the planner has nothing that fits.
-                if row.fix.is_some() && rule.support != Support::No {
-                    if let Some(planned) = crate::plan::fix_for(matrix, facts, &sw.id, rule.runs_on)
-                    {
+                // A known failure's fix that is not an installation (a setting, a flag) stays.
+                let planned_row = match rule
+                    .failure
+                    .as_deref()
+                    .and_then(|id| matrix.failures.get(id))
+                {
+                    None => Some(sw.id.as_str()),
+                    Some(f) => match &f.fix {
+                        crate::matrix::failures::FailureFix::Install { row, .. } => {
+                            Some(row.as_str())
+                        }
+                        crate::matrix::failures::FailureFix::Text(_) => None,
+                    },
+                };
+                if let (Some(id), true) = (
+                    planned_row,
+                    row.fix.is_some() && rule.support != Support::No,
+                ) {
+                    if let Some(planned) = crate::plan::fix_for(matrix, facts, id, rule.runs_on) {
                         row.fix = Some(planned);
                     }
                 }
@@ -402,6 +430,16 @@ fn evaluate_row(matrix: &Matrix, sw: &Software, facts: &Facts) -> Row {
                 },
             );
         }
+    }
+    // A gate that overrode the deciding rule (a failed import, an unmet requirement) is not its failure.
+    if row.failure.is_some()
+        && sw
+            .rules
+            .iter()
+            .find(|r| r.id == row.rule)
+            .is_none_or(|r| r.failure != row.failure)
+    {
+        row.failure = None;
     }
     // A command that would only install what is already here is no advice.
     if row.installed.is_some()

@@ -1,7 +1,7 @@
 //! `mlcompat matrix audit`: what in the matrix has gone stale, cites a page too vaguely, or describes a
 //! release older than the newest one the matrix knows. A pure function of the matrix and a given day.
 //!
-//! Three checks, each over every rule, profile figure and release entry:
+//! Three checks, each over every rule, known failure, profile figure and release entry:
 //! - **stale**: `checked` is more than `older_than_days` before `today`;
 //! - **not specific**: the source cites no page (no URL), a site's root (`https://onnxruntime.ai`), or
 //!   gives no words from the page. A rule's claim is prose, so its source must quote the page ('…',
@@ -73,6 +73,9 @@ struct Entry<'a> {
     needs_quote: bool,
     /// The release entry this is, when it is one (its own version is not a mention).
     release: Option<usize>,
+    /// The source quotes threads that established a known failure: their versions are what the
+    /// reporters ran then, dated by the thread, not claims about today (the claims are still checked).
+    source_is_history: bool,
 }
 
 /// Every finding, in file order.
@@ -128,8 +131,26 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
                 checked: r.checked,
                 needs_quote: true,
                 release: None,
+                source_is_history: r.failure.is_some(),
             });
         }
+    }
+    for f in &matrix.failures.failures {
+        let fix = match &f.fix {
+            super::failures::FailureFix::Text(t) => t.as_str(),
+            super::failures::FailureFix::Install { otherwise, .. } => otherwise.as_str(),
+        };
+        out.push(Entry {
+            file: &matrix.failures.file,
+            loc: f.loc,
+            subject: format!("failure {}", f.id),
+            source: &f.source,
+            claims: vec![f.title.as_str(), f.cause.as_str(), fix],
+            checked: f.checked,
+            needs_quote: true,
+            release: None,
+            source_is_history: true,
+        });
     }
     for p in &matrix.profiles {
         for f in &p.figures {
@@ -142,6 +163,7 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
                 checked: f.checked,
                 needs_quote: false,
                 release: None,
+                source_is_history: false,
             });
         }
     }
@@ -155,6 +177,7 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
             checked: g.checked,
             needs_quote: true,
             release: None,
+            source_is_history: false,
         });
     }
     for s in &matrix.gpus.series {
@@ -167,6 +190,7 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
             checked: s.checked,
             needs_quote: true,
             release: None,
+            source_is_history: false,
         });
     }
     for (i, r) in matrix.latest.iter().enumerate() {
@@ -179,6 +203,7 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
             checked: r.checked,
             needs_quote: false,
             release: Some(i),
+            source_is_history: false,
         });
     }
     out
@@ -481,7 +506,8 @@ fn outdated_versions(matrix: &Matrix, entries: &[Entry]) -> Vec<Finding> {
         // Every unqualified mention of this project, with the entry it is in.
         let mut found: Vec<(&Entry, Mention)> = Vec::new();
         for e in entries {
-            for text in std::iter::once(e.source).chain(e.claims.iter().copied()) {
+            let source = (!e.source_is_history).then_some(e.source);
+            for text in source.into_iter().chain(e.claims.iter().copied()) {
                 for m in mentions(text, &release.names) {
                     if !m.qualified {
                         found.push((e, m));

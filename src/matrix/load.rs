@@ -39,7 +39,12 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
     let mut files = vec![];
     let software = dir.join("software.yaml");
     files.push((software.display().to_string(), read_input(&software)?));
-    for optional in ["workloads.yaml", "latest.yaml", "gpus.yaml"] {
+    for optional in [
+        "workloads.yaml",
+        "latest.yaml",
+        "gpus.yaml",
+        "failures.yaml",
+    ] {
         let path = dir.join(optional);
         if path.is_file() {
             files.push((path.display().to_string(), read_input(&path)?));
@@ -88,6 +93,7 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         latest_file: String::new(),
         releases: Default::default(),
         gpus: Default::default(),
+        failures: Default::default(),
         warnings: vec![],
     };
     let dates = Dates { today };
@@ -126,6 +132,12 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
             };
             matrix.gpus = super::gpus::load(text, &checked, &mut file_problems);
             matrix.gpus.file = name.clone();
+        } else if base == "failures.yaml" {
+            let checked = |node: &Node, what: &str, problems: &mut Vec<Problem>| {
+                dates.of(node, what, problems)
+            };
+            matrix.failures = super::failures::load(text, &checked, &mut file_problems);
+            matrix.failures.file = name.clone();
         }
         file_problems.sort_by_key(|p| p.loc);
         file_problems.dedup();
@@ -144,8 +156,23 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         problems.extend(file_problems.into_iter().map(|p| FileProblem::new(name, p)));
         matrix.workloads = loaded;
     }
-    // Release data names software rows, so it is read after them.
+    // Release data and known failures name software rows, so they are checked after them; a rule names
+    // a known failure.
+    let mut failure_problems = Vec::new();
+    let mut rule_problems = Vec::new();
+    link_rule_failures(&mut matrix, &mut rule_problems);
+    problems.extend(
+        rule_problems
+            .into_iter()
+            .map(|p| FileProblem::new(&matrix.software_file, p)),
+    );
     let software: Vec<&str> = matrix.software.iter().map(|s| s.id.as_str()).collect();
+    super::failures::check_rows(&matrix.failures, &software, &mut failure_problems);
+    problems.extend(
+        failure_problems
+            .into_iter()
+            .map(|p| FileProblem::new(&matrix.failures.file, p)),
+    );
     let mut release_problems = Vec::new();
     matrix.releases = super::releases::load(&release_files, &software, &mut release_problems);
     problems.extend(
@@ -159,6 +186,14 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
             "missing from the matrix directory",
         ));
     }
+    // Each file's problems in line order, the files in the order they were first reported.
+    let mut order: Vec<String> = Vec::new();
+    for p in &problems {
+        if !order.contains(&p.file) {
+            order.push(p.file.clone());
+        }
+    }
+    problems.sort_by_key(|p| (order.iter().position(|f| f == &p.file), p.loc));
     if problems.is_empty() {
         // Profiles are facts like any other: completed once, as every command then reads them.
         let mut profiles = std::mem::take(&mut matrix.profiles);
@@ -483,9 +518,13 @@ struct RawRule {
     status: Status,
     support: Option<Support>,
     note: String,
-    reason: String,
+    /// Optional where `failure` names a known failure: its cause is the reason.
+    reason: Option<String>,
     fix: Option<String>,
-    source: String,
+    source: Option<String>,
+    /// A known failure (`failures.yaml`) these facts predict; its cause, fix and source fill what the rule
+    /// leaves out, and doctor cites it.
+    failure: Option<String>,
     #[serde(default)]
     runs_on: RunsOn,
 }
@@ -724,18 +763,25 @@ fn load_rules(
         );
         for (field, text) in [
             ("note", Some(&raw.note)),
-            ("reason", Some(&raw.reason)),
+            ("reason", raw.reason.as_ref()),
             ("fix", raw.fix.as_ref()),
         ] {
             if let (Some(text), Some(n)) = (text, node.get(field)) {
                 check_placeholders(text, n, problems);
             }
         }
-        if raw.source.trim().is_empty() {
-            problems.push(Problem::at(
-                node.get("source").map_or(node.loc, |n| n.loc),
-                format!("rule `{}` needs a source", raw.id),
-            ));
+        if raw.failure.is_none() {
+            for (field, text) in [("reason", &raw.reason), ("source", &raw.source)] {
+                if text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                    problems.push(Problem::at(
+                        node.get(field).map_or(node.loc, |n| n.loc),
+                        format!(
+                            "rule `{}` needs a {field} (or `failure:`, a known failure that gives it)",
+                            raw.id
+                        ),
+                    ));
+                }
+            }
         }
         if fallback_seen {
             warnings.push(Problem::at(
@@ -761,9 +807,10 @@ fn load_rules(
             support: raw.support.unwrap_or(raw.status.default_support()),
             status: raw.status,
             note: raw.note,
-            reason: raw.reason,
+            reason: raw.reason.unwrap_or_default(),
             fix: raw.fix,
-            source: raw.source,
+            source: raw.source.unwrap_or_default(),
+            failure: raw.failure,
             runs_on: raw.runs_on,
             checked,
             loc: node.loc,
@@ -778,7 +825,55 @@ fn load_rules(
     rules
 }
 
-fn check_id(
+/// A rule's `failure:` names a known failure whose texts need nothing from a log (`{match.…}`); what the
+/// rule leaves out — reason, fix, source — is the failure's, so doctor and `explain` say the same.
+fn link_rule_failures(matrix: &mut Matrix, problems: &mut Vec<Problem>) {
+    let failures = &matrix.failures;
+    for sw in &mut matrix.software {
+        for rule in &mut sw.rules {
+            let Some(id) = rule.failure.clone() else {
+                continue;
+            };
+            let Some(failure) = failures.get(&id) else {
+                let hint = if failures.failures.is_empty() {
+                    " (the matrix has no failures.yaml)"
+                } else {
+                    ""
+                };
+                problems.push(Problem::at(
+                    rule.loc,
+                    format!("rule `{}` names unknown failure `{id}`{hint}", rule.id),
+                ));
+                continue;
+            };
+            let fix = match &failure.fix {
+                super::failures::FailureFix::Text(t) => t,
+                super::failures::FailureFix::Install { otherwise, .. } => otherwise,
+            };
+            if failure.cause.contains("{match.") || fix.contains("{match.") {
+                problems.push(Problem::at(
+                    rule.loc,
+                    format!(
+                        "rule `{}` names failure `{id}`, whose texts quote the log (`{{match.…}}`), which a rule has not",
+                        rule.id
+                    ),
+                ));
+                continue;
+            }
+            if rule.reason.trim().is_empty() {
+                rule.reason = failure.cause.clone();
+            }
+            if rule.fix.is_none() {
+                rule.fix = Some(fix.clone());
+            }
+            if rule.source.trim().is_empty() {
+                rule.source = failure.source.clone();
+            }
+        }
+    }
+}
+
+pub(super) fn check_id(
     id: &str,
     loc: yaml::Loc,
     what: &str,

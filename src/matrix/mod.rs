@@ -6,6 +6,7 @@ pub mod audit;
 mod checked;
 pub mod complete;
 mod condition;
+pub mod failures;
 pub mod gpus;
 mod load;
 pub mod releases;
@@ -39,6 +40,8 @@ pub struct Matrix {
     pub releases: releases::Releases,
     /// What a GPU's name says about it (`gpus.yaml`), for the completion step.
     pub gpus: gpus::GpuTable,
+    /// Known failures (`failures.yaml`): what `explain` matches in a log, and what rules cite.
+    pub failures: failures::Failures,
     /// Things that load but look wrong (unreachable rules); `matrix validate` prints them.
     pub warnings: Vec<crate::error::FileProblem>,
 }
@@ -218,6 +221,8 @@ pub struct Rule {
     pub reason: String,
     pub fix: Option<String>,
     pub source: String,
+    /// The known failure (`failures.yaml`) the rule predicts, when it names one.
+    pub failure: Option<String>,
     /// Where the software computes when this rule decides: the machine's GPU (default) or its CPU
     /// (mlx[cpu] on an AMD GPU box). Estimates use the matching engine efficiency and machine figures.
     pub runs_on: RunsOn,

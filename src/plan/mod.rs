@@ -698,6 +698,17 @@ fn plan_without_alternatives(matrix: &Matrix, facts: &Facts, request: &Request) 
 /// another side of the machine than the rule that decided the row (a CPU-only plan for a row whose
 /// rule speaks of the GPU keeps the rule's own advice).
 pub fn fix_for(matrix: &Matrix, facts: &Facts, id: &str, runs_on: RunsOn) -> Option<String> {
+    fix_with_notes(matrix, facts, id, runs_on).map(|(fix, _)| fix)
+}
+
+/// [`fix_for`], with the plan's notes (minor-version compatibility, what it assumed): what `explain`
+/// prints under a fix.
+pub fn fix_with_notes(
+    matrix: &Matrix,
+    facts: &Facts,
+    id: &str,
+    runs_on: RunsOn,
+) -> Option<(String, Vec<String>)> {
     matrix.releases.project(id)?;
     let request = Request {
         wanted: vec![Wanted {
@@ -720,7 +731,7 @@ pub fn fix_for(matrix: &Matrix, facts: &Facts, id: &str, runs_on: RunsOn) -> Opt
     if plan_side != runs_on {
         return None;
     }
-    fix_text(&plan, id)
+    Some((fix_text(&plan, id)?, plan.notes.clone()))
 }
 
 /// The fix doctor shows for a plan: its install steps joined with `&&` when they are a few shell

@@ -115,6 +115,15 @@ pub fn doctor_text(report: &Report, style: Style, out: &mut dyn Write) -> io::Re
                 writeln!(out, "{indent}{lead}{line}")?;
             }
         }
+        if let Some(failure) = row.failure.as_ref().filter(|_| row.status != Status::Ok) {
+            writeln!(
+                out,
+                "{indent}{}",
+                style.dim(&format!(
+                    "known failure {failure} (`mlcompat explain` names it from the error it prints)"
+                ))
+            )?;
+        }
         for warning in &row.warnings {
             for (i, line) in wrap(warning, TEXT_WIDTH - 7).iter().enumerate() {
                 let lead = if i == 0 { "warns: " } else { "       " };

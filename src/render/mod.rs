@@ -6,6 +6,7 @@ mod ascii;
 mod audit;
 mod bench;
 mod doctor;
+mod explain;
 mod grid;
 mod junit;
 mod nfd;
@@ -18,6 +19,7 @@ pub use ascii::{to_ascii, AsciiWriter};
 pub use audit::{audit_json, audit_text, AuditJson, AUDIT_SCHEMA};
 pub use bench::{bench_text, compile_text};
 pub use doctor::{doctor_json, doctor_markdown, doctor_text};
+pub use explain::{explain_markdown, explain_text};
 pub use grid::{
     grid_html, grid_json, grid_markdown, grid_text, grid_text_fit, Cell, Grid, GridMachine,
     GridRow, TABLE_SCHEMA,

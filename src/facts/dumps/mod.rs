@@ -121,6 +121,51 @@ impl DumpKind {
     }
 }
 
+/// A line of a paste as the readers see it: quoting (`> `) and terminal colour codes taken off.
+pub fn clean_line(line: &str) -> String {
+    paste::clean(line)
+}
+
+/// The OS a log's file paths show, when they all show one: `C:\Users\…` (Windows), `/Users/…`,
+/// `/opt/homebrew/`, `dlopen(…)` (macOS), `…-linux-gnu.so`, `dist-packages`, `/home/…` (Linux). For
+/// `explain`, whose tracebacks often come without any dump; a dump's OS always wins.
+pub fn os_from_paths(text: &str) -> Option<crate::facts::Os> {
+    use crate::facts::Os;
+    let windows = text.lines().any(|l| {
+        let b = l.as_bytes();
+        l.contains(":\\Users\\")
+            || l.contains(":\\Program Files")
+            || b.windows(3)
+                .any(|w| w[0].is_ascii_alphabetic() && w[1] == b':' && w[2] == b'\\')
+                && (l.contains("File \"") || l.contains(".dll") || l.contains(".exe"))
+    });
+    let macos = [
+        "/Users/",
+        "/opt/homebrew/",
+        "dlopen(",
+        ".dylib",
+        "/Library/Frameworks/Python.framework",
+    ]
+    .iter()
+    .any(|m| text.contains(m));
+    let linux = [
+        "-linux-gnu.so",
+        "/dist-packages/",
+        "/home/",
+        ".so.",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+    ]
+    .iter()
+    .any(|m| text.contains(m));
+    match (windows, macos, linux) {
+        (true, false, false) => Some(Os::Windows),
+        (false, true, false) => Some(Os::Macos),
+        (false, false, true) => Some(Os::Linux),
+        _ => None,
+    }
+}
+
 /// What mlcompat recognizes in a pasted text, for the message that says a file is none of them.
 pub const RECOGNIZED: &str = "torch collect_env, vllm collect-env, python -m sglang.check_env, nvidia-smi, \
 nvidia-smi -q, pip list, pip freeze, uv pip list, conda list, nvcc --version, llama-cli --version, ollama \
@@ -252,6 +297,11 @@ pub fn detect(text: &str) -> Vec<DumpKind> {
 /// Facts from a dump, or `None` when `text` is not one. `name` names the machine (the file's stem);
 /// `known_gpus` are the reference profiles' GPUs, whose figures complete a GPU of exactly the same name.
 pub fn facts_from_dump(text: &str, name: &str) -> Option<Facts> {
+    facts_and_kinds(text, name).map(|(facts, _)| facts)
+}
+
+/// [`facts_from_dump`], with the kinds of dump it read (in merge order, each once).
+pub fn facts_and_kinds(text: &str, name: &str) -> Option<(Facts, Vec<DumpKind>)> {
     let vllm = collect_env::vllm_logged(text);
     let pieces = paste::pieces(text);
     let mut found = found_in(&pieces, vllm);
@@ -296,7 +346,7 @@ pub fn facts_from_dump(text: &str, name: &str) -> Option<Facts> {
         ..Machine::default()
     });
     facts.normalize();
-    Some(facts)
+    Some((facts, kinds))
 }
 
 /// A capability stated for one GPU (a warning names the model once) holds for every GPU of that name.
@@ -336,6 +386,15 @@ fn complete_from_paste(text: &str, facts: &mut Facts) {
     }
     if facts.host.os.is_none() && messages::windows_prompt(text) {
         facts.host.os = Some(crate::facts::Os::Windows);
+    }
+    // A traceback's file paths (C:\Users\…, /Users/…, …-linux-gnu.so) where no dump named the OS.
+    if facts.host.os.is_none() {
+        if let Some(os) = os_from_paths(text) {
+            facts.host.os = Some(os);
+            facts
+                .derived
+                .insert("os".into(), "from the file paths in the paste".into());
+        }
     }
     let tagged = facts
         .python

@@ -79,7 +79,7 @@ pub(super) fn pieces(text: &str) -> Vec<Piece> {
 }
 
 /// The line without `\r`, one level of Markdown quoting, and terminal escape sequences.
-fn clean(line: &str) -> String {
+pub(super) fn clean(line: &str) -> String {
     let line = line.trim_end_matches('\r');
     let line = match line.strip_prefix('>') {
         Some(rest) if rest.is_empty() || rest.starts_with(' ') => {
