@@ -487,3 +487,40 @@ fn a_bad_failures_file_is_reported_at_its_line_and_column() {
     assert!(stderr.contains("names unknown software `nope`"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_macos_older_than_the_installed_torch_needs_is_predicted_before_the_error() {
+    // torch 2.15 on macOS 14: its docs say MPS needs 15.0+; the doctor says so before any error, citing
+    // the failure `explain` finds in "The MPS backend is supported on MacOS 12.3+".
+    let dir = tempfile::tempdir().expect("temp");
+    let facts = dir.path().join("mac14.yaml");
+    std::fs::write(
+        &facts,
+        "schema: mlcompat.facts/1\n\
+         machine: {id: mac14, name: \"MacBook Pro M3 Max, macOS 14\", kind: saved}\n\
+         host: {os: macos, os_version: \"14.6\", os_name: \"macOS 14.6\", arch: aarch64, cpu_cores: 16, memory_gb: 128}\n\
+         gpus:\n  - {vendor: apple, name: \"Apple M3 Max\", unified_memory: true, memory_gb: 128}\n\
+         apple: {chip: \"Apple M3 Max\", gpu_cores: 40}\n\
+         python: {path: /opt/homebrew/bin/python3, version: \"3.12.8\", arch: aarch64, packages: {torch: \"2.15.0\"}}\n",
+    )
+    .expect("write");
+    let facts = facts.display().to_string();
+    let out = mlcompat()
+        .args(["doctor", "--facts", &facts, "--format", "json"])
+        .output()
+        .expect("runs");
+    let doctor: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let torch = doctor["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == "pytorch")
+        .expect("pytorch row");
+    assert_eq!(torch["failure"], "mps-unavailable", "{torch}");
+    assert_eq!(torch["status"], "fail");
+    let log = fixture("explain/logs/mps-unavailable--pytorch-pytorch-139425.txt");
+    let (_, doc) = explain_json(&[&log, "--facts", &facts]);
+    assert_eq!(doc["matches"][0]["id"], "mps-unavailable");
+    assert_eq!(doc["matches"][0]["confirmed"], true);
+    assert_eq!(doc["matches"][0]["cause"], torch["reason"]);
+}

@@ -50,11 +50,16 @@ fn dump_region(text: &str) -> std::borrow::Cow<'_, str> {
     if text.len() <= 2 * EDGE {
         return std::borrow::Cow::Borrowed(text);
     }
-    let head_end = text[..EDGE].rfind('\n').map_or(0, |i| i + 1);
-    let tail_start = text.len() - EDGE;
-    let tail_start = text[tail_start..]
-        .find('\n')
-        .map_or(text.len(), |i| tail_start + i + 1);
+    // Cut at line breaks, which are never inside a character.
+    let head_end = text.as_bytes()[..EDGE]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let from = text.len() - EDGE;
+    let tail_start = text.as_bytes()[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| from + i + 1);
     std::borrow::Cow::Owned(format!("{}\n{}", &text[..head_end], &text[tail_start..]))
 }
 
@@ -181,4 +186,23 @@ fn machine(
     }
     crate::matrix::complete::complete(matrix, &mut facts);
     Ok((facts, from, dumps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dump_region_of_a_long_log_is_its_edges_in_whole_lines() {
+        // Multi-byte characters across every cut.
+        let line = "é".repeat(1000) + "\n";
+        let text = line.repeat(2000);
+        let region = dump_region(&text);
+        assert!(region.len() < text.len() && region.len() > 1024 * 1024);
+        assert!(region
+            .split('\n')
+            .all(|l| l.is_empty() || l == "é".repeat(1000)));
+        let short = "a\nb\n";
+        assert!(matches!(dump_region(short), std::borrow::Cow::Borrowed(_)));
+    }
 }
