@@ -8,7 +8,7 @@ const EXIT_CODES: &str = "\
 Exit status:
   0  the command succeeded
   1  (doctor) a problem: installed software fails, or a --require'd row fails; (check, estimate) a
-     workload gets FAIL
+     workload gets FAIL; (explain) no known failure matched
   2  usage or input error: bad arguments, an unreadable or invalid matrix, facts file or profile";
 
 const DOCTOR_EXIT: &str = "\

@@ -524,3 +524,18 @@ fn a_macos_older_than_the_installed_torch_needs_is_predicted_before_the_error() 
     assert_eq!(doc["matches"][0]["confirmed"], true);
     assert_eq!(doc["matches"][0]["cause"], torch["reason"]);
 }
+
+#[test]
+fn here_reads_this_machine_for_the_facts() {
+    let log = fixture("explain/logs/numpy2-abi--jianchang512-stt-78.txt");
+    let (code, doc) = explain_json(&[&log, "--here"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["input"]["facts_from"], "this machine (probed)");
+    assert_eq!(doc["matches"][0]["id"], "numpy2-abi");
+    // One machine at a time.
+    let out = mlcompat()
+        .args(["explain", &log, "--here", "--profile", "rtx-5090"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
