@@ -291,72 +291,17 @@ fn native_fp4_is_one_answer_for_a_blackwell_gpu_without_the_flag() {
 }
 
 /// One answer per question (issue 17): for every (machine, software with release data), doctor's row
-/// is ❌ exactly when `install-plan ID` finds nothing that fits; and where both say it runs and the
-/// machine has a GPU, the plan computes on the side of the machine the row speaks of (a row that
-/// promises the GPU is not answered with a CPU build, nor a CPU-only row with a GPU one).
+/// is ❌ exactly when `install-plan ID` finds nothing that fits, and the plan computes on the side of the
+/// machine the row speaks of (`plan::agreement`, which `matrix audit` runs on every profile too).
 fn disagreements(
     m: &mlcompat::matrix::Matrix,
     machine: &str,
     facts: &mlcompat::facts::Facts,
 ) -> Vec<String> {
-    use mlcompat::matrix::RunsOn;
-    use mlcompat::plan::{Installer, Request, Wanted};
-    let report = evaluate(m, facts);
-    let has_gpu = facts.primary_gpu().is_some();
-    let mut out = Vec::new();
-    for project in &m.releases.projects {
-        let id = &project.id;
-        let Some(row) = report.rows.iter().find(|r| &r.id == id) else {
-            out.push(format!("{machine} {id}: release data but no doctor row"));
-            continue;
-        };
-        let request = Request {
-            wanted: vec![Wanted::parse(id).unwrap()],
-            installer: Installer::Pip,
-        };
-        let plan = mlcompat::plan::plan(m, facts, &request);
-        let row_text = format!("row {:?} \"{}\" (rule {})", row.status, row.note, row.rule);
-        let blocker = plan
-            .blockers
-            .first()
-            .map_or("no blocker".to_string(), |b| b.constraint.clone());
-        // "Not planned here" (no release data for this platform) is no verdict: it agrees with any row.
-        if plan.not_planned.iter().any(|n| n.id == *id) {
-            continue;
-        }
-        if (row.status == Status::Fail) == plan.possible {
-            out.push(format!(
-                "{machine} {id}: {row_text} vs plan possible={} ({})",
-                plan.possible,
-                if plan.possible {
-                    plan.resolved
-                        .get(id)
-                        .map_or(String::new(), |r| format!("{} {}", r.version, r.variant))
-                } else {
-                    blocker
-                }
-            ));
-            continue;
-        }
-        if !plan.possible || !has_gpu {
-            continue;
-        }
-        let Some(resolved) = plan.resolved.get(id) else {
-            continue;
-        };
-        let plan_side = if resolved.accelerator == "cpu" {
-            RunsOn::Cpu
-        } else {
-            RunsOn::Gpu
-        };
-        if plan_side != row.runs_on {
-            out.push(format!(
-                "{machine} {id}: {row_text} runs on {:?} vs plan {} {} ({}) on {:?}",
-                row.runs_on, resolved.version, resolved.variant, resolved.accelerator, plan_side
-            ));
-        }
-    }
-    out
+    mlcompat::plan::agreement::disagreements(m, machine, facts)
+        .into_iter()
+        .map(|d| format!("{} {}: {}", d.machine, d.id, d.text))
+        .collect()
 }
 
 fn cpu_box() -> mlcompat::facts::Facts {
@@ -368,28 +313,40 @@ fn cpu_box() -> mlcompat::facts::Facts {
     mlcompat::facts::load::facts_from_text(name, &text).unwrap()
 }
 
-/// Pairs that still disagree, each with why. The test fails when one of them starts to agree (take it
-/// off the list) or when any pair not listed disagrees. All are ROCm routes on an AMD APU: the release
-/// data has no ROCm build for them yet, and the resolver cannot check an AMD GPU's gfx target (the
-/// facts carry none), so a build could not be limited to the GPUs it has code for.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
-    "strix-halo",
-    "xformers",
-    "xFormers' ROCm wheels and the gfx targets they carry were not read",
-)];
-
-fn check_agreement(found: Vec<String>, machines: &[&str], pairs: usize) {
+/// The known gaps are data: each release file names the profiles where its row and its builds disagree,
+/// with why. The test fails when one of them agrees again (take it off) or when any pair not named
+/// disagrees.
+fn check_agreement(
+    m: &mlcompat::matrix::Matrix,
+    found: Vec<String>,
+    machines: &[&str],
+    pairs: usize,
+) {
     let known = |line: &str| {
-        KNOWN_GAPS
-            .iter()
-            .any(|(m, id, _)| line.starts_with(&format!("{m} {id}: ")))
+        m.releases.projects.iter().any(|p| {
+            p.gaps
+                .iter()
+                .any(|g| line.starts_with(&format!("{} {}: ", g.profile, p.id)))
+        })
     };
     let unexpected: Vec<&String> = found.iter().filter(|l| !known(l)).collect();
-    let stale: Vec<String> = KNOWN_GAPS
+    let stale: Vec<String> = m
+        .releases
+        .projects
         .iter()
-        .filter(|(m, _, _)| machines.contains(m))
-        .filter(|(m, id, _)| !found.iter().any(|l| l.starts_with(&format!("{m} {id}: "))))
-        .map(|(m, id, why)| format!("{m} {id} agrees now ({why}): take it off KNOWN_GAPS"))
+        .flat_map(|p| p.gaps.iter().map(move |g| (p, g)))
+        .filter(|(_, g)| machines.contains(&g.profile.as_str()))
+        .filter(|(p, g)| {
+            !found
+                .iter()
+                .any(|l| l.starts_with(&format!("{} {}: ", g.profile, p.id)))
+        })
+        .map(|(p, g)| {
+            format!(
+                "{} {} agrees now ({}): take it off `gaps:`",
+                g.profile, p.id, g.why
+            )
+        })
         .collect();
     assert!(
         unexpected.is_empty() && stale.is_empty(),
@@ -412,7 +369,7 @@ fn doctor_rows_and_install_plans_agree_on_every_profile() {
     }
     assert!(pairs >= 250, "only {pairs} pairs compared");
     let machines: Vec<&str> = m.profiles.iter().map(|p| p.id.as_str()).collect();
-    check_agreement(all, &machines, pairs);
+    check_agreement(&m, all, &machines, pairs);
 }
 
 /// The same on a real CPU-only x86_64 Linux box with Python 3.11 (`mlcompat probe` on a Debian 12 VM,
@@ -421,7 +378,7 @@ fn doctor_rows_and_install_plans_agree_on_every_profile() {
 fn doctor_rows_and_install_plans_agree_on_a_cpu_only_linux_box() {
     let m = embedded().unwrap();
     let found = disagreements(&m, "cpu-box", &cpu_box());
-    check_agreement(found, &["cpu-box"], m.releases.projects.len());
+    check_agreement(&m, found, &["cpu-box"], m.releases.projects.len());
 }
 
 /// Whether Docker can give containers the NVIDIA GPU is decided once (`docker.nvidia_runtime`): the

@@ -130,7 +130,8 @@ fn hardware_figures_are_sourced_and_dense_is_not_sparse() {
                     if ultra {
                         dense < sparse
                     } else {
-                        dense <= sparse / 2.0 + 1.0
+                        // Within the rounding of published figures (AMD prints 10.1 and 20.1 PFLOPS).
+                        dense <= (sparse / 2.0) * 1.01 + 1.0
                     },
                     "{}: FP4 dense {dense} vs sparse {sparse}",
                     p.id
@@ -143,7 +144,8 @@ fn hardware_figures_are_sourced_and_dense_is_not_sparse() {
                 assert!(dense > 0.0, "{}: a dense figure must be positive", p.id);
             }
         }
-        if gpu.fp4_native == Some(true) {
+        // AMD's CDNA 4 (MI355X) has FP4 too, and no compute capability.
+        if gpu.fp4_native == Some(true) && gpu.vendor == mlcompat::facts::Vendor::Nvidia {
             let cc = gpu
                 .compute_capability
                 .as_ref()

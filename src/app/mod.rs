@@ -389,7 +389,8 @@ fn audit(cli: &Cli, args: &AuditArgs, out: &mut dyn Write) -> Result<u8, AppErro
         today,
         older_than_days: args.older_than,
     };
-    let findings = matrix::audit::audit(&files, options);
+    let mut findings = matrix::audit::audit(&files, options);
+    findings.extend(crate::plan::agreement::audit_findings(&files));
     match args.format {
         AuditFormat::Text => render::audit_text(&findings, options, out)?,
         AuditFormat::Json => render::audit_json(&findings, options, out)?,

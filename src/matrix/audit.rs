@@ -48,6 +48,8 @@ pub enum FindingKind {
     Stale,
     NotSpecific,
     OutdatedVersion,
+    /// A row and the release data disagree on a reference profile (`plan::agreement`).
+    ReleaseData,
 }
 
 impl FindingKind {
@@ -56,6 +58,7 @@ impl FindingKind {
             FindingKind::Stale => "stale",
             FindingKind::NotSpecific => "not specific",
             FindingKind::OutdatedVersion => "outdated version",
+            FindingKind::ReleaseData => "release data",
         }
     }
 }
@@ -195,7 +198,7 @@ fn entries(matrix: &Matrix) -> Vec<Entry<'_>> {
     }
     for (i, r) in matrix.latest.iter().enumerate() {
         out.push(Entry {
-            file: &matrix.latest_file,
+            file: &r.file,
             loc: r.loc,
             subject: format!("release {}", r.project),
             source: &r.source,
@@ -540,10 +543,17 @@ fn outdated_versions(matrix: &Matrix, entries: &[Entry]) -> Vec<Finding> {
             }
             _ => (declared, format!("release {}", release.project)),
         };
+        // One finding per entry and version: "vLLM 0.7" and "vllm 0.7" are one mention.
+        let mut listed: Vec<(Loc, String)> = Vec::new();
         for (e, m) in &found {
             if e.release == Some(ri) || m.version.series() >= newest.series() {
                 continue;
             }
+            let key = (e.loc, m.version.to_text());
+            if listed.contains(&key) {
+                continue;
+            }
+            listed.push(key);
             findings.push(finding(
                 e,
                 FindingKind::OutdatedVersion,

@@ -124,6 +124,9 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
         } else if base == "latest.yaml" {
             matrix.latest_file = name.clone();
             matrix.latest = load_latest(text, dates, &mut file_problems);
+            for r in &mut matrix.latest {
+                r.file = name.clone();
+            }
         } else if base == "workloads.yaml" {
             workloads_file = Some((name, text));
         } else if base == "gpus.yaml" {
@@ -180,6 +183,7 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
             .into_iter()
             .map(|(file, p)| FileProblem::new(&file, p)),
     );
+    derive_latest(&mut matrix);
     if !found_software {
         problems.push(FileProblem::whole(
             "software.yaml",
@@ -470,6 +474,7 @@ fn load_latest(text: &str, dates: Dates, problems: &mut Vec<Problem>) -> Vec<Rel
                 checked,
                 source: raw.source,
                 loc: node.loc,
+                file: String::new(),
             });
         }
     }
@@ -823,6 +828,51 @@ fn load_rules(
         ));
     }
     rules
+}
+
+/// The newest release of each project with pip release data, for `matrix audit`'s outdated-version check:
+/// derived from `releases/*.yaml`, so the audit's idea of "current" is the data's; `latest.yaml` keeps
+/// only projects without release data (cuDNN). Named by its pip package and its software row's name.
+fn derive_latest(matrix: &mut Matrix) {
+    let mut derived = Vec::new();
+    for project in &matrix.releases.projects {
+        let (Some(package), Some(newest)) = (&project.package, project.releases.first()) else {
+            continue;
+        };
+        let known = matrix.latest.iter().any(|r| {
+            r.project == project.id || r.names.iter().any(|n| n.eq_ignore_ascii_case(package))
+        });
+        if known {
+            continue;
+        }
+        let mut names = vec![package.clone()];
+        if let Some(sw) = matrix.software.iter().find(|s| s.id == project.id) {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(&sw.name)) {
+                names.push(sw.name.clone());
+            }
+        }
+        let Some(checked) = newest
+            .builds
+            .iter()
+            .filter_map(|b| Day::parse(&b.checked).ok())
+            .max()
+        else {
+            continue;
+        };
+        derived.push(Release {
+            project: project.id.clone(),
+            names,
+            version: newest.version.to_string(),
+            checked,
+            source: format!(
+                "https://pypi.org/project/{package}/ — {package} {}, the newest release in {}",
+                newest.version, project.file
+            ),
+            loc: Default::default(),
+            file: project.file.clone(),
+        });
+    }
+    matrix.latest.extend(derived);
 }
 
 /// A rule's `failure:` names a known failure whose texts need nothing from a log (`{match.…}`); what the

@@ -270,6 +270,8 @@ pub struct Release {
     pub checked: Day,
     pub source: String,
     pub loc: Loc,
+    /// `latest.yaml`, or the release file it was derived from.
+    pub file: String,
 }
 
 impl Matrix {

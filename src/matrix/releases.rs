@@ -42,9 +42,19 @@ pub struct Project {
     /// covers recent releases), and the plan says so instead of calling it impossible.
     pub never: Vec<Platform>,
     pub never_source: Option<String>,
+    /// Machines (reference profiles) where the doctor's row and this release data are known to disagree,
+    /// each with why: `matrix audit` lists every other disagreement, and a gap that agrees again.
+    pub gaps: Vec<Gap>,
     /// Newest first (the loader sorts them).
     pub releases: Vec<Release>,
     pub file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    pub profile: String,
+    pub why: String,
 }
 
 #[derive(Debug, Clone)]
@@ -336,6 +346,8 @@ struct RawHeader {
     #[serde(default)]
     never: Vec<String>,
     never_source: Option<String>,
+    #[serde(default)]
+    gaps: Vec<Gap>,
 }
 
 #[derive(Deserialize)]
@@ -539,6 +551,7 @@ fn load_file(
                     alternatives: h.alternatives.clone(),
                     never,
                     never_source: h.never_source.clone(),
+                    gaps: h.gaps.clone(),
                     releases,
                     file: name.to_string(),
                 }))

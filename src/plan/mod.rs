@@ -5,6 +5,7 @@
 //! names each conflicting constraint with its source and the nearest alternatives. Doctor's `fix:` for
 //! the rows the release data covers is the first step of this plan ([`fix_for`]), so the two agree.
 
+pub mod agreement;
 mod machine;
 mod resolve;
 mod steps;

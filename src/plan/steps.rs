@@ -317,7 +317,16 @@ fn push_pre(
 
 /// A requirement quoted for the shell when it has brackets or comparison signs.
 fn quoted(req: &str) -> String {
-    if req.contains(['[', '<', '>', '!', '*', ' ']) {
+    // A build may need two distributions (`mlx==0.32.4 mlx-cuda-13==0.32.4` on Windows, where the
+    // backend extra is Linux-only): each is its own word.
+    if req.contains(' ') {
+        return req
+            .split_whitespace()
+            .map(quoted)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    if req.contains(['[', '<', '>', '!', '*']) {
         format!("'{req}'")
     } else {
         req.to_string()

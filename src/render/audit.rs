@@ -36,11 +36,12 @@ pub fn audit_text(
     } else {
         writeln!(
             out,
-            "matrix audit: {} listed — {} stale, {} not specific, {} outdated version (as of {}, limit {} days)",
+            "matrix audit: {} listed — {} stale, {} not specific, {} outdated version, {} release data (as of {}, limit {} days)",
             findings.len(),
             count(FindingKind::Stale),
             count(FindingKind::NotSpecific),
             count(FindingKind::OutdatedVersion),
+            count(FindingKind::ReleaseData),
             options.today,
             options.older_than_days
         )
