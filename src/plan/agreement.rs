@@ -8,7 +8,7 @@ use crate::facts::Facts;
 use crate::matrix::audit::{Finding, FindingKind};
 use crate::matrix::{Matrix, RunsOn, Status};
 
-use super::{Installer, Request, Wanted};
+use super::{Installer, Request};
 
 /// Where a row and the plan for it disagree on one machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,14 +36,7 @@ pub fn disagreements(matrix: &Matrix, machine: &str, facts: &Facts) -> Vec<Disag
             push(id, "release data but no doctor row".into());
             continue;
         };
-        let request = Request {
-            wanted: vec![Wanted {
-                id: id.to_string(),
-                version: None,
-                text: id.to_string(),
-            }],
-            installer: Installer::Pip,
-        };
+        let request = Request::one(id, Installer::Pip);
         let plan = super::plan(matrix, facts, &request);
         // "Not planned here" (no release data for this platform) is no verdict: it agrees with any row.
         if plan.not_planned.iter().any(|n| n.id == id) {

@@ -71,6 +71,20 @@ pub struct Request {
     pub installer: Installer,
 }
 
+impl Request {
+    /// A plan for one software id, any version.
+    pub fn one(id: &str, installer: Installer) -> Request {
+        Request {
+            wanted: vec![Wanted {
+                id: id.to_string(),
+                version: None,
+                text: id.to_string(),
+            }],
+            installer,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub schema: &'static str,
@@ -642,14 +656,7 @@ fn alternatives(
             if count == 3 || offered.contains(alt) {
                 continue;
             }
-            let sub = Request {
-                wanted: vec![Wanted {
-                    id: alt.clone(),
-                    version: None,
-                    text: alt.clone(),
-                }],
-                installer: request.installer,
-            };
+            let sub = Request::one(alt, request.installer);
             let p = plan_without_alternatives(matrix, facts, &sub);
             if let Some(r) = p.resolved.get(alt).filter(|_| p.possible) {
                 offered.push(alt.clone());
@@ -711,14 +718,7 @@ pub fn fix_with_notes(
     runs_on: RunsOn,
 ) -> Option<(String, Vec<String>)> {
     matrix.releases.project(id)?;
-    let request = Request {
-        wanted: vec![Wanted {
-            id: id.to_string(),
-            version: None,
-            text: id.to_string(),
-        }],
-        installer: Installer::Pip,
-    };
+    let request = Request::one(id, Installer::Pip);
     let plan = plan_without_alternatives(matrix, facts, &request);
     if !plan.possible {
         return None;
