@@ -43,17 +43,22 @@ pub fn read_facts_file(matrix: &Matrix, path: &Path) -> Result<Facts, InputError
 
 /// A machine named on the command line: a reference profile id, else a facts file.
 pub(crate) fn machine(matrix: &Matrix, arg: &str) -> Result<Facts, InputError> {
-    if let Ok(profile) = matrix.profile(arg) {
+    if let Some(profile) = matrix.profile_by_id(arg) {
         return Ok(profile.facts.clone());
     }
+    // A facts file by that name comes before a profile the name might mean.
     let path = Path::new(arg);
-    if !path.exists() {
-        return Err(InputError::Usage(format!(
+    if path.exists() {
+        return Ok(named_after_file(read_facts_file(matrix, path)?, path));
+    }
+    match matrix.profile(arg) {
+        Ok(profile) => Ok(profile.facts.clone()),
+        Err(InputError::UnknownProfile { .. }) => Err(InputError::Usage(format!(
             "unknown profile `{arg}`, and no facts file by that name (profiles: {})",
             matrix.profile_ids().join(", ")
-        )));
+        ))),
+        Err(e) => Err(e),
     }
-    Ok(named_after_file(read_facts_file(matrix, path)?, path))
 }
 
 /// Facts from `mlcompat probe` call themselves "this machine": in a fleet every column would; the file's

@@ -358,9 +358,7 @@ fn software_ids(matrix: &Matrix, ids: &[String], flag: &str) -> Result<Vec<Strin
         .filter(|id| !id.is_empty())
         .map(|id| {
             matrix
-                .software
-                .iter()
-                .find(|s| s.id == id || s.name.eq_ignore_ascii_case(id))
+                .software_named(id)
                 .map(|s| s.id.clone())
                 .ok_or_else(|| {
                     let known: Vec<&str> = matrix.software.iter().map(|s| s.id.as_str()).collect();

@@ -275,13 +275,64 @@ pub struct Release {
 }
 
 impl Matrix {
-    pub fn profile(&self, id: &str) -> Result<&Profile, crate::error::InputError> {
-        self.profiles.iter().find(|p| p.id == id).ok_or_else(|| {
-            crate::error::InputError::UnknownProfile {
-                name: id.to_string(),
+    /// A reference profile by its id, or by a name as people type it (`spark`, `DGX Spark`, `4090`,
+    /// `RTX 5090`, `M3 Ultra`, `thor`, `gb10`): every word of the name must be a word of the profile's id,
+    /// machine name or GPU (chip) name. A name several profiles answer to is an error that lists them.
+    pub fn profile(&self, name: &str) -> Result<&Profile, crate::error::InputError> {
+        if let Some(p) = self.profile_by_id(name) {
+            return Ok(p);
+        }
+        let wanted = name_words(name);
+        let found: Vec<&Profile> = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.profiles
+                .iter()
+                .filter(|p| {
+                    let words = profile_words(p);
+                    wanted.iter().all(|w| words.contains(w))
+                })
+                .collect()
+        };
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(crate::error::InputError::UnknownProfile {
+                name: name.to_string(),
                 known: self.profile_ids().join(", "),
-            }
-        })
+            }),
+            several => Err(crate::error::InputError::Usage(format!(
+                "profile `{name}` could be any of {}: name one by its id",
+                several
+                    .iter()
+                    .map(|p| format!("{} ({})", p.id, profile_title(p)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// A software row by its id, its name (`LM Studio`), or a Python distribution or program it detects
+    /// (`torch`, `flash-attn`, `llama-server`), as people type them.
+    pub fn software_named(&self, name: &str) -> Option<&Software> {
+        let name = name.trim();
+        let dist = crate::facts::normalize_package(name);
+        self.software
+            .iter()
+            .find(|s| s.id == name || s.name.eq_ignore_ascii_case(name))
+            .or_else(|| {
+                self.software.iter().find(|s| {
+                    s.detect
+                        .python
+                        .iter()
+                        .any(|d| crate::facts::normalize_package(d) == dist)
+                        || s.detect.binaries.iter().any(|b| b == name)
+                })
+            })
+    }
+
+    /// A reference profile by its exact id.
+    pub fn profile_by_id(&self, id: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.id == id)
     }
 
     pub fn profile_ids(&self) -> Vec<&str> {
@@ -309,5 +360,116 @@ impl Matrix {
             .iter()
             .find(|c| c.id == id)
             .map_or(id, |c| c.title.as_str())
+    }
+}
+
+/// Words that name nobody in particular: vendors and form factors.
+const NOISE_WORDS: &[&str] = &[
+    "nvidia", "geforce", "apple", "amd", "intel", "desktop", "r", "tm",
+];
+
+/// The words of a name: lower case, split at anything not a letter or a digit and between letters and
+/// digits (`RTX4090` is `rtx 4090`, `M3` is `m 3`), vendor words dropped.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut last_digit: Option<bool> = None;
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            last_digit = None;
+            continue;
+        }
+        let digit = c.is_ascii_digit();
+        if last_digit.is_some_and(|d| d != digit) {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c);
+        last_digit = Some(digit);
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty() && !NOISE_WORDS.contains(&w.as_str()));
+    words
+}
+
+fn profile_title(p: &Profile) -> String {
+    p.facts
+        .machine
+        .as_ref()
+        .map_or_else(|| p.id.clone(), |m| m.name.clone())
+}
+
+/// Every word a profile answers to: its id, its machine's name, its GPUs' and chip's names.
+fn profile_words(p: &Profile) -> Vec<String> {
+    let mut text = format!("{} {}", p.id, profile_title(p));
+    for g in p.facts.gpus.iter().flatten() {
+        text.push(' ');
+        text.push_str(&g.name);
+    }
+    if let Some(chip) = p.facts.apple.as_ref().and_then(|a| a.chip.as_ref()) {
+        text.push(' ');
+        text.push_str(chip);
+    }
+    name_words(&text)
+}
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn profiles_answer_to_the_names_people_type() {
+        let m = super::embedded().expect("the embedded matrix loads");
+        for (typed, id) in [
+            ("dgx-spark", "dgx-spark"),
+            ("spark", "dgx-spark"),
+            ("DGX Spark", "dgx-spark"),
+            ("gb10", "dgx-spark"),
+            ("4090", "rtx-4090"),
+            ("RTX 4090", "rtx-4090"),
+            ("rtx4090", "rtx-4090"),
+            ("NVIDIA GeForce RTX 5090", "rtx-5090"),
+            ("5090", "rtx-5090"),
+            ("M3 Ultra", "mac-studio-m3-ultra"),
+            ("thor", "jetson-agx-thor"),
+            ("H200", "h200"),
+            ("MI300X", "mi300x"),
+            ("strix halo", "strix-halo"),
+        ] {
+            match m.profile(typed) {
+                Ok(p) => assert_eq!(p.id, id, "{typed}"),
+                Err(e) => panic!("{typed}: {e}"),
+            }
+        }
+        let err = m
+            .profile("H100")
+            .expect_err("two H100 profiles")
+            .to_string();
+        assert!(
+            err.contains("h100-pcie") && err.contains("h100-sxm"),
+            "{err}"
+        );
+        assert!(m.profile("no such machine").is_err());
+        assert!(m.profile("").is_err());
+        assert!(m.profile("NVIDIA").is_err());
+    }
+
+    #[test]
+    fn software_answers_to_its_pip_and_program_names() {
+        let m = super::embedded().expect("the embedded matrix loads");
+        for (typed, id) in [
+            ("pytorch", "pytorch"),
+            ("torch", "pytorch"),
+            ("flash-attn", "flash-attention"),
+            ("flash_attn", "flash-attention"),
+            ("LM Studio", "lm-studio"),
+            ("onnxruntime-gpu", "onnxruntime"),
+            ("ai-dynamo", "dynamo"),
+        ] {
+            assert_eq!(
+                m.software_named(typed).map(|s| s.id.as_str()),
+                Some(id),
+                "{typed}"
+            );
+        }
+        assert!(m.software_named("no-such-thing").is_none());
     }
 }
