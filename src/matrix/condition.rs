@@ -245,15 +245,29 @@ fn parse_value(key: &FactKey, kind: ValueKind, node: &Node) -> Result<Value, Pro
 
 /// Fact names quoted in a text as `{name}`, checked like condition facts.
 pub(crate) fn check_placeholders(text: &str, node: &Node, problems: &mut Vec<Problem>) {
+    check_placeholders_with(text, node.loc, problems, |name| {
+        FactKey::parse(name)
+            .err()
+            .map(|e| format!("in `{{{name}}}`: {e}"))
+    });
+}
+
+/// Each `{name}` of a text given to `problem`, which says what is wrong with it, if anything; an unclosed
+/// `{` is a problem of its own.
+pub(crate) fn check_placeholders_with(
+    text: &str,
+    loc: crate::yaml::Loc,
+    problems: &mut Vec<Problem>,
+    problem: impl Fn(&str) -> Option<String>,
+) {
     let mut rest = text;
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start..].find('}') else {
-            problems.push(Problem::at(node.loc, "unclosed `{` in text"));
+            problems.push(Problem::at(loc, "unclosed `{` in text"));
             return;
         };
-        let name = &rest[start + 1..start + len];
-        if let Err(e) = FactKey::parse(name) {
-            problems.push(Problem::at(node.loc, format!("in `{{{name}}}`: {e}")));
+        if let Some(why) = problem(&rest[start + 1..start + len]) {
+            problems.push(Problem::at(loc, why));
         }
         rest = &rest[start + len + 1..];
     }

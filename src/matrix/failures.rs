@@ -305,25 +305,17 @@ fn collect_names(ast: &regex_syntax::ast::Ast, names: &mut Vec<String>) {
 
 /// `{fact}` names a fact; `{match.NAME}` a named group every pattern of the failure has.
 fn check_texts(text: &str, groups: &[String], loc: Loc, problems: &mut Vec<Problem>) {
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            problems.push(Problem::at(loc, "unclosed `{` in text"));
-            return;
-        };
-        let name = &rest[start + 1..start + len];
-        if let Some(group) = name.strip_prefix("match.") {
-            if !groups.iter().any(|g| g == group) {
-                problems.push(Problem::at(
-                    loc,
-                    format!("`{{{name}}}`: not a named group of every pattern (`(?P<{group}>…)`)"),
-                ));
-            }
-        } else if let Err(e) = FactKey::parse(name) {
-            problems.push(Problem::at(loc, format!("in `{{{name}}}`: {e}")));
+    super::condition::check_placeholders_with(text, loc, problems, |name| {
+        match name.strip_prefix("match.") {
+            Some(group) if groups.iter().any(|g| g == group) => None,
+            Some(group) => Some(format!(
+                "`{{{name}}}`: not a named group of every pattern (`(?P<{group}>…)`)"
+            )),
+            None => FactKey::parse(name)
+                .err()
+                .map(|e| format!("in `{{{name}}}`: {e}")),
         }
-        rest = &rest[start + len + 1..];
-    }
+    });
 }
 
 /// Every row a failure names exists (`rows`, `install`).
