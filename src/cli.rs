@@ -347,13 +347,15 @@ pub struct EstimateArgs {
     /// Total parameters, billions.
     #[arg(long, value_name = "B", required_unless_present = "model")]
     pub params_b: Option<f64>,
-    /// Take the architecture (and parameters) of a catalog language model, e.g. llama-3.3-70b
-    /// (`mlcompat list models`).
+    /// Take the architecture (and parameters) of a catalog language model, as you write it:
+    /// llama-3.3-70b, meta-llama/Llama-3.3-70B-Instruct, llama3.3:70b (`mlcompat list models`).
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
-    /// Named quantization, as you write it (Q4_K_M, fp8, nvfp4, mlx-4bit; `mlcompat list quants`).
-    #[arg(long, default_value = "q4_k_m")]
-    pub quant: String,
+    /// Named quantization, as you write it (Q4_K_M, Q8, IQ4_XS, fp8, nvfp4, AWQ, 4bit, exl3-4.0bpw;
+    /// `mlcompat list quants`). Default: the one the model's name carries, else the one it is released in
+    /// (gpt-oss: MXFP4, most models: BF16), else Q4_K_M.
+    #[arg(long)]
+    pub quant: Option<String>,
     /// Bits per weight, overriding the quantization's.
     #[arg(long)]
     pub bits: Option<f64>,
@@ -366,6 +368,17 @@ pub struct EstimateArgs {
     /// Tokens of context per sequence.
     #[arg(long, default_value_t = 8192)]
     pub context: u32,
+    /// Serving: prompt tokens of each request (with --output). Capacity then counts each request's
+    /// prefill, sizes sequences at prompt + output tokens and shows the time to a new request's first
+    /// token at each load.
+    #[arg(long, value_name = "TOKENS")]
+    pub prompt: Option<u32>,
+    /// Serving: tokens generated for each request (with --prompt).
+    #[arg(long, value_name = "TOKENS")]
+    pub output: Option<u32>,
+    /// Serving: the speed each user must get; capacity answers how many users get it.
+    #[arg(long, value_name = "TOK_S")]
+    pub target_tok_s: Option<f64>,
     /// The inference engine, as you write it (llama.cpp, mlx, vllm, sglang, trt-llm, ollama; `mlcompat
     /// list engines`).
     #[arg(long, default_value = "llama.cpp")]

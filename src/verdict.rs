@@ -246,7 +246,7 @@ pub fn llm_fit(
         let mut smaller: Vec<&Quant> = catalog
             .quants
             .iter()
-            .filter(|q| q.bits < spec.bits && q.bits >= 2.0 && engine.loads(&q.id))
+            .filter(|q| q.bits < spec.bits && !q.variable_bits && engine.loads(&q.id))
             .filter(|q| {
                 backend.is_some_and(|b| kernel_path(catalog, engine, b, q, None, machine).is_ok())
             })
@@ -400,7 +400,7 @@ pub fn engine_on<'a>(
     let efficiency = match engine.backend_for(&view.backend, view.hbm) {
         Some(b) => {
             let path: KernelPath = kernel_path(catalog, engine, b, quant, bits, view)?;
-            Ok(EngineEff::new(engine, b, path))
+            Ok(EngineEff::new(engine, b, path, view))
         }
         None => Err(format!(
             "cannot estimate: the matrix has no efficiency figure for {} on {} ({} runs here, its row says {})",

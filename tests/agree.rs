@@ -65,7 +65,13 @@ fn check_compare_and_estimate_agree_on_every_profile_and_core_workload() {
                     w,
                 );
                 let adhoc = mlcompat::verdict::adhoc::estimate(
-                    catalog, engine, quant, None, &spec, &ra, &ma,
+                    catalog,
+                    engine,
+                    (quant, None),
+                    &spec,
+                    &ra,
+                    &ma,
+                    Default::default(),
                 );
                 let row = ra.rows.iter().find(|r| r.id == engine.software).unwrap();
                 if row.status == Status::Fail {
@@ -198,11 +204,11 @@ fn the_contradictions_seen_are_gone() {
     let adhoc = mlcompat::verdict::adhoc::estimate(
         catalog,
         mlx_lm,
-        catalog.quant("f16").unwrap(),
-        None,
+        (catalog.quant("f16").unwrap(), None),
         &spec,
         &spark,
         &spark_view,
+        Default::default(),
     );
     assert!(adhoc.estimate.decode_tok_s.is_some(), "{}", adhoc.reason);
     let (halo, _) = on("strix-halo");
@@ -269,15 +275,23 @@ fn native_fp4_is_one_answer_for_a_blackwell_gpu_without_the_flag() {
     let spec =
         mlcompat::estimate::llm::spec_for(catalog, catalog.model(&w.model).unwrap(), quant.bits, w);
     let flagged_report = evaluate(&m, flagged);
-    let a = verdict::adhoc::estimate(catalog, engine, quant, None, &spec, &report, &view);
+    let a = verdict::adhoc::estimate(
+        catalog,
+        engine,
+        (quant, None),
+        &spec,
+        &report,
+        &view,
+        Default::default(),
+    );
     let b = verdict::adhoc::estimate(
         catalog,
         engine,
-        quant,
-        None,
+        (quant, None),
         &spec,
         &flagged_report,
         &flagged_view,
+        Default::default(),
     );
     assert!(a.estimate.prefill_tok_s.is_some());
     assert_eq!(a.estimate.prefill_tok_s, b.estimate.prefill_tok_s);

@@ -97,8 +97,16 @@ fn calibration_meets_its_targets_on_held_out_sources() {
     );
     assert!(held.sources >= 6, "{} held-out sources", held.sources);
     let (median, p90) = (held.decode.median.unwrap(), held.decode.p90.unwrap());
-    assert!(median <= 0.15, "held-out decode median |log2| {median:.2}");
-    assert!(p90 <= 0.45, "held-out decode p90 |log2| {p90:.2}");
+    assert!(median <= 0.2, "held-out decode median |log2| {median:.2}");
+    assert!(p90 <= 0.6, "held-out decode p90 |log2| {p90:.2}");
+    // Serving throughput on held-out benchmarks: within a factor of two at the median.
+    let capacity = held.capacity.median.expect("serving rows");
+    assert!(
+        held.capacity.rows >= 20 && capacity <= 1.0,
+        "held-out capacity median |log2| {capacity:.2} over {} rows",
+        held.capacity.rows
+    );
+    assert!(c.late.is_some() && c.sources.len() >= held.sources);
     let prefill = held.prefill.median.unwrap();
     assert!(
         prefill <= 0.5,
@@ -108,7 +116,7 @@ fn calibration_meets_its_targets_on_held_out_sources() {
     // Every row is scored, and the worst rows are the worst.
     for r in &c.rows {
         assert!(
-            r.decode_error.is_some() || r.prefill_error.is_some(),
+            r.decode_error.is_some() || r.prefill_error.is_some() || r.capacity_error.is_some(),
             "{} {} {}: no estimate",
             r.profile,
             r.engine,

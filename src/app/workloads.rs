@@ -14,6 +14,11 @@ use crate::matrix::{Matrix, Status};
 use crate::render::{self, Style};
 use crate::schema::{CheckDocument, EstimateDocument, CHECK_SCHEMA, ESTIMATE_SCHEMA};
 
+/// `estimate` without `--model` or `--quant`: llama.cpp's usual 4-bit GGUF.
+const DEFAULT_QUANT: &str = "q4_k_m";
+/// A catalog model without `release_quant`: released in BF16, as most open models are.
+const DEFAULT_RELEASE_QUANT: &str = "bf16";
+
 fn workloads_named<'a>(
     catalog: &'a Workloads,
     ids: &[String],
@@ -22,14 +27,20 @@ fn workloads_named<'a>(
         return Ok(catalog.workloads.iter().collect());
     }
     ids.iter()
-        .map(|id| {
-            catalog.workload(id).ok_or_else(|| {
-                let known: Vec<&str> = catalog.workloads.iter().map(|w| w.id.as_str()).collect();
-                InputError::Usage(format!(
-                    "unknown workload `{id}` (known: {}, or all)",
-                    known.join(", ")
-                ))
-            })
+        .map(|typed| {
+            catalog
+                .find_workload(typed)
+                .or_explain(
+                    "workload",
+                    typed,
+                    |w| format!("{} ({})", w.id, w.name),
+                    || {
+                        let known: Vec<&str> =
+                            catalog.workloads.iter().map(|w| w.id.as_str()).collect();
+                        format!("known: {}, or all", known.join(", "))
+                    },
+                )
+                .map_err(InputError::Usage)
         })
         .collect()
 }
@@ -102,22 +113,18 @@ pub fn estimate_cmd(
 ) -> Result<u8, AppError> {
     let catalog = &matrix.workloads;
     let bad = |m: String| AppError::Input(InputError::Usage(m));
-    let quant = catalog.find_quant(&args.quant).ok_or_else(|| {
-        let known: Vec<&str> = catalog.quants.iter().map(|q| q.id.as_str()).collect();
-        bad(format!(
-            "unknown quantization `{}` (known: {}; `mlcompat list quants`)",
-            args.quant,
-            known.join(", ")
-        ))
-    })?;
-    let engine = catalog.find_engine(&args.engine).ok_or_else(|| {
-        let known: Vec<&str> = catalog.engines.iter().map(|e| e.id.as_str()).collect();
-        bad(format!(
-            "unknown engine `{}` (known: {}; `mlcompat list engines`)",
-            args.engine,
-            known.join(", ")
-        ))
-    })?;
+    let engine = catalog
+        .find_engine(&args.engine)
+        .or_explain(
+            "engine",
+            &args.engine,
+            |e| format!("{} ({})", e.id, e.name),
+            || {
+                let known: Vec<&str> = catalog.engines.iter().map(|e| e.id.as_str()).collect();
+                format!("known: {}; `mlcompat list engines`", known.join(", "))
+            },
+        )
+        .map_err(bad)?;
     let language_models = || {
         catalog
             .models
@@ -127,32 +134,74 @@ pub fn estimate_cmd(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let model = match &args.model {
-        Some(id) => {
-            let m = catalog.find_model(id).ok_or_else(|| {
-                bad(format!(
-                    "unknown model `{id}` (language models: {}; `mlcompat list models`)",
-                    language_models()
-                ))
-            })?;
-            if m.kind != ModelKind::Llm {
+    let named = match &args.model {
+        Some(typed) => {
+            let found = catalog
+                .find_model(typed)
+                .or_explain(
+                    "model",
+                    typed,
+                    |m| format!("{} ({})", m.model.id, m.model.name),
+                    || {
+                        format!(
+                            "language models: {}; a Hugging Face repo id or an Ollama tag of one works too; `mlcompat list models`",
+                            language_models()
+                        )
+                    },
+                )
+                .map_err(bad)?;
+            if found.model.kind != ModelKind::Llm {
                 return Err(bad(format!(
                     "`{}` is {}: `estimate` sizes language models (known: {}); `mlcompat check` covers the other workloads",
-                    m.id,
-                    m.kind.text(),
+                    found.model.id,
+                    found.model.kind.text(),
                     language_models()
                 )));
             }
-            Some(m)
+            Some(found)
         }
         None => None,
     };
+    let model = named.map(|n| n.model);
+    // The quantization: as typed, else the one the model's name carries, else the one its makers
+    // release it in, else llama.cpp's usual 4-bit.
+    let (quant, named_bits) = match (&args.quant, named.and_then(|n| n.quant)) {
+        (Some(typed), _) => catalog
+            .find_quant_bits(typed)
+            .or_explain(
+                "quantization",
+                typed,
+                |(q, _)| format!("{} ({})", q.id, q.name),
+                || {
+                    let known: Vec<&str> = catalog.quants.iter().map(|q| q.id.as_str()).collect();
+                    format!("known: {}; `mlcompat list quants`", known.join(", "))
+                },
+            )
+            .map_err(bad)?,
+        (None, Some(carried)) => carried,
+        (None, None) => {
+            let id = model.map_or(DEFAULT_QUANT, |m| {
+                m.release_quant.as_deref().unwrap_or(DEFAULT_RELEASE_QUANT)
+            });
+            let q = catalog
+                .quant(id)
+                .ok_or_else(|| bad(format!("the catalog has no quantization `{id}`")))?;
+            (q, None)
+        }
+    };
+    if quant.variable_bits && named_bits.is_none() && args.bits.is_none() {
+        return Err(bad(format!(
+            "{} is written at the bits per weight chosen when quantizing: say which, e.g. `--quant {}-4.0bpw` or `--bits 4.0`",
+            quant.name, quant.id
+        )));
+    }
     let params_b = args.params_b.or(model.map(|m| m.params_b)).unwrap_or(0.0);
     let active = args
         .active_params_b
         .or(model.and_then(|m| m.active_params_b))
         .unwrap_or(params_b);
-    let bits = args.bits.unwrap_or(quant.bits);
+    let bits_override = args.bits.or(named_bits);
+    let bits = bits_override.unwrap_or(quant.bits);
     let sane = |x: f64, lo: f64, hi: f64| x.is_finite() && x >= lo && x <= hi;
     let num = |x: f64| {
         if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e9) {
@@ -231,8 +280,38 @@ pub fn estimate_cmd(
         users: args.batch,
         kv_bits: 16.0,
     };
+    let requests = match (args.prompt, args.output) {
+        (Some(prompt), Some(output)) => Some(crate::estimate::llm::Requests { prompt, output }),
+        (None, None) => None,
+        _ => return Err(bad("--prompt and --output go together: the tokens of each request's prompt and of its answer".into())),
+    };
+    if args.prompt.is_some_and(|p| p > 10_000_000)
+        || args.output.is_some_and(|o| o == 0 || o > 10_000_000)
+    {
+        return Err(bad(
+            "--prompt must be 0..=10000000 and --output 1..=10000000".into(),
+        ));
+    }
+    if args
+        .target_tok_s
+        .is_some_and(|t| !(t.is_finite() && t > 0.0 && t <= 1e6))
+    {
+        return Err(bad(
+            "--target-tok-s must be a speed above 0 (tok/s per user)".into(),
+        ));
+    }
+    let sizing = crate::estimate::llm::Sizing {
+        requests,
+        target_tok_s: args.target_tok_s,
+    };
     let adhoc = crate::verdict::adhoc::estimate(
-        catalog, engine, quant, args.bits, &spec, &software, &machine,
+        catalog,
+        engine,
+        (quant, bits_override),
+        &spec,
+        &software,
+        &machine,
+        sizing,
     );
     let mut e = adhoc.estimate;
     if guessed && (args.layers.is_none() || args.kv_heads.is_none() || args.head_dim.is_none()) {
@@ -282,8 +361,8 @@ pub fn estimate_cmd(
             &machine.name,
             &engine.name,
             &e,
-            adhoc.verdict,
-            &adhoc.reason,
+            (adhoc.verdict, &adhoc.reason),
+            adhoc.fit.state,
             style,
             out,
         )?,

@@ -36,6 +36,11 @@ pub struct CalibrationRow {
     pub measured_prefill: Option<f64>,
     pub estimated_prefill: Option<f64>,
     pub prefill_error: Option<f64>,
+    /// Serving throughput (all users together, each request's prefill counted).
+    pub measured_capacity: Option<f64>,
+    pub estimated_capacity: Option<f64>,
+    pub capacity_error: Option<f64>,
+    pub collected: Option<String>,
     pub source: String,
 }
 
@@ -53,8 +58,21 @@ pub struct SetStats {
     pub sources: usize,
     pub decode: Stats,
     pub prefill: Stats,
+    pub capacity: Stats,
     /// Indexes into `rows` of the worst estimates (decode or prefill), worst first.
     pub worst: Vec<usize>,
+}
+
+/// One source's errors: a source is fitted on or held out whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStats {
+    pub source: String,
+    pub set: Set,
+    /// When it was collected here, for sources added after the efficiencies were first fitted.
+    pub collected: Option<String>,
+    pub decode: Stats,
+    pub prefill: Stats,
+    pub capacity: Stats,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +80,9 @@ pub struct Calibration {
     pub rows: Vec<CalibrationRow>,
     /// The fitting set, then the held-out set.
     pub sets: Vec<SetStats>,
+    /// The held-out sources collected after the efficiencies were fitted (`collected:`), on their own.
+    pub late: Option<SetStats>,
+    pub sources: Vec<SourceStats>,
 }
 
 impl Calibration {
@@ -71,9 +92,32 @@ impl Calibration {
 }
 
 impl CalibrationRow {
-    /// The larger of its two errors, by magnitude.
+    /// A row's identity, its figures still empty.
+    fn of(c: &Row, engine: &str, model: &str, quant: &str, test: String) -> CalibrationRow {
+        CalibrationRow {
+            set: c.set,
+            profile: c.profile.clone(),
+            engine: engine.to_string(),
+            model: model.to_string(),
+            quant: quant.to_string(),
+            test,
+            measured_decode: None,
+            estimated_decode: None,
+            decode_error: None,
+            measured_prefill: None,
+            estimated_prefill: None,
+            prefill_error: None,
+            measured_capacity: None,
+            estimated_capacity: None,
+            capacity_error: None,
+            collected: c.collected.clone(),
+            source: c.source.clone(),
+        }
+    }
+
+    /// The larger of its errors, by magnitude.
     pub fn worst_error(&self) -> f64 {
-        [self.decode_error, self.prefill_error]
+        [self.decode_error, self.prefill_error, self.capacity_error]
             .iter()
             .flatten()
             .map(|e| e.abs())
@@ -161,7 +205,12 @@ fn run(matrix: &Matrix, c: &Row) -> Option<CalibrationRow> {
                 users,
                 kv_bits: 16.0,
             };
-            let eff = EngineEff::new(engine, backend, path);
+            let eff = EngineEff::new(engine, backend, path, &machine);
+            if let (Some(input), Some(output)) = (c.input_len, c.output_len) {
+                return serving_row(
+                    c, &spec, &machine, &eff, input, output, model, quant, engine,
+                );
+            }
             let kv_tokens = f64::from(depth) + f64::from(generated) / 2.0;
             let batch = if eff.batching { users } else { 1 };
             let decode = llm::decode_step(&spec, &machine, &eff, batch, kv_tokens).map(|(s, _)| {
@@ -186,19 +235,77 @@ fn run(matrix: &Matrix, c: &Row) -> Option<CalibrationRow> {
         _ => None,
     };
     Some(CalibrationRow {
-        set: c.set,
-        profile: c.profile.clone(),
-        engine: engine.name.clone(),
-        model: model.name.clone(),
-        quant: quant.id.clone(),
-        test: test_words(c),
         measured_decode,
         estimated_decode: measured_decode.and(estimated_decode),
         decode_error: err(estimated_decode, measured_decode),
         measured_prefill: c.prefill_tok_s,
         estimated_prefill: c.prefill_tok_s.and(estimated_prefill),
         prefill_error: err(estimated_prefill, c.prefill_tok_s),
-        source: c.source.clone(),
+        ..CalibrationRow::of(c, &engine.name, &model.name, &quant.id, test_words(c))
+    })
+}
+
+/// A serving benchmark: requests of `input` prompt and `output` generated tokens at the row's concurrency
+/// (all that fit, when it names none), scored on output tok/s of all users (or prompt + output tok/s
+/// where that is what the source reports); its time to first token is shown beside it.
+#[allow(clippy::too_many_arguments)]
+fn serving_row(
+    c: &Row,
+    spec: &LlmSpec,
+    machine: &MachineView,
+    eff: &EngineEff,
+    input: f64,
+    output: f64,
+    model: &crate::matrix::workloads::Model,
+    quant: &crate::matrix::workloads::Quant,
+    engine: &crate::matrix::workloads::Engine,
+) -> Option<CalibrationRow> {
+    let req = llm::Requests {
+        prompt: input.round().max(0.0) as u32,
+        output: output.round().max(1.0) as u32,
+    };
+    let sized = LlmSpec {
+        context: req.prompt + req.output,
+        ..spec.clone()
+    };
+    let fit = machine
+        .available_gb
+        .map_or(1, |a| llm::max_sequences(&sized, a).max(1));
+    let users = c.users.map_or(fit, |u| u.min(fit)).max(1);
+    let (_, aggregate, ttft, _) = llm::serving_at(&sized, machine, eff, users, req)?;
+    let total = aggregate * (input + output) / output;
+    let (measured, estimated) = match (c.aggregate_tok_s, c.total_tok_s) {
+        (Some(m), _) => (m, aggregate),
+        (None, Some(m)) => (m, total),
+        _ => return None,
+    };
+    let ttft_words = c
+        .ttft_ms
+        .map(|t| {
+            format!(
+                ", first token {:.2} s vs {:.2} s measured",
+                ttft,
+                t / 1000.0
+            )
+        })
+        .unwrap_or_default();
+    let test = format!(
+        "serving {}/{} tokens, {} users{}{}",
+        req.prompt,
+        req.output,
+        users,
+        if c.total_tok_s.is_some() && c.aggregate_tok_s.is_none() {
+            ", prompt + output tok/s"
+        } else {
+            ""
+        },
+        ttft_words
+    );
+    Some(CalibrationRow {
+        measured_capacity: Some(measured),
+        estimated_capacity: Some(estimated),
+        capacity_error: (measured > 0.0 && estimated > 0.0).then(|| (estimated / measured).log2()),
+        ..CalibrationRow::of(c, &engine.name, &model.name, &quant.id, test)
     })
 }
 
@@ -209,33 +316,76 @@ pub fn calibrate(matrix: &Matrix) -> Calibration {
         .iter()
         .filter_map(|c| run(matrix, c))
         .collect();
+    let stats_of = |set: Set, of_set: Vec<(usize, &CalibrationRow)>| {
+        let mut sources: Vec<&str> = of_set.iter().map(|(_, r)| source_url(&r.source)).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let mut worst: Vec<usize> = of_set.iter().map(|(i, _)| *i).collect();
+        worst.sort_by(|a, b| rows[*b].worst_error().total_cmp(&rows[*a].worst_error()));
+        worst.truncate(WORST);
+        SetStats {
+            set,
+            sources: sources.len(),
+            decode: stats(of_set.iter().filter_map(|(_, r)| r.decode_error).collect()),
+            prefill: stats(of_set.iter().filter_map(|(_, r)| r.prefill_error).collect()),
+            capacity: stats(
+                of_set
+                    .iter()
+                    .filter_map(|(_, r)| r.capacity_error)
+                    .collect(),
+            ),
+            worst,
+        }
+    };
     let sets = [Set::Fit, Set::HeldOut]
         .into_iter()
         .map(|set| {
-            let of_set: Vec<(usize, &CalibrationRow)> = rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.set == set)
-                .collect();
-            let mut sources: Vec<&str> = of_set
-                .iter()
-                .map(|(_, r)| r.source.split_whitespace().next().unwrap_or_default())
-                .collect();
-            sources.sort_unstable();
-            sources.dedup();
-            let mut worst: Vec<usize> = of_set.iter().map(|(i, _)| *i).collect();
-            worst.sort_by(|a, b| rows[*b].worst_error().total_cmp(&rows[*a].worst_error()));
-            worst.truncate(WORST);
-            SetStats {
+            stats_of(
                 set,
-                sources: sources.len(),
-                decode: stats(of_set.iter().filter_map(|(_, r)| r.decode_error).collect()),
-                prefill: stats(of_set.iter().filter_map(|(_, r)| r.prefill_error).collect()),
-                worst,
-            }
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.set == set)
+                    .collect(),
+            )
         })
         .collect();
-    Calibration { rows, sets }
+    let late_rows: Vec<(usize, &CalibrationRow)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.set == Set::HeldOut && r.collected.is_some())
+        .collect();
+    let late = (!late_rows.is_empty()).then(|| stats_of(Set::HeldOut, late_rows));
+    let mut urls: Vec<&str> = rows.iter().map(|r| source_url(&r.source)).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    let sources = urls
+        .into_iter()
+        .filter_map(|url| {
+            let of: Vec<&CalibrationRow> = rows
+                .iter()
+                .filter(|r| source_url(&r.source) == url)
+                .collect();
+            let first = of.first()?;
+            Some(SourceStats {
+                source: url.to_string(),
+                set: first.set,
+                collected: first.collected.clone(),
+                decode: stats(of.iter().filter_map(|r| r.decode_error).collect()),
+                prefill: stats(of.iter().filter_map(|r| r.prefill_error).collect()),
+                capacity: stats(of.iter().filter_map(|r| r.capacity_error).collect()),
+            })
+        })
+        .collect();
+    Calibration {
+        rows,
+        sets,
+        late,
+        sources,
+    }
+}
+
+fn source_url(source: &str) -> &str {
+    source.split_whitespace().next().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::machine::MachineView;
 use super::path::KernelPath;
-use crate::matrix::workloads::{Compute, Model, Workload, Workloads};
+use crate::matrix::workloads::{Compute, Model, MoeGemm, Workload, Workloads};
 use crate::units::BYTES_PER_GB;
 
 /// Fixed runtime memory: CUDA/Metal context, buffers, graphs.
@@ -24,16 +24,20 @@ pub const RUNTIME_GB: f64 = 1.0;
 /// Scratch space for activations and buffers, as a share of the weights.
 pub const SCRATCH_SHARE: f64 = 0.02;
 /// Small matrices reach less of the peak: a GEMM over `t` tokens runs at (t / 512)^0.24 of the efficiency
-/// measured at 512 (the chunk the dense efficiencies were fitted at), and the experts of a mixture at
-/// 0.097 · t^0.24 of it, `t` being the tokens each expert sees. Fitted on Qwen3-30B-A3B prefill on a DGX
-/// Spark at 32, 128 and 1,024 tokens per expert (0.22, 0.31, 0.50; docs/calibration.md#mixture-of-experts-gemms). A CPU loses nothing this way.
+/// measured at 512 (the chunk the dense efficiencies were fitted at). A mixture's experts fall further
+/// where a backend's `moe_gemm` says so (llama.cpp on CUDA: 0.097 · t^0.24, `t` the tokens each expert
+/// sees, fitted on a DGX Spark; docs/calibration.md#mixture-of-experts-gemms); elsewhere an expert's GEMM
+/// counts as a dense one over its `t` tokens. A CPU loses nothing this way.
 pub const SMALL_GEMM_EXPONENT: f64 = 0.24;
-pub const MOE_GEMM_AT_ONE_TOKEN: f64 = 0.097;
 const DENSE_GEMM_REFERENCE_TOKENS: f64 = 512.0;
+/// Routing skew: real routers send tokens to experts unevenly, so a batch touches fewer distinct experts
+/// than uniform routing would. Expert i (of E, by popularity) is chosen with probability ∝ 1/i^s; `s`
+/// fitted on vLLM gpt-oss-120b on a DGX Spark at 1–64 concurrent users (docs/calibration.md#routing-skew).
+pub const ROUTING_SKEW: f64 = 1.5;
 /// Prefill chunk when an engine does not say (llama.cpp's default n_ubatch).
 pub const DEFAULT_PREFILL_CHUNK: u32 = 512;
-/// The user counts capacity reports decode speed at (and the maximum, when below 64).
-pub const CAPACITY_LEVELS: &[u32] = &[1, 4, 16, 64];
+/// The user counts capacity reports speed at, up to the most that fit (which is reported too).
+pub const CAPACITY_LEVELS: &[u32] = &[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Sequences no engine schedules at once by default (vLLM's max_num_seqs is 256 to 1024).
 pub const MAX_SEQUENCES: u32 = 1024;
 
@@ -109,31 +113,64 @@ pub struct EngineEff {
     pub compute_eff: f64,
     pub attention_eff: f64,
     pub overhead_ms: f64,
+    pub prefill_overhead_ms: f64,
     pub batching: bool,
     pub prefill_chunk: u32,
     /// How it serves several users at once, in words.
     pub concurrency: Option<String>,
     /// The path the model's quantization takes here.
     pub path: KernelPath,
+    /// The backend's expert-GEMM penalty, where fitted.
+    pub moe_gemm: Option<MoeGemm>,
+    /// Why this path is slow here (a fallback kernel), when it is.
+    pub fallback: Option<String>,
 }
 
 impl EngineEff {
-    /// An engine's efficiencies on one backend, for a quantization's kernel path.
+    /// An engine's efficiencies on one backend, for a quantization's kernel path on `machine`; a fallback
+    /// kernel the backend names for this GPU and format replaces them.
     pub fn new(
         engine: &crate::matrix::workloads::Engine,
         backend: &crate::matrix::workloads::Backend,
-        path: KernelPath,
+        mut path: KernelPath,
+        machine: &MachineView,
     ) -> EngineEff {
+        let gpu_words = machine
+            .gpu
+            .as_deref()
+            .map(crate::matrix::names::words)
+            .unwrap_or_default();
+        let fallback = backend.fallbacks.iter().find(|f| {
+            (f.quants.is_empty() || f.quants.contains(&path.quant))
+                && f.gpus.iter().any(|g| {
+                    let want = crate::matrix::names::words(g);
+                    !want.is_empty() && want.iter().all(|w| gpu_words.contains(w))
+                })
+        });
+        let (bandwidth_eff, compute_eff) = match fallback {
+            Some(f) => {
+                path.gemm_eff = path.gemm_eff.min(f.compute_eff);
+                path.notes.push(format!("slow path here: {}", f.why));
+                (f.bandwidth_eff, f.compute_eff)
+            }
+            None => (backend.bandwidth_eff, backend.compute_eff),
+        };
         EngineEff {
             name: engine.name.clone(),
-            bandwidth_eff: backend.bandwidth_eff,
-            compute_eff: backend.compute_eff,
-            attention_eff: backend.attention_eff.unwrap_or(backend.compute_eff),
+            bandwidth_eff,
+            compute_eff,
+            attention_eff: backend
+                .attention_eff
+                .unwrap_or(backend.compute_eff)
+                .min(compute_eff),
             overhead_ms: backend.overhead_ms,
+            prefill_overhead_ms: backend.prefill_overhead_ms,
             batching: engine.batching,
             prefill_chunk: engine.prefill_chunk.unwrap_or(DEFAULT_PREFILL_CHUNK),
             concurrency: engine.concurrency.clone(),
             path,
+            moe_gemm: backend.moe_gemm,
+            fallback: fallback.map(|f| f.why.clone()),
         }
     }
 }
@@ -167,15 +204,61 @@ pub struct Memory {
     pub runtime_gb: f64,
 }
 
-/// How many sequences fit at once and how fast they decode together.
+/// What stops a server from taking more sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ceiling {
+    /// Their KV caches fill the memory left beside the weights.
+    KvMemory,
+    /// No engine schedules more at once by default ([`MAX_SEQUENCES`]).
+    Scheduler,
+}
+
+impl Ceiling {
+    pub fn text(self) -> &'static str {
+        match self {
+            Ceiling::KvMemory => "KV cache memory",
+            Ceiling::Scheduler => "the engine's sequence limit",
+        }
+    }
+}
+
+/// Requests as a server sees them: prompt and output tokens each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Requests {
+    pub prompt: u32,
+    pub output: u32,
+}
+
+/// How many sequences fit at once and how fast they run together, each request's prefill counted.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Capacity {
-    /// Sequences of `context` tokens whose KV cache fits beside the weights (paged: no padding).
+    /// Sequences of `context` tokens whose KV cache fits beside the weights (paged: no padding), at most
+    /// the engine's limit.
     pub max_sequences: u32,
+    /// What sets `max_sequences`.
+    pub ceiling: Ceiling,
+    /// What bounds a step at `max_sequences`: memory bandwidth, compute or per-step overhead.
+    pub bound_at_ceiling: Bound,
     pub context: u32,
-    /// Decode tok/s each user sees, by number of concurrent users (JSON keys are the user counts).
+    /// Prompt and output tokens per request, when given: throughput then counts each request's prefill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u32>,
+    /// Output tok/s each user sees, by number of concurrent users (JSON keys are the user counts), up to
+    /// `max_sequences`.
     pub per_user_tok_s: BTreeMap<u32, f64>,
+    /// Output tok/s of all users together.
     pub aggregate_tok_s: BTreeMap<u32, f64>,
+    /// Seconds to the first token of a new request while that many users are served (requests given).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub time_to_first_token_s: BTreeMap<u32, f64>,
+    /// The most users that each still get `target_tok_s` (`--target-tok-s`); 0 when not even one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_tok_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_at_target: Option<u32>,
     /// The KV cache one sequence of `context` tokens holds, GB.
     pub kv_per_sequence_gb: f64,
     /// Counted with the Metal limit raised as far as macOS allows (it does not fit below it).
@@ -235,13 +318,44 @@ fn weights_read(spec: &LlmSpec, tokens: f64) -> f64 {
     let bytes = |params: f64, dense: f64| weight_bytes(params, dense, spec.bits, spec.dense_bits);
     match spec.expert_split() {
         Some((experts, shared, share)) => {
-            let touched = 1.0 - (1.0 - share).powf(tokens.max(1.0));
+            let touched = spec.moe.map_or(share, |(e, k)| {
+                distinct_experts(e, k, tokens) / f64::from(e)
+            });
             // Keep the higher-precision part (gpt-oss attention and embeddings) with the shared weights.
             let dense_shared = spec.dense_active_params_b.min(shared);
             bytes(shared, dense_shared) + experts * touched * spec.bits / 8.0 * 1e9
         }
         None => bytes(spec.active_params_b, spec.dense_active_params_b),
     }
+}
+
+/// Expected distinct experts (of `e`, `k` per token) that `tokens` tokens route to, with the popularity
+/// skew of real routers: expert i is chosen by a token with probability p_i ∝ 1/i^ROUTING_SKEW, scaled so
+/// the p_i sum to `k` (each at most 1).
+pub fn distinct_experts(e: u32, k: u32, tokens: f64) -> f64 {
+    let n = e.max(1) as usize;
+    let k = f64::from(k.min(e));
+    let weights: Vec<f64> = (1..=n).map(|i| (i as f64).powf(-ROUTING_SKEW)).collect();
+    // Scale so that Σ min(1, c·w_i) = k (bisection: the sum grows with c).
+    let total = |c: f64| weights.iter().map(|w| (c * w).min(1.0)).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while total(hi) < k {
+        hi *= 2.0;
+    }
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if total(mid) < k {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let t = tokens.max(1.0);
+    weights
+        .iter()
+        .map(|w| 1.0 - (1.0 - (hi * w).min(1.0)).powf(t))
+        .sum::<f64>()
+        .max(k.min(t * k))
 }
 
 /// Efficiency factor of a dense GEMM over `tokens` rows, relative to the fitted one.
@@ -251,9 +365,14 @@ fn dense_gemm_factor(tokens: f64) -> f64 {
         .min(1.0)
 }
 
-/// Efficiency factor of a mixture's expert GEMMs when each expert sees `tokens_per_expert` tokens.
-pub fn moe_gemm_factor(tokens_per_expert: f64) -> f64 {
-    (MOE_GEMM_AT_ONE_TOKEN * tokens_per_expert.max(1.0).powf(SMALL_GEMM_EXPONENT)).min(1.0)
+/// Efficiency factor of a mixture's expert GEMMs when each expert sees `tokens_per_expert` tokens: the
+/// backend's fitted penalty, else a dense GEMM's over that many tokens.
+pub fn moe_gemm_factor(moe: Option<MoeGemm>, tokens_per_expert: f64) -> f64 {
+    let t = tokens_per_expert.max(1.0);
+    match moe {
+        Some(m) => (m.at_one_token * t.powf(m.exponent)).min(1.0),
+        None => dense_gemm_factor(t),
+    }
 }
 
 /// Seconds of matrix math for `tokens` tokens through the linear layers, on the kernel path. The
@@ -272,7 +391,7 @@ fn gemm_seconds(
         Some((experts, shared, share)) => {
             // Each expert sees tokens × k / E of them.
             let moe = if gpu {
-                moe_gemm_factor(tokens * share)
+                moe_gemm_factor(engine.moe_gemm, tokens * share)
             } else {
                 1.0
             };
@@ -295,7 +414,12 @@ pub fn decode_step(
     let b = f64::from(batch.max(1));
     let bytes = weights_read(spec, b) + b * spec.kv_bytes(kv_tokens);
     let t_mem = bytes / bandwidth;
-    let t_compute = gemm_seconds(spec, machine, engine, b).unwrap_or(0.0);
+    // A decode step multiplies each weight by `batch` vectors: its kernels are GEMVs and skinny GEMMs
+    // bound by the weights they stream, not prefill's tiled GEMMs, so their compute counts at the
+    // path's full efficiency and binds only once the batch is large.
+    let t_compute = engine.path.peak_tflops.map_or(0.0, |p| {
+        2.0 * spec.active_params_b * 1e9 * b / (p * 1e12 * engine.path.gemm_eff)
+    });
     let t_overhead = engine.overhead_ms / 1000.0;
     let work = t_mem.max(t_compute);
     let bound = if t_overhead > work {
@@ -332,7 +456,9 @@ pub fn prefill(
     let stream = machine.bandwidth_gbs.map_or(0.0, |bw| {
         weights_read(spec, chunk) / (bw * 1e9 * engine.bandwidth_eff) / chunk
     });
-    Some(1.0 / (gemm + attn).max(stream))
+    let per_token = (gemm + attn).max(stream);
+    let prompt = f64::from(prompt.max(1));
+    Some(prompt / (prompt * per_token + engine.prefill_overhead_ms / 1000.0))
 }
 
 /// Decode speeds at `users` concurrent sequences of `context` tokens: (per user, all together, bound).
@@ -352,6 +478,54 @@ pub fn decode_at(
         let (step, bound) = decode_step(spec, machine, engine, 1, kv_tokens)?;
         Some((1.0 / (step * users_f), 1.0 / step, bound))
     }
+}
+
+/// A server at `users` concurrent requests of `req` tokens: (output tok/s per user, output tok/s of all,
+/// seconds to a new request's first token, bound). Each request's prompt is prefilled once; in steady
+/// state every user's request takes `output` decode steps at this batch plus its share of the prefill
+/// work, which the engine interleaves with the decode steps (chunked prefill).
+pub fn serving_at(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    users: u32,
+    req: Requests,
+) -> Option<(f64, f64, f64, Bound)> {
+    let n = f64::from(users.max(1));
+    let (p, o) = (f64::from(req.prompt), f64::from(req.output.max(1)));
+    let kv_tokens = p + o / 2.0;
+    let batch = if engine.batching { users } else { 1 };
+    let (step, bound) = decode_step(spec, machine, engine, batch, kv_tokens)?;
+    let prefill_tok_s = if req.prompt > 0 {
+        prefill(spec, machine, engine, req.prompt, 0, engine.prefill_chunk)?
+    } else {
+        f64::INFINITY
+    };
+    let prefill_s = p / prefill_tok_s;
+    let (per_user, aggregate) = if engine.batching {
+        let cycle = o * step + n * prefill_s;
+        (o / cycle, n * o / cycle)
+    } else {
+        let one = o * step + prefill_s;
+        (o / (one * n), o / one)
+    };
+    // A new request's prefill rides along the others' decode steps, one chunk per step.
+    let chunks = (p / f64::from(engine.prefill_chunk.max(1))).ceil();
+    let others = if users > 1 && engine.batching {
+        decode_step(spec, machine, engine, users - 1, kv_tokens).map_or(0.0, |(s, _)| s)
+    } else if users > 1 {
+        (n - 1.0) * (o * step + prefill_s)
+    } else {
+        0.0
+    };
+    let ttft = prefill_s
+        + if engine.batching {
+            chunks * others
+        } else {
+            others
+        }
+        + step;
+    Some((per_user, aggregate, ttft, bound))
 }
 
 /// Sequences of the spec's context that fit in `available_gb` beside the weights, capped at
@@ -375,9 +549,30 @@ pub fn max_sequences(spec: &LlmSpec, available_gb: f64) -> u32 {
     (((available_gb - fixed) / per).floor() as u32).min(MAX_SEQUENCES)
 }
 
-/// Serving capacity on this machine: how many sequences fit, and per-user and aggregate decode at 1, 4,
-/// 16 and 64 users (and the maximum, when fewer) up to that limit.
-pub fn capacity(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Option<Capacity> {
+/// What a server asks of the estimate: requests of given lengths, a speed each user must keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sizing {
+    pub requests: Option<Requests>,
+    pub target_tok_s: Option<f64>,
+}
+
+/// Serving capacity on this machine: how many sequences fit and what stops more, and per-user and
+/// aggregate speed at 1, 2, 4 … users up to that ceiling (and at it); with request lengths, each
+/// request's prefill counted and the time to a new request's first token; with a target speed, the most
+/// users that each still get it.
+pub fn capacity(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    sizing: Sizing,
+) -> Option<Capacity> {
+    let spec = &match sizing.requests {
+        Some(r) => LlmSpec {
+            context: r.prompt + r.output,
+            ..spec.clone()
+        },
+        None => spec.clone(),
+    };
     let mut available = machine.available_gb?;
     // On a Mac whose Metal limit is too low for even one sequence, count what raising it gives.
     let mut raised = false;
@@ -393,25 +588,67 @@ pub fn capacity(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Op
         .copied()
         .filter(|&u| u <= max)
         .collect();
-    // The users asked about, and the maximum when it is below the last level.
+    // The users asked about, and the ceiling.
     for extra in [spec.users, max] {
-        if extra > 0 && extra <= max && !levels.contains(&extra) && extra < 64 {
+        if extra > 0 && extra <= max && !levels.contains(&extra) {
             levels.push(extra);
         }
     }
     levels.sort_unstable();
+    let at = |users: u32| -> Option<(f64, f64, Option<f64>, Bound)> {
+        match sizing.requests {
+            Some(r) => {
+                serving_at(spec, machine, engine, users, r).map(|(p, a, t, b)| (p, a, Some(t), b))
+            }
+            None => decode_at(spec, machine, engine, users).map(|(p, a, b)| (p, a, None, b)),
+        }
+    };
     let mut per_user = BTreeMap::new();
     let mut aggregate = BTreeMap::new();
+    let mut ttft = BTreeMap::new();
+    let mut bound_at_ceiling = Bound::Unknown;
     for users in levels {
-        let (p, a, _) = decode_at(spec, machine, engine, users)?;
+        let (p, a, t, b) = at(users)?;
         per_user.insert(users, p);
         aggregate.insert(users, a);
+        if let Some(t) = t {
+            ttft.insert(users, t);
+        }
+        bound_at_ceiling = b;
     }
+    // The most users that each still get the target: per-user speed falls as users are added.
+    let users_at_target = sizing.target_tok_s.map(|target| {
+        let meets = |u: u32| at(u).is_some_and(|(p, ..)| p >= target);
+        if max == 0 || !meets(1) {
+            return 0;
+        }
+        let (mut lo, mut hi) = (1u32, max);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if meets(mid) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    });
     Some(Capacity {
         max_sequences: max,
+        ceiling: if max < MAX_SEQUENCES {
+            Ceiling::KvMemory
+        } else {
+            Ceiling::Scheduler
+        },
+        bound_at_ceiling,
         context: spec.context,
+        prompt_tokens: sizing.requests.map(|r| r.prompt),
+        output_tokens: sizing.requests.map(|r| r.output),
         per_user_tok_s: per_user,
         aggregate_tok_s: aggregate,
+        time_to_first_token_s: ttft,
+        target_tok_s: sizing.target_tok_s,
+        users_at_target,
         kv_per_sequence_gb: spec.kv_bytes(f64::from(spec.context)) / BYTES_PER_GB,
         metal_limit_raised: raised,
     })
@@ -438,6 +675,16 @@ pub fn memory_only(spec: &LlmSpec, machine: &MachineView) -> LlmEstimate {
 /// Memory, decode at the spec's users, prefill of a prompt filling the context, and serving capacity.
 /// Speed is estimated whether or not the model fits: what it takes to fit is the verdict's to say.
 pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> LlmEstimate {
+    estimate_sized(spec, machine, engine, Sizing::default())
+}
+
+/// [`estimate`], with the capacity sized for requests of given lengths and a target speed per user.
+pub fn estimate_sized(
+    spec: &LlmSpec,
+    machine: &MachineView,
+    engine: &EngineEff,
+    sizing: Sizing,
+) -> LlmEstimate {
     let path = &engine.path;
     let mut notes = vec![
         if spec.dense_params_b > 0.0 {
@@ -478,7 +725,7 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
     ));
     if let Some((e, k)) = spec.moe {
         notes.push(format!(
-            "mixture of experts: {k} of {e} experts per token, {:.1} B of {:.1} B parameters active; a batch reads every expert any of its tokens uses",
+            "mixture of experts: {k} of {e} experts per token, {:.1} B of {:.1} B parameters active; a batch reads every expert any of its tokens uses (fewer than uniform routing would: real routers favour some experts)",
             spec.active_params_b, spec.params_b
         ));
     } else if spec.active_params_b < spec.params_b {
@@ -496,7 +743,8 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
             engine.attention_eff * 100.0
         ));
     }
-    let prompt = spec.context;
+    // The prompt a first token waits for: the requests' when given, else one filling the context.
+    let prompt = sizing.requests.map_or(spec.context, |r| r.prompt.max(1));
     let prefill_tok_s = prefill(spec, machine, engine, prompt, 0, engine.prefill_chunk);
     if let Some(p) = prefill_tok_s {
         notes.push(format!(
@@ -542,7 +790,7 @@ pub fn estimate(spec: &LlmSpec, machine: &MachineView, engine: &EngineEff) -> Ll
         ));
     }
     let decode = decode_at(spec, machine, engine, spec.users);
-    let capacity = capacity(spec, machine, engine);
+    let capacity = capacity(spec, machine, engine, sizing);
     if let (Some(_), Some(how)) = (&capacity, &engine.concurrency) {
         notes.push(format!("concurrent users: {how}"));
     }
@@ -633,10 +881,13 @@ mod tests {
             compute_eff: 1.0,
             attention_eff: 1.0,
             overhead_ms: 0.0,
+            prefill_overhead_ms: 0.0,
             batching,
             prefill_chunk: 512,
             concurrency: None,
             path: path(100.0),
+            moe_gemm: None,
+            fallback: None,
         }
     }
 
@@ -729,9 +980,87 @@ mod tests {
         );
         let weights = (114.7 * 4.25 / 8.0 + 2.13 * 8.5 / 8.0) * 1e9 / BYTES_PER_GB;
         assert!((e.memory.weights_gb - weights).abs() < 1e-9);
-        // A batch of 64 sequences touches most of the 128 experts: far more bytes than one token.
-        assert!(weights_read(&spec, 64.0) > 10.0 * weights_read(&spec, 1.0));
+        // A batch of 64 sequences touches many of the 128 experts: far more bytes than one token, fewer
+        // than uniform routing would (real routers favour some experts).
+        assert!(weights_read(&spec, 64.0) > 4.0 * weights_read(&spec, 1.0));
+        let uniform = 128.0 * (1.0 - (1.0 - 4.0 / 128.0_f64).powi(64));
+        assert!(distinct_experts(128, 4, 64.0) < uniform);
         assert!(weights_read(&spec, 10_000.0) / BYTES_PER_GB < e.memory.weights_gb);
+    }
+
+    #[test]
+    fn distinct_experts_grow_with_the_batch_up_to_all_of_them() {
+        assert!((distinct_experts(128, 4, 1.0) - 4.0).abs() < 1e-6);
+        let mut last = 0.0;
+        for t in [1.0, 2.0, 8.0, 64.0, 512.0, 1e6] {
+            let d = distinct_experts(128, 4, t);
+            assert!(d >= last - 1e-9 && d <= 128.0 + 1e-9, "{t}: {d}");
+            last = d;
+        }
+        assert!(last > 127.0, "{last}");
+        // Each expert's probability is capped at 1: k = e means every expert, every token.
+        assert!((distinct_experts(8, 8, 1.0) - 8.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn capacity_counts_prefill_and_finds_the_users_at_a_target() {
+        let spec = llama8b(16.0, 1);
+        let m = machine(3350.0, 76.0);
+        let plain = capacity(&spec, &m, &engine(true), Sizing::default()).unwrap();
+        let served = capacity(
+            &spec,
+            &m,
+            &engine(true),
+            Sizing {
+                requests: Some(Requests {
+                    prompt: 4096,
+                    output: 256,
+                }),
+                target_tok_s: Some(20.0),
+            },
+        )
+        .unwrap();
+        // Sequences of 4,352 tokens instead of 8,192: more fit.
+        assert!(served.max_sequences > plain.max_sequences);
+        assert_eq!(served.context, 4352);
+        // Each request's 4,096-token prefill costs throughput and sets the time to the first token.
+        assert!(served.aggregate_tok_s[&16] < plain.aggregate_tok_s[&16]);
+        assert!(served.time_to_first_token_s[&16] > 0.0);
+        let users = served.users_at_target.unwrap();
+        assert!(users >= 1 && users <= served.max_sequences);
+        let (p, ..) = serving_at(
+            &LlmSpec {
+                context: 4352,
+                ..spec.clone()
+            },
+            &m,
+            &engine(true),
+            users,
+            Requests {
+                prompt: 4096,
+                output: 256,
+            },
+        )
+        .unwrap();
+        assert!(p >= 20.0);
+        if users < served.max_sequences {
+            let (q, ..) = serving_at(
+                &LlmSpec {
+                    context: 4352,
+                    ..spec.clone()
+                },
+                &m,
+                &engine(true),
+                users + 1,
+                Requests {
+                    prompt: 4096,
+                    output: 256,
+                },
+            )
+            .unwrap();
+            assert!(q < 20.0);
+        }
+        assert_eq!(served.ceiling, Ceiling::KvMemory);
     }
 
     #[test]
@@ -753,11 +1082,17 @@ mod tests {
     fn capacity_counts_sequences_and_decodes_up_to_them() {
         // 76 GB: 14.9 GB weights + 1.3 GB runtime leave 59.8 GB = 59 sequences of 8,192 tokens (1 GB).
         let spec = llama8b(16.0, 1);
-        let c = capacity(&spec, &machine(3350.0, 76.0), &engine(true)).unwrap();
+        let c = capacity(
+            &spec,
+            &machine(3350.0, 76.0),
+            &engine(true),
+            Sizing::default(),
+        )
+        .unwrap();
         assert_eq!(c.max_sequences, 59);
         assert_eq!(
             c.per_user_tok_s.keys().copied().collect::<Vec<_>>(),
-            vec![1, 4, 16, 59]
+            vec![1, 2, 4, 8, 16, 32, 59]
         );
         // More users: each slower, all together faster.
         let (p1, p16) = (c.per_user_tok_s[&1], c.per_user_tok_s[&16]);

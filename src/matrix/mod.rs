@@ -9,6 +9,7 @@ mod condition;
 pub mod failures;
 pub mod gpus;
 mod load;
+pub mod names;
 pub mod releases;
 pub mod workloads;
 
@@ -368,27 +369,10 @@ const NOISE_WORDS: &[&str] = &[
     "nvidia", "geforce", "apple", "amd", "intel", "desktop", "r", "tm",
 ];
 
-/// The words of a name: lower case, split at anything not a letter or a digit and between letters and
-/// digits (`RTX4090` is `rtx 4090`, `M3` is `m 3`), vendor words dropped.
+/// The words of a profile name, vendor words dropped.
 fn name_words(name: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    let mut last_digit: Option<bool> = None;
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if !c.is_ascii_alphanumeric() {
-            words.push(std::mem::take(&mut word));
-            last_digit = None;
-            continue;
-        }
-        let digit = c.is_ascii_digit();
-        if last_digit.is_some_and(|d| d != digit) {
-            words.push(std::mem::take(&mut word));
-        }
-        word.push(c);
-        last_digit = Some(digit);
-    }
-    words.push(word);
-    words.retain(|w| !w.is_empty() && !NOISE_WORDS.contains(&w.as_str()));
+    let mut words = names::words(name);
+    words.retain(|w| !NOISE_WORDS.contains(&w.as_str()));
     words
 }
 

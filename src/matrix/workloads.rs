@@ -61,6 +61,13 @@ pub struct Quant {
     /// Other names people type for it (`Q4_K_M` and `q4-k-m` match `q4_k_m` without one).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Names this quantization shares with others (`fp4`: NVFP4 and MXFP4): typed alone they are an
+    /// ambiguity to list, not an answer.
+    #[serde(default)]
+    pub shared_names: Vec<String>,
+    /// The bits per weight are chosen when quantizing (EXL2, EXL3: `exl3-4.0bpw`); `bits` is the usual one.
+    #[serde(default)]
+    pub variable_bits: bool,
     pub source: String,
 }
 
@@ -128,6 +135,9 @@ pub struct Model {
     pub guess: bool,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The quantization its makers release it in (gpt-oss: mxfp4, DeepSeek V3: fp8), the one `estimate
+    /// --model` assumes when no `--quant` is given; BF16 when absent.
+    pub release_quant: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
     pub source: String,
@@ -163,10 +173,43 @@ pub struct Backend {
     pub overhead_ms: f64,
     /// Attention's share of the dense peak in prefill (default: `compute_eff`).
     pub attention_eff: Option<f64>,
+    /// Fixed time a prefill takes besides its matrix math (graph building, the first step), ms.
+    #[serde(default)]
+    pub prefill_overhead_ms: f64,
     /// Formats whose matrix math runs on another path than the quantization's own precision (llama.cpp's
     /// int8 MMQ kernels for GGUF quants on NVIDIA), with that path's efficiency.
     #[serde(default)]
     pub kernels: Vec<Kernel>,
+    /// How far below a dense GEMM a mixture's expert GEMMs fall on this backend, fitted where measured;
+    /// absent, an expert's GEMM counts as a dense one over the tokens it sees.
+    pub moe_gemm: Option<MoeGemm>,
+    /// Paths that run here on a slow fallback kernel, with that kernel's efficiencies.
+    #[serde(default)]
+    pub fallbacks: Vec<Fallback>,
+    pub source: String,
+}
+
+/// Expert GEMMs reach `at_one_token` × tokens-per-expert^`exponent` of the dense efficiency (at most all
+/// of it).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeGemm {
+    pub at_one_token: f64,
+    pub exponent: f64,
+}
+
+/// A slow path: on the GPUs named (every word of one of `gpus` in the machine's GPU name), for the
+/// quantizations listed (all when empty), the engine runs a fallback kernel reaching these efficiencies;
+/// `why` says so in the estimate and the verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fallback {
+    pub gpus: Vec<String>,
+    #[serde(default)]
+    pub quants: Vec<String>,
+    pub bandwidth_eff: f64,
+    pub compute_eff: f64,
+    pub why: String,
     pub source: String,
 }
 
@@ -355,6 +398,19 @@ pub struct Calibration {
     /// Decode speed of all `users` sequences together (batched benchmarks).
     pub aggregate_tok_s: Option<f64>,
     pub prefill_tok_s: Option<f64>,
+    /// Serving benchmarks: prompt and output tokens per request, output tok/s of all users together
+    /// (`aggregate_tok_s`) or prompt + output tok/s (`total_tok_s`), mean time to first token.
+    pub input_len: Option<f64>,
+    pub output_len: Option<f64>,
+    pub total_tok_s: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    /// What the engine ran on where the vendor has several (`rocm`, `vulkan`), and the build.
+    pub backend: Option<String>,
+    pub engine_version: Option<String>,
+    /// When the source was published, and when it was collected here (rows collected after the
+    /// efficiencies were fitted are held out as whole sources).
+    pub published: Option<String>,
+    pub collected: Option<String>,
     pub notes: Option<String>,
     pub source: String,
 }
@@ -366,21 +422,84 @@ impl Calibration {
     }
 }
 
-/// A name as people type it: lower case, letters and digits only (`Q4_K_M`, `q4-k-m` → `q4km`;
-/// `llama.cpp`, `llama-cpp`, `llamacpp` → `llamacpp`).
-pub fn name_key(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+pub use super::names::name_key;
+use super::names::{by_key, by_words, words, Lookup};
+
+/// A model found by name, and the quantization the name carries (`…-AWQ`, `…:q4_K_M`), with the bits a
+/// variable-bit format's name gives.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelName<'a> {
+    pub model: &'a Model,
+    pub quant: Option<(&'a Quant, Option<f64>)>,
 }
 
-fn matches_name(typed: &str, id: &str, name: Option<&str>, aliases: &[String]) -> bool {
-    let key = name_key(typed);
-    !key.is_empty()
-        && (name_key(id) == key
-            || name.is_some_and(|n| name_key(n) == key)
-            || aliases.iter().any(|a| name_key(a) == key))
+/// A quantization found by name, with the bits its name gives (`exl3-3.5bpw`).
+pub type QuantLookup<'a> = Lookup<(&'a Quant, Option<f64>)>;
+
+/// Parts of a model's repo or file name that say nothing about which model it is.
+const MODEL_NOISE: &[&str] = &[
+    "instruct",
+    "chat",
+    "it",
+    "hf",
+    "gguf",
+    "mlx",
+    "base",
+    "latest",
+    "dynamic",
+    "ud",
+    "community",
+    "imatrix",
+    "imat",
+    "i1",
+    "pt",
+    "unsloth",
+    "original",
+];
+
+fn quant_names(q: &Quant) -> Vec<&str> {
+    let mut n = vec![q.id.as_str(), q.name.as_str()];
+    n.extend(q.aliases.iter().map(String::as_str));
+    n
+}
+
+fn shared_names(q: &Quant) -> Vec<&str> {
+    q.shared_names.iter().map(String::as_str).collect()
+}
+
+fn model_names(m: &Model) -> Vec<&str> {
+    let mut n = vec![m.id.as_str(), m.name.as_str()];
+    n.extend(m.aliases.iter().map(String::as_str));
+    n
+}
+
+fn engine_names(e: &Engine) -> Vec<&str> {
+    let mut n = vec![e.id.as_str(), e.name.as_str()];
+    n.extend(e.aliases.iter().map(String::as_str));
+    n
+}
+
+/// `exl3-4.0bpw` → (`exl3`, 4.0): a format name and the bits per weight written after it.
+fn bits_per_weight(lower: &str) -> Option<(String, f64)> {
+    let at = lower.find("bpw")?;
+    let before = lower[..at].trim_end_matches([' ', '-', '_']);
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit() || *c == '.')
+        .last()
+        .map(|(i, _)| i)?;
+    let bits: f64 = before[start..].parse().ok()?;
+    let family = format!("{}{}", &before[..start], &lower[at + 3..]);
+    (bits.is_finite() && (1.0..=16.0).contains(&bits)).then_some((family, bits))
+}
+
+/// `Q4_K_XL`, `IQ2_KS`: a GGUF quantization name the catalog does not list (Unsloth's dynamic mixes and
+/// the like). Part of a file's name, not of the model's: dropped, and the format left to the default.
+fn looks_like_gguf_quant(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    let rest = lower.strip_prefix("iq").or_else(|| lower.strip_prefix('q'));
+    rest.is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()) && r.contains('_'))
 }
 
 impl Workloads {
@@ -393,30 +512,149 @@ impl Workloads {
     pub fn engine(&self, id: &str) -> Option<&Engine> {
         self.engines.iter().find(|e| e.id == id)
     }
-    /// A quantization by id or alias, as typed (case, `-`, `_` and `.` do not matter).
-    pub fn find_quant(&self, typed: &str) -> Option<&Quant> {
-        self.quant(typed).or_else(|| {
-            self.quants
-                .iter()
-                .find(|q| matches_name(typed, &q.id, None, &q.aliases))
-        })
+    /// A quantization as typed (`Q4_K_M`, `q4-k-m`, `AWQ`, `4bit`, `GGUF Q8_0`, `exl3-4.0bpw`).
+    pub fn find_quant(&self, typed: &str) -> Lookup<&Quant> {
+        self.find_quant_bits(typed).map_found(|(q, _)| q)
     }
-    /// An engine by id, name or alias, as typed (`mlx`, `llama-cpp`, `llamacpp`, `trt-llm`, `vLLM`).
-    pub fn find_engine(&self, typed: &str) -> Option<&Engine> {
-        self.engine(typed).or_else(|| {
-            self.engines
-                .iter()
-                .find(|e| matches_name(typed, &e.id, Some(&e.name), &e.aliases))
-        })
+
+    /// A quantization as typed, with the bits per weight the name gives (`exl2-4.65bpw`: 4.65).
+    pub fn find_quant_bits(&self, typed: &str) -> QuantLookup<'_> {
+        if let Some(q) = self.quant(typed) {
+            return QuantLookup::Found((q, None));
+        }
+        let names = quant_names;
+        let found = by_key(typed, &self.quants, names);
+        if !matches!(found, Lookup::Unknown) {
+            return found.map_found(|q| (q, None));
+        }
+        let shared = by_key(typed, &self.quants, shared_names);
+        if let Lookup::Ambiguous(_) | Lookup::Found(_) = shared {
+            return shared.map_found(|q| (q, None));
+        }
+        // `GGUF Q4_K_M`, `Q4_K_M.gguf`: the container says nothing about the quantization.
+        let lower = typed.to_ascii_lowercase();
+        let without_gguf = lower.replace("gguf", "");
+        if without_gguf != lower && !name_key(&without_gguf).is_empty() {
+            return self.find_quant_bits(&without_gguf);
+        }
+        // `exl3-4.0bpw`, `EXL2 6.5 bpw`: a format whose bits are chosen when quantizing.
+        if let Some((family, bits)) = bits_per_weight(&lower) {
+            return match by_key(&family, &self.quants, names) {
+                Lookup::Found(q) if q.variable_bits => QuantLookup::Found((q, Some(bits))),
+                _ => Lookup::Unknown,
+            };
+        }
+        Lookup::Unknown
     }
-    /// A model by id or alias, as typed.
-    pub fn find_model(&self, typed: &str) -> Option<&Model> {
-        self.model(typed).or_else(|| {
-            self.models
-                .iter()
-                .find(|m| matches_name(typed, &m.id, None, &m.aliases))
-        })
+
+    /// An engine as typed: id, name, alias, program name (`mlx`, `llama-server`, `trt-llm`, `vLLM`).
+    pub fn find_engine(&self, typed: &str) -> Lookup<&Engine> {
+        if let Some(e) = self.engine(typed) {
+            return Lookup::Found(e);
+        }
+        by_key(typed, &self.engines, engine_names)
     }
+
+    /// A model as typed: its id or an alias (`gpt-oss:120b`), a Hugging Face repo id
+    /// (`meta-llama/Llama-3.1-8B-Instruct`, `mlx-community/Qwen3-30B-A3B-4bit`, `hf.co/…-GGUF:Q4_K_M`), an
+    /// Ollama tag (`llama3.1:8b-instruct-q4_K_M`), or its words (`llama 3.3 70b`). A quantization the
+    /// name carries comes back with it.
+    pub fn find_model(&self, typed: &str) -> Lookup<ModelName<'_>> {
+        let names = model_names;
+        let plain = |m| ModelName {
+            model: m,
+            quant: None,
+        };
+        if let Some(m) = self.model(typed.trim()) {
+            return Lookup::Found(plain(m));
+        }
+        if let found @ (Lookup::Found(_) | Lookup::Ambiguous(_)) =
+            by_key(typed, &self.models, names)
+        {
+            return found.map_found(plain);
+        }
+        let mut rest = typed.trim();
+        for prefix in [
+            "https://",
+            "http://",
+            "www.",
+            "huggingface.co/",
+            "hf.co/",
+            "ollama.com/library/",
+        ] {
+            rest = rest.strip_prefix(prefix).unwrap_or(rest);
+        }
+        // bitsandbytes' 4-bit (NF4) is its own format, not MLX's `4bit`.
+        let rest = rest.to_ascii_lowercase().replace("bnb-4bit", "bnb4bit");
+        // Drop the organisation (`meta-llama/`, `unsloth/`) and split an Ollama or hf.co tag off.
+        let (repo, tag) = {
+            let last = rest.rsplit('/').next().unwrap_or(&rest);
+            match last.split_once(':') {
+                Some((r, t)) => (r, t),
+                None => (last, ""),
+            }
+        };
+        if let found @ (Lookup::Found(_) | Lookup::Ambiguous(_)) = by_key(repo, &self.models, names)
+        {
+            if tag.is_empty() {
+                return found.map_found(plain);
+            }
+        }
+        let mut quant: Option<(&Quant, Option<f64>)> = None;
+        let mut kept: Vec<&str> = Vec::new();
+        let segments = repo.split(['-', ' ']).chain(tag.split(['-', ' ']));
+        for (i, seg) in segments.enumerate() {
+            let key = name_key(seg);
+            let version = seg.starts_with(['v', 'V'])
+                && seg[1..].chars().all(|c| c.is_ascii_digit() || c == '.')
+                && seg.len() > 1;
+            if key.is_empty()
+                || version
+                || MODEL_NOISE.contains(&key.as_str())
+                || (i == 0 && key == "meta")
+            {
+                continue;
+            }
+            if let Lookup::Found(q) = self.find_quant_bits(seg) {
+                quant = Some(q);
+                continue;
+            }
+            if looks_like_gguf_quant(seg) {
+                continue;
+            }
+            kept.push(seg);
+        }
+        let typed_words: Vec<String> = kept.iter().flat_map(|s| words(s)).collect();
+        by_words(&typed_words, &self.models, names).map_found(|m| ModelName { model: m, quant })
+    }
+    /// A workload by id, its name's key (`SDXL`), or the start of its id (`chat-70b`, `serve`): a start
+    /// several ids share is an ambiguity.
+    pub fn find_workload(&self, typed: &str) -> Lookup<&Workload> {
+        if let Some(w) = self.workload(typed.trim()) {
+            return Lookup::Found(w);
+        }
+        let by_name = by_key(typed, &self.workloads, |w| {
+            vec![w.id.as_str(), w.name.as_str()]
+        });
+        if !matches!(by_name, Lookup::Unknown) {
+            return by_name;
+        }
+        let key = name_key(typed);
+        if key.is_empty() {
+            return Lookup::Unknown;
+        }
+        let starts: Vec<&Workload> = self
+            .workloads
+            .iter()
+            .filter(|w| name_key(&w.id).starts_with(&key))
+            .collect();
+        match starts.as_slice() {
+            [] => Lookup::Unknown,
+            [one] => Lookup::Found(one),
+            _ => Lookup::Ambiguous(starts),
+        }
+    }
+
     pub fn workload(&self, id: &str) -> Option<&Workload> {
         self.workloads.iter().find(|w| w.id == id)
     }
@@ -570,6 +808,14 @@ pub(crate) fn load(
                 ),
             ));
         }
+        if let Some(q) = &m.release_quant {
+            if !quants.iter().any(|(x, _)| &x.id == q) {
+                problems.push(Problem::at(
+                    *loc,
+                    format!("model `{}`: release_quant `{q}` is not a quant", m.id),
+                ));
+            }
+        }
         if m.moe().is_some() && m.active_params_b.is_none() {
             problems.push(Problem::at(
                 *loc,
@@ -609,19 +855,36 @@ pub(crate) fn load(
             }
             let fraction = |x: f64| x > 0.0 && x <= 1.0;
             let kernels_ok = b.kernels.iter().all(|k| fraction(k.eff));
+            let fallbacks_ok = b.fallbacks.iter().all(|f| {
+                fraction(f.bandwidth_eff)
+                    && fraction(f.compute_eff)
+                    && !f.gpus.is_empty()
+                    && !f.why.trim().is_empty()
+            });
+            let moe_ok = b.moe_gemm.is_none_or(|m| {
+                fraction(m.at_one_token) && m.exponent.is_finite() && m.exponent >= 0.0
+            });
             if !fraction(b.bandwidth_eff)
                 || !fraction(b.compute_eff)
                 || !b.attention_eff.is_none_or(fraction)
                 || !kernels_ok
+                || !fallbacks_ok
+                || !moe_ok
                 || b.overhead_ms < 0.0
+                || !(b.prefill_overhead_ms.is_finite() && b.prefill_overhead_ms >= 0.0)
             {
                 problems.push(Problem::at(
                     *loc,
                     format!(
-                        "engine `{}` ({}): efficiencies must be in (0, 1], overhead ≥ 0",
+                        "engine `{}` ({}): efficiencies must be in (0, 1] (kernels, fallbacks and moe_gemm.at_one_token too), overheads and moe_gemm.exponent ≥ 0, a fallback names its GPUs and why",
                         e.id, b.vendor
                     ),
                 ));
+            }
+            for f in &b.fallbacks {
+                for q in &f.quants {
+                    known(&quant_ids, "quant", q, *loc, problems);
+                }
             }
             if b.memory.as_deref().is_some_and(|m| m != "hbm") {
                 problems.push(Problem::at(
@@ -703,7 +966,12 @@ pub(crate) fn load(
         known(&engine_ids, "engine", &c.engine, *loc, problems);
         known(&model_ids, "model", &c.model, *loc, problems);
         known(&quant_ids, "quant", &c.quant, *loc, problems);
-        let measured = [c.decode_tok_s, c.aggregate_tok_s, c.prefill_tok_s];
+        let measured = [
+            c.decode_tok_s,
+            c.aggregate_tok_s,
+            c.prefill_tok_s,
+            c.total_tok_s,
+        ];
         if measured.iter().all(Option::is_none)
             || measured
                 .iter()
@@ -712,11 +980,16 @@ pub(crate) fn load(
             || (c.decode_tok_s.is_some() && c.aggregate_tok_s.is_some())
             || c.users == Some(0)
             || c.ubatch == Some(0)
+            || (c.total_tok_s.is_some() && (c.input_len.is_none() || c.output_len.is_none()))
+            || [c.input_len, c.output_len, c.ttft_ms]
+                .iter()
+                .flatten()
+                .any(|v| !(v.is_finite() && *v >= 0.0))
             || c.bits.is_some_and(|b| !(b > 0.0 && b <= 64.0))
         {
             problems.push(Problem::at(
                 *loc,
-                "calibration row: needs a positive decode_tok_s or aggregate_tok_s (not both) and/or prefill_tok_s; users and ubatch above 0; bits in (0, 64]",
+                "calibration row: needs a positive decode_tok_s or aggregate_tok_s (not both), prefill_tok_s or total_tok_s (with input_len and output_len); users and ubatch above 0; bits in (0, 64]",
             ));
         }
         // The split is by source: every row of one source is fitted on, or none is.
@@ -775,6 +1048,22 @@ mod tests {
             "the name `e` also names `e`",
             "a source is fitted on or held out as a whole",
             "not both",
+        ] {
+            assert!(all.contains(needle), "{needle} not in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn release_formats_fallbacks_and_serving_rows_are_checked() {
+        let all = problems_of(
+            "models:\n  - {id: n, name: N, params_b: 30, release_quant: q3, source: s}\nengines:\n  - id: e\n    name: E\n    software: sw\n    backends:\n      - {vendor: amd, bandwidth_eff: 0.8, compute_eff: 0.5, overhead_ms: 1, moe_gemm: {at_one_token: 2, exponent: 0.2}, fallbacks: [{gpus: [], quants: [q7], bandwidth_eff: 0.1, compute_eff: 0.1, why: w, source: s}], source: s}\ncalibration:\n  - {profile: p, engine: e, model: n, quant: f16, set: fit, total_tok_s: 100, source: 'https://a x'}\n",
+        )
+        .join("\n");
+        for needle in [
+            "release_quant `q3` is not a quant",
+            "a fallback names its GPUs and why",
+            "unknown quant `q7`",
+            "total_tok_s (with input_len and output_len)",
         ] {
             assert!(all.contains(needle), "{needle} not in:\n{all}");
         }

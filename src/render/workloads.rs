@@ -8,7 +8,7 @@ use crate::estimate::calibrate::Calibration;
 use crate::estimate::llm::{Capacity, LlmEstimate};
 use crate::matrix::Status;
 use crate::verdict::check::round;
-use crate::verdict::{Check, Comparison};
+use crate::verdict::{Check, Comparison, FitState};
 
 fn speed(c: &Check) -> String {
     c.speed
@@ -60,7 +60,7 @@ fn capacity_lines(c: &Capacity) -> Vec<String> {
         )
     } else {
         format!(
-            "up to {} sequences of {} tokens ({} GB of KV cache each){}",
+            "up to {} sequences of {} tokens ({} GB of KV cache each){}; the ceiling is {}, and a step there is {}-bound",
             c.max_sequences,
             thousands(c.context),
             round(c.kv_per_sequence_gb),
@@ -68,9 +68,29 @@ fn capacity_lines(c: &Capacity) -> Vec<String> {
                 ", once the Metal limit is raised"
             } else {
                 ""
-            }
+            },
+            c.ceiling.text(),
+            c.bound_at_ceiling.text()
         )
     }];
+    if let (Some(p), Some(o)) = (c.prompt_tokens, c.output_tokens) {
+        lines.push(format!(
+            "requests of {} prompt + {} output tokens, each one's prefill counted",
+            thousands(p),
+            thousands(o)
+        ));
+    }
+    if let (Some(t), Some(u)) = (c.target_tok_s, c.users_at_target) {
+        lines.push(if u == 0 {
+            format!("not even one user gets {} tok/s here", round(t))
+        } else {
+            format!(
+                "{u} users each get at least {} tok/s ({} tok/s in all)",
+                round(t),
+                round(t * f64::from(u))
+            )
+        });
+    }
     if c.per_user_tok_s.is_empty() {
         return lines;
     }
@@ -89,6 +109,14 @@ fn capacity_lines(c: &Capacity) -> Vec<String> {
     lines.push(format!("  users          {users}"));
     lines.push(format!("  tok/s per user {per}"));
     lines.push(format!("  tok/s in all   {all}"));
+    if !c.time_to_first_token_s.is_empty() {
+        let ttft: String = c
+            .time_to_first_token_s
+            .values()
+            .map(|v| cell(round(*v)))
+            .collect();
+        lines.push(format!("  first token, s {ttft}"));
+    }
     lines
 }
 
@@ -163,8 +191,8 @@ pub fn estimate_text(
     machine: &str,
     engine: &str,
     e: &LlmEstimate,
-    verdict: Status,
-    reason: &str,
+    (verdict, reason): (Status, &str),
+    fit: FitState,
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -180,10 +208,16 @@ pub fn estimate_text(
     }
     let m = &e.memory;
     let avail = m.available_gb.map_or("?".into(), round);
+    // The memory line's mark is memory's own: the verdict and its reasons are above.
+    let memory_status = match fit {
+        FitState::Fits => Status::Ok,
+        FitState::DoesNotFit => Status::Fail,
+        FitState::NeedsSetup | FitState::Unknown => Status::Warn,
+    };
     writeln!(
         out,
         "  {} memory   {} GB needed of {avail} GB (weights {}, KV cache {}, runtime {})",
-        style.status_cell(verdict),
+        style.status_cell(memory_status),
         round(m.required_gb),
         round(m.weights_gb),
         round(m.kv_cache_gb),
@@ -378,28 +412,55 @@ pub fn calibration_markdown(c: &Calibration, out: &mut dyn Write) -> io::Result<
     let num = |v: Option<f64>| v.map_or_else(|| "—".into(), round);
     writeln!(
         out,
-        "| Set | Sources | Decode rows | Decode median | Decode p90 | Prefill rows | Prefill median | Prefill p90 |"
+        "| Set | Sources | Decode rows | Decode median | Decode p90 | Prefill rows | Prefill median | Prefill p90 | Capacity rows | Capacity median | Capacity p90 |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
-    for s in &c.sets {
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+    let late = c
+        .late
+        .as_ref()
+        .map(|l| (l, "held-out, collected after fitting"));
+    for (s, label) in c.sets.iter().map(|s| (s, s.set.text())).chain(late) {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            s.set.text(),
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            label,
             s.sources,
             s.decode.rows,
             log2_words(s.decode.median),
             log2_words(s.decode.p90),
             s.prefill.rows,
             log2_words(s.prefill.median),
-            log2_words(s.prefill.p90)
+            log2_words(s.prefill.p90),
+            s.capacity.rows,
+            log2_words(s.capacity.median),
+            log2_words(s.capacity.p90)
         )?;
     }
     writeln!(out)?;
     writeln!(
         out,
-        "Errors are |log2(estimate / measured)|: 0.15 is 11% off, 0.5 is 41%, 1 is a factor of two. The fit set is what the efficiencies were fitted on; held-out sources were not used for any figure."
+        "Errors are |log2(estimate / measured)|: 0.15 is 11% off, 0.5 is 41%, 1 is a factor of two. The fit set is what the efficiencies were fitted on; held-out sources were not used for any figure. Capacity is a serving benchmark's throughput of all users together, each request's prefill counted."
     )?;
+    writeln!(out)?;
+    writeln!(out, "By source:")?;
+    writeln!(out)?;
+    writeln!(out, "| Source | Set | Collected | Decode rows | Decode median | Prefill rows | Prefill median | Capacity rows | Capacity median |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
+    for s in &c.sources {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            super::doctor::source_link(&s.source),
+            s.set.text(),
+            s.collected.as_deref().unwrap_or("—"),
+            s.decode.rows,
+            log2_words(s.decode.median),
+            s.prefill.rows,
+            log2_words(s.prefill.median),
+            s.capacity.rows,
+            log2_words(s.capacity.median)
+        )?;
+    }
     for s in &c.sets {
         writeln!(out)?;
         writeln!(out, "Worst {} rows:", s.set.text())?;
@@ -421,6 +482,13 @@ pub fn calibration_markdown(c: &Calibration, out: &mut dyn Write) -> io::Result<
                     num(r.measured_prefill)
                 ));
             }
+            if let Some(e) = r.capacity_error {
+                parts.push(format!(
+                    "throughput {} vs {} measured ({e:+.2})",
+                    num(r.estimated_capacity),
+                    num(r.measured_capacity)
+                ));
+            }
             writeln!(
                 out,
                 "- {} {} {} {} {}: {}",
@@ -434,12 +502,15 @@ pub fn calibration_markdown(c: &Calibration, out: &mut dyn Write) -> io::Result<
         }
     }
     writeln!(out)?;
-    writeln!(out, "| Set | Machine | Engine | Model | Quant | Test | Decode measured | Decode estimated | log2 error | Prefill measured | Prefill estimated | log2 error | Source |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(out, "| Set | Machine | Engine | Model | Quant | Test | Decode measured | Decode estimated | log2 error | Prefill measured | Prefill estimated | log2 error | Throughput measured | Throughput estimated | log2 error | Source |")?;
+    writeln!(
+        out,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )?;
     for r in &c.rows {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.set.text(),
             r.profile,
             escape(&r.engine),
@@ -452,6 +523,9 @@ pub fn calibration_markdown(c: &Calibration, out: &mut dyn Write) -> io::Result<
             num(r.measured_prefill),
             num(r.estimated_prefill),
             signed(r.prefill_error),
+            num(r.measured_capacity),
+            num(r.estimated_capacity),
+            signed(r.capacity_error),
             super::doctor::source_link(&r.source)
         )?;
     }

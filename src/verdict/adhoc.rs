@@ -26,15 +26,15 @@ pub struct Adhoc {
     pub quant: String,
 }
 
-/// `bits` overrides the quantization's bits per weight.
+/// `quant` with the bits per weight that override its own, if any.
 pub fn estimate(
     catalog: &Workloads,
     engine: &Engine,
-    quant: &Quant,
-    bits: Option<f64>,
+    (quant, bits): (&Quant, Option<f64>),
     spec: &LlmSpec,
     report: &Report,
     machine: &MachineView,
+    sizing: llm::Sizing,
 ) -> Adhoc {
     let here = verdict::engine_on(catalog, engine, quant, bits, report, machine);
     let (view, runs_on) = match &here {
@@ -48,7 +48,7 @@ pub fn estimate(
                 ..spec.clone()
             };
             (
-                llm::estimate(&spec, view, eff),
+                llm::estimate_sized(&spec, view, eff, sizing),
                 spec,
                 eff.path.quant.clone(),
             )
@@ -95,6 +95,29 @@ pub fn estimate(
     }
     if runs && matches!(fit.state, FitState::DoesNotFit | FitState::NeedsSetup) {
         reasons.push(fit.text());
+    }
+    // Slow is a reason too: say how slow against the thresholds, and why where a fallback is the cause.
+    if let (true, Some(speed)) = (runs, e.decode_tok_s) {
+        let pace = thresholds.pace(speed);
+        if pace != verdict::Pace::Good {
+            let slow_path = here
+                .as_ref()
+                .ok()
+                .and_then(|h| h.efficiency.as_ref().ok())
+                .and_then(|eff| eff.fallback.clone());
+            reasons.push(format!(
+                "{:.1} tok/s is {} (good: {} tok/s, usable: {}){}",
+                speed,
+                if pace == verdict::Pace::Usable {
+                    "usable but slow"
+                } else {
+                    "too slow to chat with"
+                },
+                thresholds.good,
+                thresholds.usable,
+                slow_path.map(|w| format!(": {w}")).unwrap_or_default()
+            ));
+        }
     }
     Adhoc {
         estimate: e,

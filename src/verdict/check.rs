@@ -189,17 +189,15 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
                         .push(format!("{a:.0} tok/s for all {} users together", w.users));
                 }
             }
-            out.capacity = e.capacity.map(|c| {
-                // Capacity is counted beside whatever else must stay resident.
-                let spare = machine.available_gb.map(|a| a - parts_gb);
-                match spare {
-                    Some(s) if parts_gb > 0.0 => Capacity {
-                        max_sequences: llm::max_sequences(&spec, s),
-                        ..c
-                    },
-                    _ => c,
+            // Capacity is counted beside whatever else must stay resident (speech models of a voice agent).
+            out.capacity = match machine.available_gb {
+                Some(avail) if parts_gb > 0.0 => {
+                    let mut rest = machine.clone();
+                    rest.available_gb = Some(avail - parts_gb);
+                    llm::capacity(&spec, &rest, &eff, llm::Sizing::default())
                 }
-            });
+                _ => e.capacity,
+            };
         }
         Kind::Lora | Kind::Train => train(catalog, model, quant.bits, w, machine, &eff, &mut out),
         Kind::Image => image(model, quant.bits, w, machine, &eff, &mut out),
