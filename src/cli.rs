@@ -210,6 +210,10 @@ pub struct ProbeFlags {
 pub struct DoctorArgs {
     #[command(flatten)]
     pub machine: MachineArgs,
+    /// Every row of the catalogue with its reason and fix, not only problems, what is installed and a
+    /// summary of the rest.
+    #[arg(long)]
+    pub all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DoctorFormat::Table)]
     pub format: DoctorFormat,

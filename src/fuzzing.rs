@@ -52,11 +52,11 @@ fn complete_evaluate_render(matrix: &Matrix, mut facts: crate::facts::Facts) {
     let report = crate::eval::evaluate(matrix, &facts);
     let style = crate::render::Style {
         color: true,
-        ascii: false,
+        ..Default::default()
     };
     let mut out =
         crate::terminal::SafeWriter::new(Vec::new(), crate::terminal::style_sequences(style));
-    let _ = crate::render::doctor_text(&report, style, &mut out);
+    let _ = crate::render::doctor_text(&report, style, true, &mut out);
     let _ = crate::render::doctor_markdown(&report, style, &mut out);
     let _ = crate::render::doctor_json(&report, &mut out);
     let _ = out.flush();

@@ -204,7 +204,7 @@ mod tests {
     fn the_writer_lets_only_our_sgr_through_even_when_split() {
         let color = Style {
             color: true,
-            ascii: false,
+            ..Default::default()
         };
         let seqs = style_sequences(color);
         assert!(seqs.contains(&b"\x1b[32m".to_vec()), "{seqs:?}");

@@ -201,16 +201,7 @@ fn compare_dgx_spark_and_mac_studio() {
         .collect();
     let cmp = compare(&m.workloads, &chosen, (&ra, &ma), (&rb, &mb));
     let mut text = Vec::new();
-    render::compare_text(
-        &cmp,
-        Style {
-            color: false,
-            ascii: false,
-        },
-        true,
-        &mut text,
-    )
-    .expect("renders");
+    render::compare_text(&cmp, Style::default(), true, &mut text).expect("renders");
     insta::assert_snapshot!(
         "compare_dgx_spark_mac_studio_markdown",
         String::from_utf8(text).expect("UTF-8")

@@ -23,6 +23,14 @@ fn text(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
 const PLAIN: Style = Style {
     color: false,
     ascii: false,
+    width: 100,
+};
+
+/// An 80-column terminal.
+const NARROW: Style = Style {
+    color: false,
+    ascii: false,
+    width: 80,
 };
 
 #[test]
@@ -31,8 +39,14 @@ fn doctor_dgx_spark() {
     let r = report(&m, "dgx-spark");
     insta::assert_snapshot!(
         "doctor_dgx_spark_table",
-        text(|o| render::doctor_text(&r, PLAIN, o))
+        text(|o| render::doctor_text(&r, PLAIN, true, o))
     );
+    // The default: short, at 80 columns.
+    let short = text(|o| render::doctor_text(&r, NARROW, false, o));
+    for line in short.lines() {
+        assert!(render::display_width(line) <= 80, "over 80 columns: {line}");
+    }
+    insta::assert_snapshot!("doctor_dgx_spark_short_80", short);
     insta::assert_snapshot!(
         "doctor_dgx_spark_markdown",
         text(|o| render::doctor_markdown(&r, PLAIN, o))
@@ -49,7 +63,7 @@ fn doctor_mac_studio_m3_ultra() {
     let r = report(&m, "mac-studio-m3-ultra");
     insta::assert_snapshot!(
         "doctor_mac_studio_table",
-        text(|o| render::doctor_text(&r, PLAIN, o))
+        text(|o| render::doctor_text(&r, PLAIN, true, o))
     );
     insta::assert_snapshot!(
         "doctor_mac_studio_ascii",
@@ -57,8 +71,10 @@ fn doctor_mac_studio_m3_ultra() {
             &r,
             Style {
                 color: false,
-                ascii: true
+                ascii: true,
+                width: 100,
             },
+            true,
             o
         ))
     );

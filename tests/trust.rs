@@ -94,7 +94,7 @@ fn a_cuda_torch_on_a_cpu_box_is_called_what_it_is() {
     assert_eq!(row(&r, "pytorch").rule, "pytorch-cuda-wheel-no-gpu");
     assert_eq!(row(&r, "pytorch").installed.as_deref(), Some("2.15.0"));
     let mut out = Vec::new();
-    mlcompat::render::doctor_text(&r, mlcompat::render::Style::default(), &mut out).unwrap();
+    mlcompat::render::doctor_text(&r, mlcompat::render::Style::default(), true, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     // The fix is install-plan's for this machine: the CPU build, in a fresh environment.
     assert!(
@@ -361,7 +361,7 @@ fn torch_warnings_are_kept_and_shown() {
     );
     assert_eq!(torch.warnings, vec![warning.clone()]);
     let mut out = Vec::new();
-    mlcompat::render::doctor_text(&r, mlcompat::render::Style::default(), &mut out).unwrap();
+    mlcompat::render::doctor_text(&r, mlcompat::render::Style::default(), true, &mut out).unwrap();
     assert!(String::from_utf8(out)
         .unwrap()
         .contains("warns: UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120"));

@@ -91,7 +91,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             };
             let report = crate::eval::evaluate_request(&matrix, &facts, &request);
             match args.format {
-                DoctorFormat::Table => render::doctor_text(&report, style, out)?,
+                DoctorFormat::Table => render::doctor_text(&report, style, args.all, out)?,
                 DoctorFormat::Json => render::doctor_json(&report, out)?,
                 DoctorFormat::Markdown => render::doctor_markdown(&report, style, out)?,
                 DoctorFormat::Nfd => {
@@ -249,23 +249,30 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
             let matrix = load_matrix(cli)?;
             match what {
                 ListWhat::Models | ListWhat::Engines | ListWhat::Quants => {
-                    return workloads::list(&matrix, *what, out);
+                    return workloads::list(&matrix, *what, style.width, out);
                 }
                 ListWhat::Software => {
-                    for sw in &matrix.software {
-                        writeln!(
-                            out,
-                            "{:<26} {:<32} {}",
-                            sw.id,
-                            sw.name,
-                            matrix.category_title(&sw.category)
-                        )?;
-                    }
+                    let rows: Vec<(String, String, String)> = matrix
+                        .software
+                        .iter()
+                        .map(|sw| {
+                            (
+                                sw.id.clone(),
+                                sw.name.clone(),
+                                matrix.category_title(&sw.category).to_string(),
+                            )
+                        })
+                        .collect();
+                    render::three_columns(&rows, style.width, out)?;
                 }
                 ListWhat::Workloads => {
-                    for w in &matrix.workloads.workloads {
-                        writeln!(out, "{:<18} {}", w.id, w.name)?;
-                    }
+                    let rows: Vec<(String, String, String)> = matrix
+                        .workloads
+                        .workloads
+                        .iter()
+                        .map(|w| (w.id.clone(), w.name.clone(), String::new()))
+                        .collect();
+                    render::three_columns(&rows, style.width, out)?;
                 }
                 ListWhat::Profiles => {
                     let rows: Vec<(String, String, String)> = matrix
@@ -276,7 +283,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                             (p.id.clone(), m.name, m.gpu.unwrap_or_default())
                         })
                         .collect();
-                    render::three_columns(&rows, out)?;
+                    render::three_columns(&rows, style.width, out)?;
                 }
             }
             Ok(0)
@@ -533,5 +540,36 @@ fn style_for(cli: &Cli, is_terminal: bool) -> Style {
         l.contains("utf-8") || l.contains("utf8")
     });
     let ascii = cli.ascii || (is_terminal && (dumb || !utf8));
-    Style { color, ascii }
+    Style {
+        color,
+        ascii,
+        width: terminal_width(is_terminal, env("COLUMNS").as_deref()),
+    }
+}
+
+/// The columns text must fit: `COLUMNS` when it is a number, else the terminal's own width when stdout is
+/// one, else [`crate::render::PIPED_WIDTH`]; never below [`crate::render::MIN_WIDTH`].
+fn terminal_width(is_terminal: bool, columns: Option<&str>) -> usize {
+    use crate::render::{MIN_WIDTH, PIPED_WIDTH};
+    let from_env = columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    let width = from_env
+        .or_else(|| if is_terminal { stdout_columns() } else { None })
+        .unwrap_or(PIPED_WIDTH);
+    width.clamp(MIN_WIDTH, 1000)
+}
+
+/// The width of the terminal on stdout (TIOCGWINSZ), when it says.
+#[cfg(unix)]
+fn stdout_columns() -> Option<usize> {
+    rustix::termios::tcgetwinsize(std::io::stdout())
+        .ok()
+        .map(|w| usize::from(w.ws_col))
+        .filter(|&c| c > 0)
+}
+
+#[cfg(not(unix))]
+fn stdout_columns() -> Option<usize> {
+    None
 }

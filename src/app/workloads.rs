@@ -371,7 +371,12 @@ pub fn estimate_cmd(
 }
 
 /// `mlcompat list models|engines|quants`: the catalog the estimates draw on.
-pub fn list(matrix: &Matrix, what: ListWhat, out: &mut dyn Write) -> Result<u8, AppError> {
+pub fn list(
+    matrix: &Matrix,
+    what: ListWhat,
+    width: usize,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
     let catalog = &matrix.workloads;
     let rows: Vec<(String, String, String)> = match what {
         ListWhat::Models => catalog
@@ -427,7 +432,7 @@ pub fn list(matrix: &Matrix, what: ListWhat, out: &mut dyn Write) -> Result<u8, 
             })
             .collect(),
     };
-    render::three_columns(&rows, out)?;
+    render::three_columns(&rows, width, out)?;
     Ok(0)
 }
 

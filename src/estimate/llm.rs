@@ -736,7 +736,8 @@ pub fn estimate_sized(
     }
     if let Some(peak) = path.peak_tflops {
         notes.push(format!(
-            "prefill matrix math: {peak:.0} TFLOPS dense ({}) × {:.0}% ({}), attention at the FP16 rate × {:.0}%",
+            "prefill matrix math: {} TFLOPS dense ({}) × {:.0}% ({}), attention at the FP16 rate × {:.0}%",
+            crate::units::significant(peak),
             path.unit,
             path.gemm_eff * 100.0,
             engine.name,

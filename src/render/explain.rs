@@ -8,7 +8,6 @@ use super::text::{pad, wrap, Style};
 use crate::explain::{Explanation, FailureMatch, FixFrom};
 use crate::matrix::Status;
 
-const TEXT_WIDTH: usize = 96;
 const LABEL: usize = 9;
 
 /// Text from a log or from facts may hold control characters: never print them raw.
@@ -18,10 +17,23 @@ fn clean(text: &str) -> String {
         .collect()
 }
 
-fn labelled(out: &mut dyn Write, label: &str, text: &str) -> io::Result<()> {
+fn labelled(out: &mut dyn Write, width: usize, label: &str, text: &str) -> io::Result<()> {
     let first = format!("   {}  ", pad(label, LABEL));
     let rest = " ".repeat(first.chars().count());
-    for (i, line) in wrap(&clean(text), TEXT_WIDTH - rest.len())
+    for (i, line) in wrap(&clean(text), width.saturating_sub(rest.len()).max(20))
+        .iter()
+        .enumerate()
+    {
+        writeln!(out, "{}{line}", if i == 0 { &first } else { &rest })?;
+    }
+    Ok(())
+}
+
+/// A header field: `  Label      value`, the value wrapped under itself.
+fn field(out: &mut dyn Write, width: usize, label: &str, value: &str) -> io::Result<()> {
+    let first = format!("  {}  ", pad(label, LABEL));
+    let rest = " ".repeat(first.chars().count());
+    for (i, line) in wrap(&clean(value), width.saturating_sub(rest.len()).max(20))
         .iter()
         .enumerate()
     {
@@ -49,24 +61,20 @@ fn what_was_read(e: &Explanation) -> String {
 }
 
 pub fn explain_text(e: &Explanation, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!("mlcompat explain — {}", clean(&e.input.name)))
-    )?;
-    writeln!(out, "  {}  {}", pad("Read", LABEL), what_was_read(e))?;
+    for line in wrap(
+        &format!("mlcompat explain — {}", clean(&e.input.name)),
+        style.width,
+    ) {
+        writeln!(out, "{}", style.bold(&line))?;
+    }
+    field(out, style.width, "Read", &what_was_read(e))?;
     let dumps = if e.input.dumps.is_empty() {
         "none".to_string()
     } else {
         e.input.dumps.join(", ")
     };
-    writeln!(out, "  {}  {dumps}", pad("Dumps", LABEL))?;
-    writeln!(
-        out,
-        "  {}  {}",
-        pad("Facts", LABEL),
-        clean(&e.input.facts_from)
-    )?;
+    field(out, style.width, "Dumps", &dumps)?;
+    field(out, style.width, "Facts", &e.input.facts_from)?;
     let m = &e.machine;
     for (label, value) in [
         ("GPU", &m.gpu),
@@ -75,7 +83,7 @@ pub fn explain_text(e: &Explanation, style: Style, out: &mut dyn Write) -> io::R
         ("Python", &m.python),
     ] {
         if let Some(v) = value {
-            writeln!(out, "  {}  {}", pad(label, LABEL), clean(v))?;
+            field(out, style.width, label, v)?;
         }
     }
     writeln!(out)?;
@@ -86,17 +94,21 @@ pub fn explain_text(e: &Explanation, style: Style, out: &mut dyn Write) -> io::R
             e.known_failures
         )?;
         for r in &e.ruled_out {
-            writeln!(
-                out,
-                "  {} matched the text, but this machine rules it out ({})",
+            let text = format!(
+                "{} matched the text, but this machine rules it out ({})",
                 r.id,
                 deciding_text(&r.because)
-            )?;
+            );
+            for line in wrap(&text, style.width.saturating_sub(2).max(20)) {
+                writeln!(out, "  {line}")?;
+            }
         }
-        writeln!(
-            out,
-            "If the log came from a machine mlcompat can see, `mlcompat doctor --deep` there judges what is installed."
-        )?;
+        for line in wrap(
+            "If the log came from a machine mlcompat can see, `mlcompat doctor --deep` there judges what is installed.",
+            style.width,
+        ) {
+            writeln!(out, "{line}")?;
+        }
         return Ok(());
     }
     let count = e.matches.len();
@@ -129,21 +141,24 @@ fn match_text(m: &FailureMatch, style: Style, out: &mut dyn Write) -> io::Result
     } else {
         Status::Warn
     };
-    writeln!(
-        out,
-        "{} {}  {}",
-        style.symbol(status),
-        style.bold(&clean(&m.title)),
-        style.dim(&format!("[{}]", m.id))
-    )?;
-    labelled(out, "Cause", &m.cause)?;
+    let title = format!("{} {}  [{}]", style.symbol(status), clean(&m.title), m.id);
+    for line in wrap(&title, style.width) {
+        writeln!(out, "{}", style.bold(&line))?;
+    }
+    labelled(out, style.width, "Cause", &m.cause)?;
     for (i, ev) in m.evidence.iter().enumerate() {
         let label = if i == 0 { "Evidence" } else { "" };
-        labelled(out, label, &format!("line {}: {}", ev.line, ev.text))?;
+        labelled(
+            out,
+            style.width,
+            label,
+            &format!("line {}: {}", ev.line, ev.text),
+        )?;
     }
     if m.matched_lines > m.evidence.len() {
         labelled(
             out,
+            style.width,
             "",
             &format!("({} matching lines in all)", m.matched_lines),
         )?;
@@ -151,13 +166,13 @@ fn match_text(m: &FailureMatch, style: Style, out: &mut dyn Write) -> io::Result
     if !m.facts.is_empty() {
         labelled(
             out,
+            style.width,
             "",
             &format!("confirmed by {}", deciding_text(&m.facts)),
         )?;
     }
     if !m.unknown_facts.is_empty() {
-        labelled(
-            out,
+        labelled(out, style.width,
             "",
             &format!(
                 "not confirmed: the log does not say {} (`--facts FILE` or `--here` adds the machine)",
@@ -165,15 +180,14 @@ fn match_text(m: &FailureMatch, style: Style, out: &mut dyn Write) -> io::Result
             ),
         )?;
     }
-    labelled(out, "Fix", &m.fix)?;
+    labelled(out, style.width, "Fix", &m.fix)?;
     if m.fix_from == FixFrom::InstallPlan {
-        labelled(
-            out,
+        labelled(out, style.width,
             "",
             "(install-plan's steps for this machine; `mlcompat install-plan` lists them with sources)",
         )?;
         for note in &m.fix_notes {
-            labelled(out, "", &format!("note: {note}"))?;
+            labelled(out, style.width, "", &format!("note: {note}"))?;
         }
     }
     for (i, r) in m.rows.iter().enumerate() {
@@ -189,6 +203,7 @@ fn match_text(m: &FailureMatch, style: Style, out: &mut dyn Write) -> io::Result
     }
     labelled(
         out,
+        style.width,
         "Source",
         &format!(
             "{} (checked {}; --format json quotes them)",
@@ -304,11 +319,7 @@ pub fn explain_markdown(e: &Explanation, out: &mut dyn Write) -> io::Result<()> 
             writeln!(
                 out,
                 "- {} {}: {}",
-                Style {
-                    color: false,
-                    ascii: false
-                }
-                .symbol(r.status),
+                Style::default().symbol(r.status),
                 md(&r.name),
                 md(&r.note)
             )?;

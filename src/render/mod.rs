@@ -28,5 +28,5 @@ pub use junit::junit_xml;
 pub use nfd::{check_nfd_prefix, nfd_file, nfd_labels, rfc3339_utc, NFD_MAX_FILE_BYTES};
 pub use plan::{plan_json, plan_text};
 pub use prometheus::prometheus_text;
-pub use text::{display_width, three_columns, Style};
+pub use text::{display_width, three_columns, Style, MIN_WIDTH, PIPED_WIDTH};
 pub use workloads::{calibration_markdown, check_text, compare_text, estimate_text};

@@ -8,8 +8,6 @@ use super::text::{pad, wrap, Style};
 use crate::matrix::Status;
 use crate::plan::Plan;
 
-const TEXT_WIDTH: usize = 96;
-
 /// Text from facts and data may hold control characters (a hostile facts file): never print them raw.
 fn clean(text: &str) -> String {
     text.chars()
@@ -37,12 +35,70 @@ fn short_source(source: &str) -> String {
     }
 }
 
-fn wrapped(out: &mut dyn Write, first: &str, rest: &str, text: &str) -> io::Result<()> {
-    let lines = wrap(&clean(text), TEXT_WIDTH - first.chars().count());
+fn wrapped(
+    out: &mut dyn Write,
+    width: usize,
+    first: &str,
+    rest: &str,
+    text: &str,
+) -> io::Result<()> {
+    let lines = wrap(
+        &clean(text),
+        width.saturating_sub(first.chars().count()).max(20),
+    );
     for (i, line) in lines.iter().enumerate() {
         writeln!(out, "{}{line}", if i == 0 { first } else { rest })?;
     }
     Ok(())
+}
+
+/// `command` in lines of at most `width` columns, each but the last ending in ` \` (a shell line
+/// continuation), broken only at spaces outside quotes; a word longer than a line stays whole.
+fn shell_lines(command: &str, width: usize) -> Vec<String> {
+    if command.chars().count() <= width {
+        return vec![command.to_string()];
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    for c in command.chars() {
+        match (quote, c) {
+            (None, ' ') => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let room = width.saturating_sub(2).max(20);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for w in words {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&w);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    let last = lines.len().saturating_sub(1);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| if i < last { format!("{l} \\") } else { l })
+        .collect()
 }
 
 pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -51,15 +107,14 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         Some(id) if m.origin == "profile" => format!("{} (profile {id})", m.name),
         _ => m.name.clone(),
     };
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!(
-            "mlcompat install-plan {} — {}",
-            plan.request.join(" "),
-            clean(&title)
-        ))
-    )?;
+    let heading = format!(
+        "mlcompat install-plan {} — {}",
+        plan.request.join(" "),
+        clean(&title)
+    );
+    for line in wrap(&heading, style.width) {
+        writeln!(out, "{}", style.bold(&line))?;
+    }
     let unknown = "unknown".to_string();
     let python = match (&plan.python.have, &plan.python.need) {
         (Some(have), Some(need)) => format!("{have} (these wheels need {need})"),
@@ -76,7 +131,13 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         ("OS", m.os.clone().unwrap_or_else(|| unknown.clone())),
         ("Python", python),
     ] {
-        writeln!(out, "  {}  {}", pad(label, 7), clean(&value))?;
+        wrapped(
+            out,
+            style.width,
+            &format!("  {}  ", pad(label, 7)),
+            &" ".repeat(11),
+            &value,
+        )?;
     }
     writeln!(out)?;
     let (status, verdict) = if !plan.possible {
@@ -138,6 +199,7 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
                 .unwrap_or_default();
             wrapped(
                 out,
+                style.width,
                 "  - ",
                 "    ",
                 &format!("{}: {}.{install}", n.id, n.why),
@@ -150,6 +212,7 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         for p in &plan.preconditions {
             wrapped(
                 out,
+                style.width,
                 "  - ",
                 "    ",
                 &format!("{}: needs {}; this machine: {}", p.kind, p.need, p.have),
@@ -162,21 +225,31 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         for (i, step) in plan.steps.iter().enumerate() {
             let number = format!("  {}. ", i + 1);
             let indent = " ".repeat(number.chars().count());
-            writeln!(out, "{number}{}", clean(&step.command))?;
+            // A command longer than the line is continued with ` \` at spaces outside quotes: it still
+            // pastes into a shell as one command.
+            for (j, line) in shell_lines(
+                &clean(&step.command),
+                style.width.saturating_sub(number.len()),
+            )
+            .iter()
+            .enumerate()
+            {
+                writeln!(out, "{}{line}", if j == 0 { &number } else { &indent })?;
+            }
             if !step.why.is_empty() {
                 wrapped(
                     out,
+                    style.width,
                     &format!("{indent}why: "),
                     &format!("{indent}     "),
                     &step.why,
                 )?;
             }
             if !step.source.is_empty() {
-                writeln!(
-                    out,
-                    "{indent}{}",
-                    style.dim(&format!("source: {}", clean(&short_source(&step.source))))
-                )?;
+                let source = format!("source: {}", clean(&short_source(&step.source)));
+                for line in wrap(&source, style.width.saturating_sub(indent.len()).max(20)) {
+                    writeln!(out, "{indent}{}", style.dim(&line))?;
+                }
             }
         }
     }
@@ -184,7 +257,7 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Why not"))?;
         for b in &plan.blockers {
-            wrapped(out, "  - ", "    ", &b.constraint)?;
+            wrapped(out, style.width, "  - ", "    ", &b.constraint)?;
             if !b.source.is_empty() {
                 writeln!(
                     out,
@@ -198,25 +271,24 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Notes"))?;
         for n in &plan.notes {
-            wrapped(out, "  - ", "    ", n)?;
+            wrapped(out, style.width, "  - ", "    ", n)?;
         }
     }
     if !plan.alternatives.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Alternatives"))?;
         for a in &plan.alternatives {
-            wrapped(out, "  - ", "    ", &a.text)?;
+            wrapped(out, style.width, "  - ", "    ", &a.text)?;
         }
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        style.dim(&format!(
-            "Release data checked {}; `--format json` has every source in full.",
-            plan.data_checked
-        ))
-    )?;
+    let footer = format!(
+        "Release data checked {}; `--format json` has every source in full.",
+        plan.data_checked
+    );
+    for line in wrap(&footer, style.width) {
+        writeln!(out, "{}", style.dim(&line))?;
+    }
     Ok(())
 }
 

@@ -1,15 +1,32 @@
 //! Terminal text helpers: status symbols (emoji or ASCII), optional color, width-aware padding.
 
 use owo_colors::OwoColorize;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::matrix::Status;
 
 /// How text output looks. JSON and Markdown ignore it (never colored).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub color: bool,
     pub ascii: bool,
+    /// Columns the text must fit: the terminal's, `COLUMNS`, or [`PIPED_WIDTH`].
+    pub width: usize,
+}
+
+/// Width when stdout is not a terminal and `COLUMNS` does not say: what a wide terminal and a log show.
+pub const PIPED_WIDTH: usize = 100;
+/// Narrower than this, nothing lays out: text is cut at it instead.
+pub const MIN_WIDTH: usize = 40;
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            color: false,
+            ascii: false,
+            width: PIPED_WIDTH,
+        }
+    }
 }
 
 impl Style {
@@ -100,18 +117,54 @@ pub fn truncate(s: &str, width: usize) -> String {
 /// Rows of (id, name, detail), the first two columns padded by display width (`list` commands).
 pub fn three_columns(
     rows: &[(String, String, String)],
+    width: usize,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let id_w = rows.iter().map(|r| display_width(&r.0)).max().unwrap_or(0);
-    let name_w = rows.iter().map(|r| display_width(&r.1)).max().unwrap_or(0);
+    // The name column gives way before the id does (ids are what people type next), and shares the
+    // width with the details when there are any.
+    let has_detail = rows.iter().any(|r| !r.2.is_empty());
+    let room = width.saturating_sub(id_w + 4);
+    let name_w = rows
+        .iter()
+        .map(|r| display_width(&r.1))
+        .max()
+        .unwrap_or(0)
+        .min(if has_detail { room / 2 } else { room })
+        .max(8);
+    let detail_at = id_w + 2 + name_w + 2;
+    let detail_w = width.saturating_sub(detail_at);
     for (id, name, detail) in rows {
-        writeln!(out, "{}  {}  {detail}", pad(id, id_w), pad(name, name_w))?;
+        let name = truncate(name, name_w);
+        if detail.is_empty() {
+            writeln!(out, "{}  {}", pad(id, id_w), name.trim_end())?;
+            continue;
+        }
+        if detail_w < 16 {
+            writeln!(out, "{}  {}", pad(id, id_w), name)?;
+            writeln!(
+                out,
+                "{}{}",
+                " ".repeat(4),
+                truncate(detail, width.saturating_sub(4))
+            )?;
+            continue;
+        }
+        for (i, line) in wrap(detail, detail_w).iter().enumerate() {
+            if i == 0 {
+                writeln!(out, "{}  {}  {line}", pad(id, id_w), pad(&name, name_w))?;
+            } else {
+                writeln!(out, "{}{line}", " ".repeat(detail_at))?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Wraps words into lines of at most `width` columns.
+/// Wraps words into lines of at most `width` columns; a word longer than a line (a URL, a path) is cut
+/// across lines, so nothing runs past the width.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in s.split_whitespace() {
@@ -121,7 +174,17 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        if display_width(word) <= width.saturating_sub(display_width(&line)) {
+            line.push_str(word);
+            continue;
+        }
+        for c in word.chars() {
+            let w = UnicodeWidthChar::width(c).unwrap_or(0);
+            if display_width(&line) + w > width && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
     }
     if !line.is_empty() {
         lines.push(line);

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::doctor::escape;
-use super::text::{pad, truncate, wrap, Style};
+use super::text::{display_width, pad, truncate, wrap, Style};
 use crate::estimate::calibrate::Calibration;
 use crate::estimate::llm::{Capacity, LlmEstimate};
 use crate::matrix::Status;
@@ -50,9 +50,10 @@ fn prefill_words(tok_s: Option<f64>, prompt: u32, ttft: Option<f64>) -> String {
     }
 }
 
-/// "up to 54 sequences of 8,192 tokens" and a small table of per-user and aggregate decode by users.
-fn capacity_lines(c: &Capacity) -> Vec<String> {
-    let mut lines = vec![if c.max_sequences == 0 {
+/// "up to 54 sequences of 8,192 tokens" and a small table of per-user and aggregate decode by users, in
+/// lines of at most `width` columns (the table splits into blocks of users when it is wider).
+fn capacity_lines(c: &Capacity, width: usize) -> Vec<String> {
+    let mut text = vec![if c.max_sequences == 0 {
         format!(
             "no sequence of {} tokens fits beside the weights ({} GB of KV cache each)",
             thousands(c.context),
@@ -73,6 +74,7 @@ fn capacity_lines(c: &Capacity) -> Vec<String> {
             c.bound_at_ceiling.text()
         )
     }];
+    let lines = &mut text;
     if let (Some(p), Some(o)) = (c.prompt_tokens, c.output_tokens) {
         lines.push(format!(
             "requests of {} prompt + {} output tokens, each one's prefill counted",
@@ -91,33 +93,53 @@ fn capacity_lines(c: &Capacity) -> Vec<String> {
             )
         });
     }
+    let mut lines: Vec<String> = text.iter().flat_map(|t| wrap(t, width.max(20))).collect();
     if c.per_user_tok_s.is_empty() {
         return lines;
     }
-    let cell = |v: String| format!("{v:>7}");
-    let users: String = c
-        .per_user_tok_s
-        .keys()
-        .map(|u| cell(u.to_string()))
-        .collect();
-    let per: String = c.per_user_tok_s.values().map(|v| cell(round(*v))).collect();
-    let all: String = c
-        .aggregate_tok_s
-        .values()
-        .map(|v| cell(round(*v)))
-        .collect();
-    lines.push(format!("  users          {users}"));
-    lines.push(format!("  tok/s per user {per}"));
-    lines.push(format!("  tok/s in all   {all}"));
-    if !c.time_to_first_token_s.is_empty() {
-        let ttft: String = c
-            .time_to_first_token_s
-            .values()
-            .map(|v| cell(round(*v)))
-            .collect();
-        lines.push(format!("  first token, s {ttft}"));
+    // Rows of the table: label, then one 7-column cell per user count; blocks of as many as fit.
+    const LABEL: usize = 17;
+    const CELL: usize = 7;
+    let per_block = (width.saturating_sub(LABEL) / CELL).max(1);
+    let users: Vec<u32> = c.per_user_tok_s.keys().copied().collect();
+    let cell = |v: String| format!("{v:>CELL$}");
+    for block in users.chunks(per_block) {
+        let row = |label: &str, value: &dyn Fn(u32) -> Option<f64>| -> String {
+            let cells: String = block
+                .iter()
+                .map(|u| cell(value(*u).map_or_else(|| "—".into(), round)))
+                .collect();
+            format!("  {label:<15}{cells}")
+        };
+        let head: String = block.iter().map(|u| cell(u.to_string())).collect();
+        lines.push(format!("  {:<15}{head}", "users"));
+        lines.push(row("tok/s per user", &|u| {
+            c.per_user_tok_s.get(&u).copied()
+        }));
+        lines.push(row("tok/s in all", &|u| c.aggregate_tok_s.get(&u).copied()));
+        if !c.time_to_first_token_s.is_empty() {
+            lines.push(row("first token, s", &|u| {
+                c.time_to_first_token_s.get(&u).copied()
+            }));
+        }
     }
     lines
+}
+
+/// `text` wrapped to `width` after `lead` (`· `, `fix: `), the other lines indented as far.
+fn hanging(lead: &str, text: &str, width: usize) -> Vec<String> {
+    let lead_w = display_width(lead);
+    wrap(text, width.saturating_sub(lead_w).max(20))
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{lead}{l}")
+            } else {
+                format!("{}{l}", " ".repeat(lead_w))
+            }
+        })
+        .collect()
 }
 
 pub fn check_text(
@@ -127,60 +149,92 @@ pub fn check_text(
     verbose: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!("mlcompat check — {machine}"))
-    )?;
+    let width = style.width;
+    for line in wrap(&format!("mlcompat check — {machine}"), width) {
+        writeln!(out, "{}", style.bold(&line))?;
+    }
+    let symbol_w = if style.ascii { 4 } else { 2 };
     let name_w = checks
         .iter()
         .map(|c| c.workload.len())
         .max()
         .unwrap_or(8)
         .max(8);
-    writeln!(
-        out,
-        "  {}  {}  {:<14}  {:<17}  {:<22}",
-        pad("", if style.ascii { 4 } else { 2 }),
-        pad("Workload", name_w),
-        "Engine",
-        "Memory need/have",
-        "Speed"
-    )?;
+    let speed_at = 2 + symbol_w + 2 + name_w + 2 + 14 + 2 + 17 + 2;
+    // Too narrow for the four columns: memory and speed go on a line of their own under each workload.
+    let narrow = width < speed_at + 14;
+    let head = if narrow {
+        format!(
+            "  {}  {}  Engine",
+            pad("", symbol_w),
+            pad("Workload", name_w)
+        )
+    } else {
+        format!(
+            "  {}  {}  {:<14}  {:<17}  Speed",
+            pad("", symbol_w),
+            pad("Workload", name_w),
+            "Engine",
+            "Memory need/have",
+        )
+    };
+    writeln!(out, "{}", truncate(&head, width))?;
+    let indent = " ".repeat(4 + symbol_w);
+    let text_w = width.saturating_sub(indent.len()).max(20);
     for c in checks {
-        writeln!(
-            out,
-            "  {}  {}  {:<14}  {:<17}  {}",
-            style.status_cell(c.verdict),
-            pad(&c.workload, name_w),
-            truncate(c.engine.as_deref().unwrap_or("—"), 14),
-            memory(c),
-            speed(c)
-        )?;
-        let indent = " ".repeat(4 + if style.ascii { 4 } else { 2 });
-        for line in wrap(&c.reason, 96) {
+        let engine = truncate(c.engine.as_deref().unwrap_or("—"), 14);
+        if narrow {
+            writeln!(
+                out,
+                "  {}  {}  {engine}",
+                style.status_cell(c.verdict),
+                pad(&c.workload, name_w),
+            )?;
+            let figures = format!("{}; {}", memory(c), speed(c));
+            for line in wrap(&figures, text_w) {
+                writeln!(out, "{indent}{line}")?;
+            }
+        } else {
+            writeln!(
+                out,
+                "  {}  {}  {:<14}  {:<17}  {}",
+                style.status_cell(c.verdict),
+                pad(&c.workload, name_w),
+                engine,
+                memory(c),
+                truncate(&speed(c), width.saturating_sub(speed_at))
+            )?;
+        }
+        for line in wrap(&c.reason, text_w) {
             writeln!(out, "{indent}{}", style.dim(&line))?;
         }
         if let Some(v) = &c.installed {
             writeln!(out, "{indent}installed here: {v}")?;
         }
         if verbose && c.prefill_tok_s.is_some() {
-            let prompt = c.capacity.as_ref().map_or(0, |k| k.context);
-            writeln!(
-                out,
-                "{indent}prefill  {}",
-                prefill_words(c.prefill_tok_s, prompt, c.time_to_first_token_s)
-            )?;
+            let words = prefill_words(
+                c.prefill_tok_s,
+                c.prefill_prompt.unwrap_or_default(),
+                c.time_to_first_token_s,
+            );
+            for line in hanging("prefill  ", &words, text_w) {
+                writeln!(out, "{indent}{line}")?;
+            }
         }
         if let (true, Some(k)) = (verbose, &c.capacity) {
-            for (i, line) in capacity_lines(k).iter().enumerate() {
+            for (i, line) in capacity_lines(k, text_w.saturating_sub(9))
+                .iter()
+                .enumerate()
+            {
                 let label = if i == 0 { "capacity " } else { "         " };
-                writeln!(out, "{indent}{label}{line}")?;
+                writeln!(out, "{}", format!("{indent}{label}{line}").trim_end())?;
             }
         }
         if verbose {
             for a in &c.assumptions {
-                writeln!(out, "{indent}· {a}")?;
+                for line in hanging("· ", a, text_w) {
+                    writeln!(out, "{indent}{line}")?;
+                }
             }
         }
     }
@@ -196,13 +250,15 @@ pub fn estimate_text(
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!("mlcompat estimate — {machine}, {engine}"))
-    )?;
+    for line in wrap(
+        &format!("mlcompat estimate — {machine}, {engine}"),
+        style.width,
+    ) {
+        writeln!(out, "{}", style.bold(&line))?;
+    }
+    let width = style.width;
     if !reason.is_empty() {
-        for line in wrap(&format!("{} {reason}", style.symbol(verdict)), 96) {
+        for line in wrap(&format!("{} {reason}", style.symbol(verdict)), width - 2) {
             writeln!(out, "  {line}")?;
         }
     }
@@ -214,39 +270,61 @@ pub fn estimate_text(
         FitState::DoesNotFit => Status::Fail,
         FitState::NeedsSetup | FitState::Unknown => Status::Warn,
     };
-    writeln!(
+    // Labelled lines: the label, then the text wrapped under itself.
+    let labelled = |out: &mut dyn Write, label: String, text: String| -> io::Result<()> {
+        let lead_w = display_width(&label);
+        for (i, line) in wrap(&text, width.saturating_sub(lead_w).max(20))
+            .iter()
+            .enumerate()
+        {
+            if i == 0 {
+                writeln!(out, "{label}{line}")?;
+            } else {
+                writeln!(out, "{}{line}", " ".repeat(lead_w))?;
+            }
+        }
+        Ok(())
+    };
+    labelled(
         out,
-        "  {} memory   {} GB needed of {avail} GB (weights {}, KV cache {}, runtime {})",
-        style.status_cell(memory_status),
-        round(m.required_gb),
-        round(m.weights_gb),
-        round(m.kv_cache_gb),
-        round(m.runtime_gb)
+        format!("  {} memory   ", style.status_cell(memory_status)),
+        format!(
+            "{} GB needed of {avail} GB (weights {}, KV cache {}, runtime {})",
+            round(m.required_gb),
+            round(m.weights_gb),
+            round(m.kv_cache_gb),
+            round(m.runtime_gb)
+        ),
     )?;
-    match (e.decode_tok_s, e.aggregate_tok_s) {
-        (Some(d), Some(a)) => writeln!(
-            out,
-            "     decode   {} tok/s per sequence, {} tok/s in all ({}-bound)",
+    let decode = match (e.decode_tok_s, e.aggregate_tok_s) {
+        (Some(d), Some(a)) => format!(
+            "{} tok/s per sequence, {} tok/s in all ({}-bound)",
             round(d),
             round(a),
             e.bound.text()
-        )?,
-        _ => writeln!(out, "     decode   —")?,
-    }
-    writeln!(
+        ),
+        _ => "—".into(),
+    };
+    labelled(out, "     decode   ".into(), decode)?;
+    labelled(
         out,
-        "     prefill  {}",
-        prefill_words(e.prefill_tok_s, e.prefill_prompt, e.time_to_first_token_s)
+        "     prefill  ".into(),
+        prefill_words(e.prefill_tok_s, e.prefill_prompt, e.time_to_first_token_s),
     )?;
     if let Some(c) = &e.capacity {
-        for (i, line) in capacity_lines(c).iter().enumerate() {
+        for (i, line) in capacity_lines(c, width.saturating_sub(14))
+            .iter()
+            .enumerate()
+        {
             let label = if i == 0 { "capacity" } else { "        " };
-            writeln!(out, "     {label} {line}")?;
+            writeln!(out, "{}", format!("     {label} {line}").trim_end())?;
         }
     }
     writeln!(out, "  assumptions:")?;
     for a in &e.assumptions {
-        writeln!(out, "    · {a}")?;
+        for line in hanging("· ", a, width.saturating_sub(4)) {
+            writeln!(out, "    {line}")?;
+        }
     }
     Ok(())
 }
@@ -274,11 +352,7 @@ pub fn compare_text(
             let cell = |x: &Check| {
                 format!(
                     "{} {}",
-                    Style {
-                        color: false,
-                        ascii: false
-                    }
-                    .symbol(x.verdict),
+                    Style::default().symbol(x.verdict),
                     escape(&speed(x))
                 )
             };
@@ -319,51 +393,67 @@ pub fn compare_text(
         }
         return Ok(());
     }
-    let col = a.chars().count().max(b.chars().count()).clamp(18, 32);
-    writeln!(
-        out,
-        "{}",
-        style.bold(&format!("mlcompat compare — {a} vs {b}"))
-    )?;
-    writeln!(
-        out,
-        "  {}  {}  {}",
-        pad("", 20),
-        pad(&truncate(a, col), col),
-        truncate(b, col)
-    )?;
+    let width = style.width;
+    for line in wrap(&format!("mlcompat compare — {a} vs {b}"), width) {
+        writeln!(out, "{}", style.bold(&line))?;
+    }
+    // Two columns after a 20-column label; names too long for theirs become A and B, spelled out above.
+    let col = (width.saturating_sub(24) / 2).clamp(12, 40);
+    let fits = display_width(a) <= col && display_width(b) <= col;
+    let (ha, hb) = if fits {
+        (a.to_string(), b.to_string())
+    } else {
+        for (label, name) in [("A", a), ("B", b)] {
+            for line in hanging(&format!("  {label}  "), name, width) {
+                writeln!(out, "{line}")?;
+            }
+        }
+        ("A".to_string(), "B".to_string())
+    };
+    writeln!(out, "  {}  {}  {}", pad("", 20), pad(&ha, col), hb)?;
     for s in &c.specs {
-        writeln!(out, "  {}  {}  {}", pad(s.spec, 20), pad(&s.a, col), s.b)?;
+        writeln!(
+            out,
+            "  {}  {}  {}",
+            pad(s.spec, 20),
+            pad(&truncate(&s.a, col), col),
+            truncate(&s.b, col)
+        )?;
     }
     writeln!(out)?;
+    let cell_w = (width.saturating_sub(4) / 2)
+        .saturating_sub(4)
+        .clamp(12, 40);
     for d in &c.workloads {
         writeln!(out, "  {}", style.bold(&d.workload))?;
         writeln!(
             out,
-            "    {} {:<28} {} {}",
+            "    {} {} {} {}",
             style.status_cell(d.a.verdict),
-            truncate(&speed(&d.a), 28),
+            pad(&truncate(&speed(&d.a), cell_w), cell_w),
             style.status_cell(d.b.verdict),
-            speed(&d.b)
+            truncate(&speed(&d.b), cell_w)
         )?;
+        let text_w = width.saturating_sub(4).max(20);
         for line in wrap(
             &format!("winner: {} — {}", winner(d.winner, a, b), d.reason),
-            100,
+            text_w,
         ) {
             writeln!(out, "    {}", style.dim(&line))?;
         }
         if d.a.capacity.is_some() || d.b.capacity.is_some() {
-            writeln!(
-                out,
-                "    {}",
-                style.dim(&format!(
+            for line in wrap(
+                &format!(
                     "prefill {} vs {}; capacity {} vs {}",
                     prefill_cell(&d.a),
                     prefill_cell(&d.b),
                     capacity_cell(&d.a),
                     capacity_cell(&d.b)
-                ))
-            )?;
+                ),
+                text_w,
+            ) {
+                writeln!(out, "    {}", style.dim(&line))?;
+            }
         }
     }
     Ok(())

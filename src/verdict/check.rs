@@ -39,6 +39,8 @@ pub struct Check {
     pub good: f64,
     pub usable: f64,
     pub prefill_tok_s: Option<f64>,
+    /// The prompt `prefill_tok_s` is for (one filling the context), tokens.
+    pub prefill_prompt: Option<u32>,
     /// Seconds to the first token for a prompt filling the context.
     pub time_to_first_token_s: Option<f64>,
     pub bound: Bound,
@@ -79,6 +81,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
         good: w.good,
         usable: w.usable,
         prefill_tok_s: None,
+        prefill_prompt: None,
         time_to_first_token_s: None,
         bound: Bound::Unknown,
         fit: None,
@@ -180,6 +183,7 @@ pub fn check(catalog: &Workloads, w: &Workload, report: &Report, machine: &Machi
             out.fit = Some(fit);
             out.speed = e.decode_tok_s;
             out.prefill_tok_s = e.prefill_tok_s;
+            out.prefill_prompt = e.prefill_tok_s.map(|_| e.prefill_prompt);
             out.time_to_first_token_s = e.time_to_first_token_s;
             out.bound = e.bound;
             out.assumptions.extend(e.assumptions);
@@ -401,11 +405,5 @@ fn verdict(out: &mut Check, engine_status: Status) {
 
 /// Two significant figures for speeds.
 pub fn round(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
+    crate::units::significant(x)
 }
