@@ -224,7 +224,8 @@ pub struct DoctorArgs {
     /// Problems include warnings: exit 1 when installed or required software warns.
     #[arg(long)]
     pub strict: bool,
-    /// Label prefix for `--format nfd` (a DNS subdomain you control; not kubernetes.io or k8s.io).
+    /// Label prefix for `--format nfd`: a DNS subdomain you control, or feature.node.kubernetes.io /
+    /// profile.node.kubernetes.io (nfd-master drops the rest of kubernetes.io).
     #[arg(long, value_name = "PREFIX", default_value = "mlcompat.io")]
     pub nfd_prefix: String,
     /// Hours until Node Feature Discovery drops the labels of `--format nfd` (`# +expiry-time`), so a

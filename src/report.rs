@@ -28,6 +28,9 @@ pub struct MachineSummary {
     pub name: String,
     /// `profile`, `facts` (a saved file) or `live`.
     pub origin: String,
+    /// The host name the probe recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     pub gpu: Option<String>,
     pub memory: Option<String>,
     pub bandwidth: Option<String>,

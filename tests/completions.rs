@@ -80,6 +80,59 @@ fn bash_completes_commands_flags_and_formats() {
     for f in ["table", "json", "markdown", "nfd", "prometheus", "junit"] {
         assert!(formats.contains(&f.to_string()), "{f} in {formats:?}");
     }
+    // Names the matrix knows, not file names.
+    for (words, want) in [
+        (&["mlcompat", "doctor", "--profile", "dgx"][..], "dgx-spark"),
+        (&["mlcompat", "doctor", "--require", "vl"][..], "vllm"),
+        (&["mlcompat", "check", "chat-"][..], "chat-8b-fp16"),
+        (
+            &["mlcompat", "estimate", "--model", "gpt-oss-1"][..],
+            "gpt-oss-120b",
+        ),
+        (&["mlcompat", "estimate", "--quant", "iq4"][..], "iq4_xs"),
+        (&["mlcompat", "estimate", "--engine", "ll"][..], "llama-cpp"),
+        (&["mlcompat", "schema", "es"][..], "estimate"),
+        (&["mlcompat", "install-plan", "py"][..], "pytorch"),
+    ] {
+        let offered = bash_complete(&script, words);
+        assert!(
+            offered.contains(&want.to_string()),
+            "{words:?}: {offered:?}"
+        );
+    }
+    // Internal flags are never offered.
+    let bench = bash_complete(&script, &["mlcompat", "bench", "--"]);
+    assert!(bench.contains(&"--gpu-timeout".to_string()), "{bench:?}");
+    assert!(
+        !bench
+            .iter()
+            .any(|f| f.starts_with("--gpu-worker") || f == "--nvrtc" || f == "--gpu-ordinal"),
+        "{bench:?}"
+    );
+}
+
+#[test]
+fn no_script_offers_internal_flags() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = mlcompat_out(&["completions", shell]);
+        for flag in [
+            "gpu-worker",
+            "gpu-ordinal",
+            "-l nvrtc",
+            "'--nvrtc",
+            " --nvrtc",
+        ] {
+            assert!(!script.contains(flag), "{shell} offers {flag}");
+        }
+    }
+    // Fish knows what positionals take, so it offers no files there.
+    let fish = mlcompat_out(&["completions", "fish"]);
+    for sub in ["list", "completions", "schema", "check"] {
+        assert!(
+            fish.contains(&format!("__fish_mlcompat_using_subcommand {sub}\" -f -a")),
+            "fish: {sub}"
+        );
+    }
 }
 
 #[test]
@@ -143,6 +196,17 @@ fn man_pages_format_cleanly() {
         "{doctor}"
     );
     assert!(dir.path().join("mlcompat.1").is_file());
+    // The exit codes of --help, as an EXIT STATUS section: every code, nothing under EXTRA.
+    let help = mlcompat_out(&["doctor", "--help"]);
+    for page in [&doctor, &page] {
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
+        assert!(!page.contains(".SH EXTRA"), "{page}");
+    }
+    for code in ["0", "1", "2"] {
+        assert!(help.contains(&format!("\n  {code}  ")), "{help}");
+        assert!(doctor.contains(&format!(".TP\n\\fB{code}\\fR")), "{doctor}");
+    }
+    assert!(doctor.contains("summary.problems") && help.contains("summary.problems"));
     if !have("groff") {
         eprintln!("skipped: groff not installed (pages written, not formatted)");
         return;

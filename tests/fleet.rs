@@ -104,6 +104,43 @@ fn table_over_facts_and_profiles() {
     assert_eq!(default["machines"].as_array().expect("machines").len(), 2);
 }
 
+/// A fleet's columns are named by what the facts say: the name a file gives stands, else the host name
+/// `probe` recorded, else the file's name.
+#[test]
+fn columns_take_the_machine_name_then_the_hostname() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let probe = std::fs::read_to_string(fixture("facts/cpu-box-torch-2.15.0-cu132-deep.json"))
+        .expect("fixture");
+    let mut facts: serde_json::Value = serde_json::from_str(&probe).expect("JSON");
+    facts["host"]["hostname"] = "gpu-node-7.lab".into();
+    let by_host = dir.path().join("saved-1.json");
+    std::fs::write(&by_host, facts.to_string()).expect("write");
+    facts["machine"]["name"] = "Lab box under the desk".into();
+    let by_name = dir.path().join("saved-2.json");
+    std::fs::write(&by_name, facts.to_string()).expect("write");
+    let (code, out, err) = run(
+        &[
+            "table",
+            "--facts",
+            &by_host.display().to_string(),
+            "--facts",
+            &by_name.display().to_string(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let grid: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let names: Vec<&str> = grid["machines"]
+        .as_array()
+        .expect("machines")
+        .iter()
+        .map(|m| m["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["gpu-node-7.lab", "Lab box under the desk"]);
+}
+
 #[test]
 fn many_columns_stay_readable_in_text() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -240,9 +240,11 @@ mod nfd {
                 problems.push(format!("`{key}` has no namespace"));
             }
             let sub = |root: &str| ns == root || ns.ends_with(&format!(".{root}"));
+            // nfd-master's rule (denyLabelNs): kubernetes.io and its sub-namespaces are dropped, except
+            // feature.node.kubernetes.io, profile.node.kubernetes.io and theirs.
             if sub("kubernetes.io")
-                && ns != "feature.node.kubernetes.io"
-                && !ns.ends_with(".feature.node.kubernetes.io")
+                && !sub("feature.node.kubernetes.io")
+                && !sub("profile.node.kubernetes.io")
             {
                 problems.push(format!("namespace `{ns}` is not allowed"));
             }
@@ -377,7 +379,6 @@ fn nfd_refuses_prefixes_nfd_would_drop() {
     let bad_prefixes = [
         "kubernetes.io",
         "node.kubernetes.io",
-        "k8s.io",
         "Mlcompat.io",
         "a_b.io",
         "",
@@ -397,6 +398,66 @@ fn nfd_refuses_prefixes_nfd_would_drop() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(flag));
         assert!(out.stdout.is_empty());
     }
+    // What nfd-master keeps is accepted: its own two namespaces and theirs, and k8s.io (not denied).
+    for prefix in [
+        "feature.node.kubernetes.io",
+        "profile.node.kubernetes.io",
+        "gpu.profile.node.kubernetes.io",
+        "k8s.io",
+    ] {
+        let out = mlcompat()
+            .args(["doctor", "--profile", "dgx-spark", "--format", "nfd"])
+            .arg(format!("--nfd-prefix={prefix}"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{prefix}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("\n{prefix}/pytorch=")));
+    }
+}
+
+/// A software id NFD would confuse with another label (a `problems` row, an id past 63 characters) is
+/// refused when the matrix loads, at its line.
+#[test]
+fn software_ids_that_would_collide_as_labels_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
+    for entry in std::fs::read_dir(&src).expect("matrix") {
+        let path = entry.expect("entry").path();
+        let to = dir.path().join(path.file_name().expect("name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&to).expect("dir");
+            for f in std::fs::read_dir(&path).expect("sub") {
+                let f = f.expect("file").path();
+                std::fs::copy(&f, to.join(f.file_name().expect("name"))).expect("copy");
+            }
+        } else {
+            std::fs::copy(&path, &to).expect("copy");
+        }
+    }
+    let software = dir.path().join("software.yaml");
+    let text = std::fs::read_to_string(&software).expect("software.yaml");
+    let long = "a".repeat(70);
+    let changed = text
+        .replacen("  - id: jax\n", "  - id: problems\n", 1)
+        .replacen("  - id: mlx\n", &format!("  - id: {long}\n"), 1);
+    assert_ne!(changed, text);
+    std::fs::write(&software, changed).expect("write");
+    let out = mlcompat()
+        .args([
+            "--matrix",
+            &dir.path().display().to_string(),
+            "matrix",
+            "validate",
+        ])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("software.yaml:") && err.contains("`problems`"),
+        "{err}"
+    );
+    assert!(err.contains("at most 63"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -850,10 +911,8 @@ fn junit_xml_follows_the_schema_ci_systems_read() {
         assert_eq!(outcomes.len(), rows.len());
         for row in rows {
             let id = row["id"].as_str().expect("id");
-            let mut name = format!("{} ({id})", row["name"].as_str().expect("name"));
-            if row["required"] == true {
-                name.push_str(" [required]");
-            }
+            // The name does not change when a run requires the row: CI history keeps one test.
+            let name = format!("{} ({id})", row["name"].as_str().expect("name"));
             let want = if problems.contains(id) {
                 "failure"
             } else if row["status"] == "ok" {
@@ -868,6 +927,46 @@ fn junit_xml_follows_the_schema_ci_systems_read() {
             );
         }
     }
+    // Strict schemas (Ant's JUnit XSD) want time, timestamp and hostname on the suite, time on each case;
+    // required rows are a suite property.
+    let (_, xml) = run(&[
+        "doctor",
+        "--format",
+        "junit",
+        "--profile",
+        "dgx-spark",
+        "--require",
+        "vllm,pytorch",
+    ]);
+    let doc = roxmltree::Document::parse(&xml).expect("XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("suite");
+    assert!(suite
+        .attribute("time")
+        .is_some_and(|t| t.parse::<f64>().is_ok()));
+    let stamp = suite.attribute("timestamp").expect("timestamp");
+    assert!(
+        stamp.len() == 19
+            && stamp.as_bytes()[10] == b'T'
+            && stamp[..4].parse::<u32>().is_ok_and(|y| y >= 2026),
+        "{stamp}"
+    );
+    assert_eq!(suite.attribute("hostname"), Some("dgx-spark"));
+    assert!(doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .all(|n| n.attribute("time") == Some("0")
+            && !n.attribute("name").unwrap_or("").contains('[')));
+    let required = doc
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("mlcompat.required"))
+        .and_then(|n| n.attribute("value"));
+    assert!(
+        matches!(required, Some("pytorch,vllm" | "vllm,pytorch")),
+        "{required:?}"
+    );
     // The broken torch import is a failure, and its warning arrives intact minus the control characters.
     let (code, xml) = run(&["doctor", "--format", "junit", "--facts", &hostile]);
     assert_eq!(code, 1);

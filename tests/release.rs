@@ -36,6 +36,9 @@ fn binstall_finds_what_scripts_release_builds() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
     assert_eq!(binstall(&manifest, "pkg-fmt"), "tgz");
+    // `{ repo }` is package.repository: without it cargo-binstall cannot build the URL at all.
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    assert!(repo.starts_with("https://"), "package.repository: {repo:?}");
     let version = env!("CARGO_PKG_VERSION");
     for target in [
         "x86_64-unknown-linux-gnu",
@@ -43,7 +46,7 @@ fn binstall_finds_what_scripts_release_builds() {
         "aarch64-apple-darwin",
     ] {
         let vars = [
-            ("repo", "https://example.invalid/mlcompat"),
+            ("repo", repo),
             ("name", "mlcompat"),
             ("version", version),
             ("target", target),
@@ -60,10 +63,7 @@ fn binstall_finds_what_scripts_release_builds() {
         let archive = String::from_utf8(out.stdout).expect("UTF-8");
         assert_eq!(
             url,
-            format!(
-                "https://example.invalid/mlcompat/releases/download/v{version}/{}",
-                archive.trim()
-            )
+            format!("{repo}/releases/download/v{version}/{}", archive.trim())
         );
         // The archive holds one folder named like the archive, with the binary in it.
         let bin_dir = render(&binstall(&manifest, "bin-dir"), &vars);

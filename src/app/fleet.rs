@@ -61,18 +61,31 @@ pub(crate) fn machine(matrix: &Matrix, arg: &str) -> Result<Facts, InputError> {
     }
 }
 
-/// Facts from `mlcompat probe` call themselves "this machine": in a fleet every column would; the file's
-/// name (`gpu-node-3.json` → `gpu-node-3`) tells them apart.
+/// Facts from `mlcompat probe` call themselves "this machine": in a fleet every column would. A name the
+/// file gives (`machine.name`) stands; else the host name `probe` recorded, else the file's name
+/// (`gpu-node-3.json` → `gpu-node-3`) tells them apart.
 fn named_after_file(mut facts: Facts, path: &Path) -> Facts {
     let generic = facts
         .machine
         .as_ref()
-        .is_none_or(|m| m.kind == MachineKind::Live || m.name.is_empty());
-    if generic {
-        let stem = file_stem(path);
+        .is_none_or(|m| m.name.trim().is_empty() || m.name == crate::facts::THIS_MACHINE);
+    let live = facts
+        .machine
+        .as_ref()
+        .is_none_or(|m| m.kind == MachineKind::Live);
+    if generic || live {
+        let name = match (generic, &facts.host.hostname) {
+            (false, _) => facts
+                .machine
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            (true, Some(host)) => host.clone(),
+            (true, None) => file_stem(path),
+        };
         let machine = facts.machine.get_or_insert_with(Machine::default);
-        machine.id = stem.clone();
-        machine.name = stem;
+        machine.id = name.clone();
+        machine.name = name;
         machine.kind = MachineKind::Saved;
     }
     facts

@@ -81,6 +81,7 @@ impl From<io::Error> for AppError {
 fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
     match &cli.command {
         Command::Doctor(args) => {
+            let started = (std::time::SystemTime::now(), std::time::Instant::now());
             let matrix = load_matrix(cli)?;
             let required = software_ids(&matrix, &args.require, "--require")?;
             let nfd_expiry = nfd_expiry(args)?;
@@ -109,12 +110,21 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 DoctorFormat::Prometheus => {
                     out.write_all(render::prometheus_text(&report, &facts).as_bytes())?
                 }
-                DoctorFormat::Junit => out.write_all(render::junit_xml(&report).as_bytes())?,
+                DoctorFormat::Junit => {
+                    let run = render::RunTime {
+                        started_unix_s: started
+                            .0
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs()),
+                        seconds: started.1.elapsed().as_secs_f64(),
+                    };
+                    out.write_all(render::junit_xml(&report, run).as_bytes())?
+                }
             }
             Ok(report.exit_code())
         }
         Command::Table(args) => fleet::table(&load_matrix(cli)?, args, style, out),
-        Command::Completions { shell } => about::completions(*shell, out),
+        Command::Completions { shell } => about::completions(*shell, &load_matrix(cli)?, out),
         Command::Man { dir } => about::man(dir.as_deref(), out),
         Command::Schema { name } => about::schema_cmd(name, out),
         Command::Probe(args) => {

@@ -146,9 +146,15 @@ impl Arch {
     }
 }
 
+/// What live facts call the machine they were probed on.
+pub const THIS_MACHINE: &str = "this machine";
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
+    /// The machine's network name (fleet tables and CI reports name machines by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<Os>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -607,7 +613,7 @@ impl Facts {
     pub fn display_name(&self) -> String {
         match &self.machine {
             Some(m) => m.name.clone(),
-            None => "this machine".into(),
+            None => THIS_MACHINE.into(),
         }
     }
 

@@ -581,6 +581,29 @@ fn load_software(
         let Some(raw) = raw else { continue };
         let id_loc = entry.get("id").map_or(entry.loc, |n| n.loc);
         check_id(&raw.id, id_loc, "software", &mut seen_software, problems);
+        // A software id is a Node Feature Discovery label name too (`doctor --format nfd`): at most 63
+        // characters, and none of the labels the file writes besides the rows.
+        if raw.id.len() > crate::render::NFD_LABEL_MAX {
+            problems.push(Problem::at(
+                id_loc,
+                format!(
+                    "software id `{}` is {} characters; a label name (doctor --format nfd) holds at most {}",
+                    raw.id,
+                    raw.id.len(),
+                    crate::render::NFD_LABEL_MAX
+                ),
+            ));
+        }
+        if crate::render::NFD_RESERVED_LABELS.contains(&raw.id.as_str()) {
+            problems.push(Problem::at(
+                id_loc,
+                format!(
+                    "software id `{}` is a label doctor --format nfd writes for itself ({}): choose another",
+                    raw.id,
+                    crate::render::NFD_RESERVED_LABELS.join(", ")
+                ),
+            ));
+        }
         if !category_ids.contains_key(raw.category.as_str()) {
             let loc = entry.get("category").map_or(entry.loc, |n| n.loc);
             let known: Vec<&str> = matrix.categories.iter().map(|c| c.id.as_str()).collect();

@@ -19,12 +19,40 @@ pub fn probe(timeout: Duration, failures: &mut Vec<(String, String)>) -> Host {
         "windows" => host.os = Some(Os::Windows),
         _ => {}
     }
+    host.hostname = hostname();
     if host.cpu_cores.is_none() {
         host.cpu_cores = std::thread::available_parallelism()
             .ok()
             .and_then(|n| u32::try_from(n.get()).ok());
     }
     host
+}
+
+/// The host name (gethostname(2)); none when it is empty or not printable text.
+#[cfg(unix)]
+fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length, which is what gethostname is told.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    clean_hostname(&buf[..end])
+}
+
+#[cfg(not(unix))]
+fn hostname() -> Option<String> {
+    std::env::var("COMPUTERNAME")
+        .ok()
+        .and_then(|h| clean_hostname(h.as_bytes()))
+}
+
+/// A host name as the kernel gives it: UTF-8, no control characters, not empty, at most 253 bytes.
+pub fn clean_hostname(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    (!text.is_empty() && text.len() <= 253 && !text.chars().any(char::is_control))
+        .then(|| text.to_string())
 }
 
 fn linux(host: &mut Host) {

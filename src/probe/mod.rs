@@ -90,7 +90,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         schema: FACTS_SCHEMA.to_string(),
         machine: Some(Machine {
             id: "local".into(),
-            name: "this machine".into(),
+            name: crate::facts::THIS_MACHINE.into(),
             kind: MachineKind::Live,
             ..Machine::default()
         }),

@@ -53,8 +53,9 @@ pub fn doctor_text(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let m = &report.machine;
-    let title = match &m.id {
-        Some(id) if m.origin == "profile" => format!("{} (profile {id})", m.name),
+    let title = match (&m.id, &m.hostname) {
+        (Some(id), _) if m.origin == "profile" => format!("{} (profile {id})", m.name),
+        (_, Some(host)) if m.name == crate::facts::THIS_MACHINE => format!("{} ({host})", m.name),
         _ => m.name.clone(),
     };
     for line in wrap(&format!("mlcompat doctor — {title}"), style.width) {

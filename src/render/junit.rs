@@ -17,7 +17,28 @@ use std::fmt::Write as _;
 use crate::matrix::Status;
 use crate::report::Report;
 
-pub fn junit_xml(report: &Report) -> String {
+/// When the report was made and how long it took: the `timestamp` and `time` strict JUnit schemas require.
+#[derive(Debug, Clone, Copy)]
+pub struct RunTime {
+    /// Seconds since 1970-01-01 UTC.
+    pub started_unix_s: u64,
+    pub seconds: f64,
+}
+
+/// `2026-12-04T18:50:07`: ISO 8601 in UTC without a zone, as the Ant JUnit schema's `timestamp` wants.
+fn iso8601(unix_s: u64) -> String {
+    let days = i64::try_from(unix_s / 86_400).unwrap_or(0);
+    let day = crate::matrix::Day::from_days_since_epoch(days);
+    let rest = unix_s % 86_400;
+    format!(
+        "{day}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+pub fn junit_xml(report: &Report, run: RunTime) -> String {
     let problem = |id: &str| report.summary.problems.iter().find(|p| p.id == id);
     let tests = report.rows.len();
     let failures = report
@@ -34,14 +55,23 @@ pub fn junit_xml(report: &Report) -> String {
     let suite = format!("mlcompat doctor: {}", m.name);
     let mut out = String::new();
     let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let time = format!("{:.3}", run.seconds.max(0.0));
+    let timestamp = iso8601(run.started_unix_s);
+    // A reference profile or a saved file is named by itself; a live run by the host it ran on.
+    let hostname = m
+        .hostname
+        .clone()
+        .or_else(|| m.id.clone())
+        .unwrap_or_else(|| "localhost".to_string());
     let _ = writeln!(
         out,
-        r#"<testsuites name="mlcompat" tests="{tests}" failures="{failures}" errors="0">"#
+        r#"<testsuites name="mlcompat" tests="{tests}" failures="{failures}" errors="0" time="{time}">"#
     );
     let _ = writeln!(
         out,
-        r#"  <testsuite name="{}" tests="{tests}" failures="{failures}" errors="0" skipped="{skipped}">"#,
-        attr(&suite)
+        r#"  <testsuite name="{}" package="mlcompat" id="0" hostname="{}" timestamp="{timestamp}" time="{time}" tests="{tests}" failures="{failures}" errors="0" skipped="{skipped}">"#,
+        attr(&suite),
+        attr(&hostname)
     );
     let _ = writeln!(out, "    <properties>");
     let mut property = |name: &str, value: Option<&str>| {
@@ -66,15 +96,23 @@ pub fn junit_xml(report: &Report) -> String {
     property("driver", m.driver.as_deref());
     property("os", m.os.as_deref());
     property("python", m.python.as_deref());
+    // Required rows are named here, not in the test names: a test keeps its identity in CI history
+    // whether or not a run requires it.
+    let required: Vec<&str> = report
+        .rows
+        .iter()
+        .filter(|r| r.required)
+        .map(|r| r.id.as_str())
+        .collect();
+    if !required.is_empty() {
+        property("mlcompat.required", Some(&required.join(",")));
+    }
     let _ = writeln!(out, "    </properties>");
     for row in &report.rows {
-        let mut name = format!("{} ({})", row.name, row.id);
-        if row.required {
-            name.push_str(" [required]");
-        }
+        let name = format!("{} ({})", row.name, row.id);
         let _ = write!(
             out,
-            r#"    <testcase name="{}" classname="mlcompat.{}""#,
+            r#"    <testcase name="{}" classname="mlcompat.{}" time="0""#,
             attr(&name),
             attr(&row.category)
         );

@@ -20,7 +20,18 @@ use crate::report::Report;
 pub const NFD_MAX_FILE_BYTES: usize = 65536;
 
 /// Longest label name part and label value Kubernetes accepts.
-const LABEL_MAX: usize = 63;
+pub const LABEL_MAX: usize = 63;
+
+/// The labels the file writes besides one per software row: no software id may be one of them (the
+/// matrix loader refuses it), or NFD would keep only the last of the two.
+pub const RESERVED_LABELS: &[&str] = &[
+    "problems",
+    "fp4-verified",
+    "fp4-native",
+    "gpu-bandwidth-gbs",
+    "cpu-bandwidth-gbs",
+    "version",
+];
 
 /// The labels of a report: `(name without prefix, value)`, in file order.
 pub fn nfd_labels(report: &Report, facts: &Facts) -> Vec<(String, String)> {
@@ -102,8 +113,11 @@ fn label_name(id: &str) -> Option<String> {
 }
 
 /// Checks `--nfd-prefix`: a DNS subdomain (RFC 1123, as Kubernetes requires of a label prefix) that NFD
-/// accepts: not `kubernetes.io` or its sub-namespaces (except under `feature.node.kubernetes.io`), and
-/// not `k8s.io`, which Kubernetes reserves for its own components.
+/// accepts: nfd-master denies `kubernetes.io` and its sub-namespaces except `feature.node.kubernetes.io`,
+/// `profile.node.kubernetes.io` and theirs (https://kubernetes-sigs.github.io/node-feature-discovery —
+/// nfd-master configuration, `denyLabelNs`: "By default, nfd-master allows creating labels in all
+/// namespaces, excluding `kubernetes.io` and its sub-namespaces (`*.kubernetes.io`), except
+/// `feature.node.kubernetes.io`, `profile.node.kubernetes.io` and their sub-namespaces").
 pub fn check_nfd_prefix(prefix: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("--nfd-prefix `{prefix}`: {why}"));
     if prefix.is_empty() || prefix.len() > 253 {
@@ -123,14 +137,11 @@ pub fn check_nfd_prefix(prefix: &str) -> Result<(), String> {
         }
     }
     let under = |ns: &str| prefix == ns || prefix.ends_with(&format!(".{ns}"));
-    if prefix == "feature.node.kubernetes.io" {
-        return bad("that is NFD's own namespace; use a sub-namespace (mlcompat.feature.node.kubernetes.io) or a domain you control");
-    }
-    if under("feature.node.kubernetes.io") {
+    if under("feature.node.kubernetes.io") || under("profile.node.kubernetes.io") {
         return Ok(());
     }
-    if under("kubernetes.io") || under("k8s.io") {
-        return bad("kubernetes.io and k8s.io are reserved for Kubernetes (NFD drops such labels); use a domain you control");
+    if under("kubernetes.io") {
+        return bad("nfd-master drops labels in kubernetes.io and its sub-namespaces other than feature.node.kubernetes.io and profile.node.kubernetes.io; use one of those or a domain you control");
     }
     Ok(())
 }
@@ -176,6 +187,10 @@ mod tests {
             "mlcompat.io",
             "example.com",
             "gpu.feature.node.kubernetes.io",
+            "feature.node.kubernetes.io",
+            "profile.node.kubernetes.io",
+            "team.profile.node.kubernetes.io",
+            "k8s.io",
             "a1",
         ] {
             assert!(check_nfd_prefix(good).is_ok(), "{good}");
@@ -184,8 +199,6 @@ mod tests {
             "",
             "kubernetes.io",
             "node.kubernetes.io",
-            "feature.node.kubernetes.io",
-            "k8s.io",
             "Example.com",
             "ex_ample.com",
             "-a.com",

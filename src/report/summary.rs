@@ -185,6 +185,7 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         id,
         name,
         origin: origin.to_string(),
+        hostname: host.hostname.clone(),
         gpu,
         memory,
         bandwidth,
