@@ -1,7 +1,13 @@
-//! Embeds `matrix/` into the binary so `mlcompat doctor` works from any folder.
+//! Embeds `matrix/` into the binary so `mlcompat doctor` works from any folder, each file with its YAML
+//! tree already parsed (src/yaml/preparsed.rs): scanning the text was most of a cached `doctor`'s time.
 
 use std::fs;
 use std::path::Path;
+
+/// The same YAML reader the binary uses, so the trees are exactly what it would parse.
+#[allow(dead_code, unused_imports)]
+#[path = "src/yaml/mod.rs"]
+mod yaml;
 
 fn main() {
     // Read when the script runs, not baked in when it was compiled: a target folder copied from another
@@ -12,17 +18,27 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
-    let mut out = String::from("pub static FILES: &[(&str, &str)] = &[\n");
-    for rel in files {
-        let abs = root.join(&rel);
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let mut out = String::from("pub static FILES: &[(&str, &str, &[u8])] = &[\n");
+    for (i, rel) in files.iter().enumerate() {
+        let abs = root.join(rel);
+        // A file that does not parse is embedded without a tree: the loader then reports it as it
+        // would any file.
+        let tree = fs::read_to_string(&abs)
+            .ok()
+            .and_then(|text| yaml::parse_text(&text).ok())
+            .map(|node| yaml::preparsed::encode(&node))
+            .unwrap_or_default();
+        let bin = Path::new(&out_dir).join(format!("preparsed-{i}.bin"));
+        fs::write(&bin, tree).expect("OUT_DIR is writable");
         out.push_str(&format!(
-            "    ({rel:?}, include_str!({:?})),\n",
-            abs.display().to_string()
+            "    ({rel:?}, include_str!({:?}), include_bytes!({:?})),\n",
+            abs.display().to_string(),
+            bin.display().to_string()
         ));
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("embedded_matrix.rs");
+    let dest = Path::new(&out_dir).join("embedded_matrix.rs");
     fs::write(dest, out).expect("OUT_DIR is writable");
 }
 

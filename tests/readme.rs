@@ -1,7 +1,8 @@
-//! README's examples are what the tool prints: every `$ mlcompat …` command in a fenced block whose
-//! answer does not depend on this machine (a reference profile, the embedded matrix) is run, and its
-//! output compared with the lines under it. A line that is only `…` stands for any lines. Run with
-//! `MLCOMPAT_BLESS=1` to write the current output back into README.md (elisions are then dropped).
+//! The examples of README.md and of the command pages (`docs/commands/*.md`) are what the tool prints:
+//! every `$ mlcompat …` command in a fenced block whose answer does not depend on this machine (a
+//! reference profile, the embedded matrix) is run, and its output compared with the lines under it. A
+//! line that is only `…` stands for any lines. Run with `MLCOMPAT_BLESS=1` to write the current output
+//! back into the files (elisions are then dropped).
 
 use std::path::Path;
 
@@ -129,65 +130,117 @@ fn run(args: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// README.md and every command page.
+fn documents() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("docs/commands"))
+        .expect("docs/commands")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    std::iter::once(root.join("README.md"))
+        .chain(pages)
+        .collect()
+}
+
 #[test]
 fn readme_examples_are_what_the_tool_prints() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md");
-    let all = examples(&readme);
-    let checked: Vec<&Example> = all
-        .iter()
-        .filter(|e| !depends_on_this_machine(&e.args))
-        .collect();
-    assert!(
-        checked.len() >= 7,
-        "only {} README examples found",
-        checked.len()
-    );
     let bless = std::env::var_os("MLCOMPAT_BLESS").is_some();
-    let mut lines: Vec<String> = readme.lines().map(str::to_string).collect();
     let mut failures = Vec::new();
-    // From the bottom up, so blessing keeps the line numbers of the examples above valid.
-    for ex in checked.iter().rev() {
-        let mut actual = run(&ex.args);
-        while actual.last().is_some_and(String::is_empty) {
-            actual.pop();
-        }
-        let mut expected = ex.expected.clone();
-        while expected.last().is_some_and(String::is_empty) {
-            expected.pop();
-        }
-        if !matches(&expected, &actual) {
-            if bless {
-                lines.splice(
-                    ex.line + 1..ex.line + 1 + ex.expected.len(),
-                    actual.iter().cloned().chain(
-                        // Keep the blank line that separated the next command, if there was one.
-                        ex.expected
-                            .iter()
-                            .rev()
-                            .take_while(|l| l.is_empty())
-                            .cloned(),
-                    ),
-                );
+    let mut checked_total = 0;
+    for path in documents() {
+        let shown = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let readme = std::fs::read_to_string(&path).expect("readable");
+        let all = examples(&readme);
+        let checked: Vec<&Example> = all
+            .iter()
+            .filter(|e| !depends_on_this_machine(&e.args))
+            .collect();
+        checked_total += checked.len();
+        let mut lines: Vec<String> = readme.lines().map(str::to_string).collect();
+        let mut differ = false;
+        // From the bottom up, so blessing keeps the line numbers of the examples above valid.
+        for ex in checked.iter().rev() {
+            let mut actual = run(&ex.args);
+            while actual.last().is_some_and(String::is_empty) {
+                actual.pop();
             }
-            failures.push(format!(
-                "README.md:{}: `mlcompat {}` prints\n{}\n",
-                ex.line + 1,
-                ex.args.join(" "),
-                actual.join("\n")
-            ));
+            let mut expected = ex.expected.clone();
+            while expected.last().is_some_and(String::is_empty) {
+                expected.pop();
+            }
+            if !matches(&expected, &actual) {
+                differ = true;
+                if bless {
+                    lines.splice(
+                        ex.line + 1..ex.line + 1 + ex.expected.len(),
+                        actual.iter().cloned().chain(
+                            // Keep the blank line that separated the next command, if there was one.
+                            ex.expected
+                                .iter()
+                                .rev()
+                                .take_while(|l| l.is_empty())
+                                .cloned(),
+                        ),
+                    );
+                }
+                failures.push(format!(
+                    "{shown}:{}: `mlcompat {}` prints\n{}\n",
+                    ex.line + 1,
+                    ex.args.join(" "),
+                    actual.join("\n")
+                ));
+            }
+        }
+        if bless && differ {
+            std::fs::write(&path, lines.join("\n") + "\n").expect("writable");
         }
     }
-    if bless && !failures.is_empty() {
-        std::fs::write(&path, lines.join("\n") + "\n").expect("README.md writable");
+    assert!(checked_total >= 7, "only {checked_total} examples found");
+    if bless {
         return;
     }
     assert!(
         failures.is_empty(),
-        "{} README examples differ (MLCOMPAT_BLESS=1 rewrites them):\n{}",
+        "{} examples differ (MLCOMPAT_BLESS=1 rewrites them):\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A newcomer finishes the README: what mlcompat is, the two set-up commands, a tour, links — at most 250
+/// lines; the reference is in docs/commands/, one page per command, each linked from the README.
+#[test]
+fn the_readme_is_short_and_links_every_command_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.lines().count() <= 250,
+        "{} lines",
+        readme.lines().count()
+    );
+    let setup = readme
+        .split("## Set up")
+        .nth(1)
+        .and_then(|s| s.split("```sh").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("a set-up block");
+    let commands: Vec<&str> = setup.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert!(commands[0].contains("doctor") && commands[1].contains("scripts/test"));
+    for page in documents().iter().skip(1) {
+        let name = page.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            readme.contains(&format!("(docs/commands/{name})")),
+            "README does not link docs/commands/{name}"
+        );
+    }
 }
 
 #[test]

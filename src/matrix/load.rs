@@ -23,9 +23,18 @@ mod embedded_files {
 /// The matrix compiled into the binary from `matrix/`. Its `checked` dates are not compared with the
 /// clock here: a wrong system clock must not break `doctor` (the test suite checks them against today).
 pub fn embedded() -> Result<Matrix, InputError> {
+    static TREES: std::sync::OnceLock<Vec<(&'static str, &'static [u8])>> =
+        std::sync::OnceLock::new();
+    let trees = TREES.get_or_init(|| {
+        embedded_files::FILES
+            .iter()
+            .map(|(_, text, tree)| (*text, *tree))
+            .collect()
+    });
+    yaml::preparsed::register(trees);
     let files: Vec<(String, String)> = embedded_files::FILES
         .iter()
-        .map(|(name, text)| (format!("matrix/{name}"), (*text).to_string()))
+        .map(|(name, text, _)| (format!("matrix/{name}"), (*text).to_string()))
         .collect();
     from_files_on(&files, None)
 }
@@ -583,24 +592,24 @@ fn load_software(
         check_id(&raw.id, id_loc, "software", &mut seen_software, problems);
         // A software id is a Node Feature Discovery label name too (`doctor --format nfd`): at most 63
         // characters, and none of the labels the file writes besides the rows.
-        if raw.id.len() > crate::render::NFD_LABEL_MAX {
+        if raw.id.len() > super::LABEL_MAX {
             problems.push(Problem::at(
                 id_loc,
                 format!(
                     "software id `{}` is {} characters; a label name (doctor --format nfd) holds at most {}",
                     raw.id,
                     raw.id.len(),
-                    crate::render::NFD_LABEL_MAX
+                    super::LABEL_MAX
                 ),
             ));
         }
-        if crate::render::NFD_RESERVED_LABELS.contains(&raw.id.as_str()) {
+        if super::RESERVED_LABELS.contains(&raw.id.as_str()) {
             problems.push(Problem::at(
                 id_loc,
                 format!(
                     "software id `{}` is a label doctor --format nfd writes for itself ({}): choose another",
                     raw.id,
-                    crate::render::NFD_RESERVED_LABELS.join(", ")
+                    super::RESERVED_LABELS.join(", ")
                 ),
             ));
         }
@@ -973,5 +982,25 @@ pub(super) fn check_id(
         ));
     } else {
         seen.insert(id.to_string(), loc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trees built into the binary are the trees the text parses to, position for position: errors
+    /// and verdicts read the same either way.
+    #[test]
+    fn every_embedded_file_carries_its_parsed_tree() {
+        for (name, text, tree) in embedded_files::FILES {
+            assert!(!tree.is_empty(), "{name}: no tree built");
+            let parsed = yaml::parse_text(text).expect("the embedded matrix parses");
+            assert_eq!(
+                yaml::preparsed::decode(tree).as_ref(),
+                Some(&parsed),
+                "{name}"
+            );
+        }
     }
 }

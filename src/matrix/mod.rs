@@ -16,6 +16,19 @@ pub mod workloads;
 use serde::Serialize;
 
 pub use checked::{CheckedRange, Day};
+
+/// A software id is also a label name (`doctor --format nfd`): at most this long, Kubernetes' limit.
+pub const LABEL_MAX: usize = 63;
+/// The labels `doctor --format nfd` writes besides one per software row: no software id may be one of
+/// them (the loader refuses it), or Node Feature Discovery would keep only the last of the two.
+pub const RESERVED_LABELS: &[&str] = &[
+    "problems",
+    "fp4-verified",
+    "fp4-native",
+    "gpu-bandwidth-gbs",
+    "cpu-bandwidth-gbs",
+    "version",
+];
 pub use condition::{Condition, Test};
 pub use load::{embedded, from_dir, from_files, from_files_on};
 

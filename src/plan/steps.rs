@@ -692,7 +692,7 @@ fn check(ordered: &[&Choice], matrix: &Matrix, target: &Target, made: &mut Made)
         } else {
             "checks that containers can use the GPU (exits 1 if not)".into()
         },
-        source: "README.md — mlcompat doctor --deep, and its exit status".into(),
+        source: "docs/commands/doctor.md — mlcompat doctor --deep, and its exit status".into(),
     });
 }
 

@@ -25,10 +25,7 @@ pub use grid::{
     GridRow, TABLE_SCHEMA,
 };
 pub use junit::{junit_xml, RunTime};
-pub use nfd::{
-    check_nfd_prefix, nfd_file, nfd_labels, rfc3339_utc, LABEL_MAX as NFD_LABEL_MAX,
-    NFD_MAX_FILE_BYTES, RESERVED_LABELS as NFD_RESERVED_LABELS,
-};
+pub use nfd::{check_nfd_prefix, nfd_file, nfd_labels, rfc3339_utc, NFD_MAX_FILE_BYTES};
 pub use plan::{plan_json, plan_text};
 pub use prometheus::prometheus_text;
 pub use text::{display_width, three_columns, Style, MIN_WIDTH, PIPED_WIDTH};

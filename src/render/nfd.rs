@@ -13,25 +13,11 @@
 //! labels say what runs on the node, not what the node is.
 
 use crate::facts::Facts;
-use crate::matrix::{Day, Status};
+use crate::matrix::{Day, Status, LABEL_MAX, RESERVED_LABELS};
 use crate::report::Report;
 
 /// NFD ignores a larger feature file (`MaxFeatureFileSize` in source/local/local.go).
 pub const NFD_MAX_FILE_BYTES: usize = 65536;
-
-/// Longest label name part and label value Kubernetes accepts.
-pub const LABEL_MAX: usize = 63;
-
-/// The labels the file writes besides one per software row: no software id may be one of them (the
-/// matrix loader refuses it), or NFD would keep only the last of the two.
-pub const RESERVED_LABELS: &[&str] = &[
-    "problems",
-    "fp4-verified",
-    "fp4-native",
-    "gpu-bandwidth-gbs",
-    "cpu-bandwidth-gbs",
-    "version",
-];
 
 /// The labels of a report: `(name without prefix, value)`, in file order.
 pub fn nfd_labels(report: &Report, facts: &Facts) -> Vec<(String, String)> {
@@ -41,6 +27,7 @@ pub fn nfd_labels(report: &Report, facts: &Facts) -> Vec<(String, String)> {
             labels.push((name, status_value(row.status).to_string()));
         }
     }
+    debug_assert!(RESERVED_LABELS.contains(&"problems"));
     labels.push(("problems".into(), report.summary.problems.len().to_string()));
     let bench = facts.benchmarks.as_ref();
     if let Some(verified) = bench.and_then(|b| b.fp4_native_verified) {
