@@ -101,3 +101,53 @@ fn a_healthy_doctor_fits_one_screen() {
     assert!(short <= 40, "{short} lines");
     assert!(all > 2 * short, "{all} lines with --all");
 }
+
+/// What each command prints at 80 columns, from the real binary: a change to any layout shows here.
+#[test]
+fn each_command_at_80_columns() {
+    let log = fixture("explain/logs/bf16-needs-ampere--canopyai-Orpheus-TTS-44.txt");
+    let log = log.to_string_lossy().into_owned();
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("doctor", vec!["doctor", "--profile", "dgx-spark"]),
+        ("check", vec!["check", "all", "--profile", "dgx-spark"]),
+        (
+            "estimate",
+            vec![
+                "estimate",
+                "--model",
+                "openai/gpt-oss-20b",
+                "--engine",
+                "vllm",
+                "--profile",
+                "rtx-pro-6000",
+                "--prompt",
+                "1024",
+                "--output",
+                "256",
+                "--target-tok-s",
+                "30",
+            ],
+        ),
+        (
+            "compare",
+            vec!["compare", "dgx-spark", "mac-studio-m3-ultra"],
+        ),
+        (
+            "install_plan",
+            vec!["install-plan", "llama-cpp", "--profile", "dgx-spark"],
+        ),
+        ("explain", vec!["explain", &log, "--profile", "dgx-spark"]),
+        ("list_quants", vec!["list", "quants"]),
+    ];
+    for (name, args) in cases {
+        let out = mlcompat()
+            .args(&args)
+            .env("COLUMNS", "80")
+            .env("NO_COLOR", "1")
+            .env("MLCOMPAT_NO_CACHE", "1")
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout).replace(&log, "LOG");
+        insta::assert_snapshot!(format!("at_80_columns_{name}"), text);
+    }
+}
