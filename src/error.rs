@@ -42,13 +42,44 @@ impl fmt::Display for FileProblem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    /// Every problem found in the input files, one per line.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    /// Every problem found in the input files, one per line — the first [`SHOWN_PROBLEMS`] of them.
+    #[error("{}", problems_text(.0))]
     Files(Vec<FileProblem>),
-    #[error("unknown profile `{name}` (known: {known})")]
+    #[error("unknown profile `{}` (known: {known})", capped(name))]
     UnknownProfile { name: String, known: String },
-    #[error("{0}")]
+    #[error("{}", capped(.0))]
     Usage(String),
+}
+
+/// Problems listed before the rest are counted: a file with 100,000 unknown keys is one screen, not
+/// 100,000 lines.
+pub const SHOWN_PROBLEMS: usize = 50;
+/// The longest message printed whole: an argument of 100 kB is not echoed back whole.
+const MESSAGE_MAX: usize = 2000;
+
+fn problems_text(problems: &[FileProblem]) -> String {
+    let mut lines: Vec<String> = problems
+        .iter()
+        .take(SHOWN_PROBLEMS)
+        .map(|p| capped(&p.to_string()))
+        .collect();
+    if problems.len() > SHOWN_PROBLEMS {
+        lines.push(format!(
+            "… and {} more problems (the first {SHOWN_PROBLEMS} are shown; fix them and run again)",
+            problems.len() - SHOWN_PROBLEMS
+        ));
+    }
+    lines.join("\n")
+}
+
+/// `text`, cut at [`MESSAGE_MAX`] characters with the count of the rest.
+fn capped(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MESSAGE_MAX {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(MESSAGE_MAX).collect();
+    format!("{head}… ({} more characters)", count - MESSAGE_MAX)
 }
 
 impl InputError {

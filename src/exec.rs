@@ -160,7 +160,10 @@ impl Budget {
 }
 
 /// Finds `program` on PATH (or takes it as a path when it contains a slash), as an absolute path: a
-/// program may run in another folder than mlcompat's.
+/// program may run in another folder than mlcompat's. Only absolute PATH entries are searched: `.`, an
+/// empty entry (`::`, a leading or trailing `:`) or any relative one would run a program from the
+/// current folder, which Go's os/exec refuses too since 1.19 (`exec.ErrDot`); [`skipped_path_entries`]
+/// names them for the report.
 pub fn resolve(program: &str) -> Option<PathBuf> {
     if program.contains('/') {
         let path = Path::new(program);
@@ -168,7 +171,28 @@ pub fn resolve(program: &str) -> Option<PathBuf> {
             .is_file()
             .then(|| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     }
-    which::which(program).ok()
+    let path = std::env::var_os("PATH")?;
+    let absolute =
+        std::env::join_paths(std::env::split_paths(&path).filter(|d| d.is_absolute())).ok()?;
+    // The folder only matters for relative entries, and none is left.
+    which::which_in(program, Some(absolute), Path::new("/")).ok()
+}
+
+/// The PATH entries [`resolve`] does not search, as written (`.` for the current folder, `(empty)` for
+/// an empty entry), in order and without repeats.
+pub fn skipped_path_entries(path: &OsStr) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for dir in std::env::split_paths(path).filter(|d| !d.is_absolute()) {
+        let shown = if dir.as_os_str().is_empty() {
+            "(empty)".to_string()
+        } else {
+            crate::terminal::escape(&dir.to_string_lossy()).into_owned()
+        };
+        if !out.contains(&shown) {
+            out.push(shown);
+        }
+    }
+    out
 }
 
 /// A program to run: argv, and optionally a working folder and extra environment variables.

@@ -28,6 +28,7 @@ pub mod report;
 pub mod schema;
 pub mod terminal;
 pub mod units;
+pub mod untrusted;
 pub mod verdict;
 pub mod version;
 pub mod yaml;

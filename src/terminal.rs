@@ -8,47 +8,12 @@
 //! `\uXXXX` is also JSON's escape, so a JSON document stays valid and means the same after passing through
 //! (serde_json already escapes C0; a C1 or bidi character can only stand inside a string there).
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::matrix::Status;
 use crate::render::Style;
 
-/// Whether `c` must not reach a terminal raw.
-pub fn is_unsafe(c: char) -> bool {
-    match c {
-        '\n' | '\t' => false,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
-        // Bidirectional marks, embeddings, overrides and isolates (the "Trojan Source" set), and the
-        // Unicode line and paragraph separators.
-        '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-            true
-        }
-        '\u{2028}' | '\u{2029}' => true,
-        _ => false,
-    }
-}
-
-fn push_escaped(out: &mut String, c: char) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "\\u{:04x}", u32::from(c));
-}
-
-/// `text` with every unsafe character written as `\uXXXX`; borrowed when nothing needed escaping.
-pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            push_escaped(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+pub use crate::untrusted::{escape, is_unsafe};
 
 /// The SGR sequences `style` emits (none without color): the only escape sequences let through.
 pub fn style_sequences(style: Style) -> Vec<Vec<u8>> {
@@ -181,6 +146,7 @@ impl<W: Write> Drop for SafeWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     fn through(chunks: &[&[u8]], allowed: Vec<Vec<u8>>) -> String {
         let mut w = SafeWriter::new(Vec::new(), allowed);

@@ -791,7 +791,12 @@ fn escape_sequences_never_reach_the_terminal() {
         assert_no_raw_controls(&format!("{full:?} stderr"), &out.stderr, false);
         let text = String::from_utf8_lossy(&out.stdout);
         if full[0] == "doctor" || full[2] == "doctor" {
-            assert!(text.contains("evil\\u001b]0;pwned\\u0007"), "{text}");
+            // Shown escaped; Markdown escapes the backslash once more, which renders the same.
+            assert!(
+                text.contains("evil\\u001b]0;pwned\\u0007")
+                    || text.contains("evil\\\\u001b]0;pwned\\\\u0007"),
+                "{text}"
+            );
         }
     }
     // Names in a matrix given with --matrix: a profile's machine and GPU.
@@ -1034,4 +1039,193 @@ fn bench_cpu_runs_no_python_and_honours_no_cache() {
             .unwrap_or(0),
         2
     );
+}
+
+/// `PATH` entries that name the current folder — `.`, an empty entry (`::`), a leading or trailing `:`, a
+/// relative folder — are not searched: a plain `doctor` in a folder holding a planted `nvidia-smi`,
+/// `nvcc`, `ollama` or `python3` runs none of them (Go's os/exec refuses these since 1.19), and the
+/// header says which entries were skipped.
+#[test]
+fn path_entries_naming_the_current_folder_run_nothing_from_it() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let project = root.path().join("project");
+    let marker = root.path().join("ran");
+    for program in [
+        "nvidia-smi",
+        "nvcc",
+        "ollama",
+        "python3",
+        "llama-server",
+        "docker",
+    ] {
+        write_script(
+            &project.join(program),
+            &format!("echo {program} >> '{}'", marker.display()),
+        );
+        write_script(
+            &project.join("rel").join(program),
+            &format!("echo rel-{program} >> '{}'", marker.display()),
+        );
+    }
+    for path in [
+        ".:/usr/bin:/bin",
+        "/usr/bin::/bin",
+        ":/usr/bin:/bin",
+        "/usr/bin:/bin:",
+        "rel:/usr/bin:/bin",
+    ] {
+        let out = mlcompat(cache.path())
+            .current_dir(&project)
+            .env("PATH", path)
+            .env("MLCOMPAT_NO_CACHE", "1")
+            .env("COLUMNS", "200")
+            .arg("doctor")
+            .output()
+            .expect("runs");
+        let ran = std::fs::read_to_string(&marker).unwrap_or_default();
+        assert!(ran.is_empty(), "PATH={path}: ran {ran}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("PATH entries not searched"),
+            "PATH={path}:\n{stdout}"
+        );
+    }
+}
+
+/// A newline in a facts file's text field cannot forge report lines: the machine's name (or a GPU's)
+/// stays on its own line, its line breaks shown as `\u000a`, in every text command.
+#[test]
+fn a_newline_in_a_facts_field_forges_no_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/facts/cpu-box-torch-2.15.0-cu132-import-fails.json");
+    let mut facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).expect("fixture")).expect("JSON");
+    let forged = "box\n\n✅ No problems — nothing to fix\n\nWhat to do next: nothing";
+    facts["machine"]["name"] = forged.into();
+    facts["machine"]["kind"] = "saved".into();
+    facts["host"]["os_name"] = "Debian\n❌ 9 problems".into();
+    let path = dir.path().join("forged.json");
+    std::fs::write(&path, facts.to_string()).expect("write");
+    let file = path.display().to_string();
+    for args in [
+        vec!["doctor", "--facts", &file],
+        vec!["check", "chat-8b-fp16", "--facts", &file],
+        vec!["estimate", "--params-b", "8", "--facts", &file],
+        vec!["install-plan", "pytorch", "--facts", &file],
+    ] {
+        let out = assert_cmd::Command::cargo_bin("mlcompat")
+            .expect("built")
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "300")
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        for line in stdout.lines() {
+            assert!(
+                !line.starts_with("✅ No problems — nothing to fix")
+                    && !line.starts_with("❌ 9 problems")
+                    && !line.starts_with("What to do next: nothing"),
+                "{args:?} forged a line: {line}\n{stdout}"
+            );
+        }
+        assert!(stdout.contains("\\u000a"), "{args:?}:\n{stdout}");
+    }
+}
+
+/// Error floods are capped and lists that name nothing are errors: 100,000 unknown keys print a screen,
+/// not 100,000 lines; a software.yaml that does not parse is reported once, not as every name other files
+/// use from it; `--require ''`, `install-plan ''` and `table --profiles ''` exit 2; a 100 kB argument
+/// is not echoed back whole.
+#[test]
+fn floods_are_capped_and_empty_lists_are_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("mlcompat")
+            .expect("built")
+            .args(args)
+            .env("NO_COLOR", "1")
+            .timeout(BOUND)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut flood = String::from("schema: mlcompat.facts/1\n");
+    for i in 0..100_000 {
+        flood.push_str(&format!("k{i}: 1\n"));
+    }
+    let facts = dir.path().join("flood.yaml");
+    std::fs::write(&facts, flood).expect("write");
+    let (code, err) = run(&["doctor", "--facts", &facts.display().to_string()]);
+    assert_eq!(code, Some(2));
+    assert!(err.lines().count() <= 51, "{} lines", err.lines().count());
+    assert!(err.contains("more problems"), "{err}");
+
+    let matrix = dir.path().join("matrix");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
+    for entry in std::fs::read_dir(&src).expect("matrix") {
+        let path = entry.expect("entry").path();
+        let to = matrix.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&to).expect("dir");
+            for f in std::fs::read_dir(&path).expect("sub") {
+                let f = f.expect("file").path();
+                std::fs::copy(&f, to.join(f.file_name().expect("name"))).expect("copy");
+            }
+        } else {
+            std::fs::create_dir_all(&matrix).expect("dir");
+            std::fs::copy(&path, &to).expect("copy");
+        }
+    }
+    let software = matrix.join("software.yaml");
+    let text = std::fs::read_to_string(&software).expect("software.yaml");
+    std::fs::write(
+        &software,
+        text.replacen("  - id: pytorch\n", "  - id: &x pytorch\n", 1),
+    )
+    .expect("write");
+    let (code, err) = run(&[
+        "--matrix",
+        &matrix.display().to_string(),
+        "list",
+        "software",
+    ]);
+    assert_eq!(code, Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("software.yaml:") && err.contains("anchors"),
+        "{err}"
+    );
+
+    for args in [
+        &["doctor", "--profile", "dgx-spark", "--require", ""][..],
+        &["install-plan", "", "--profile", "dgx-spark"][..],
+        &["table", "--profiles", ""][..],
+        &["table", "--profiles", " , "][..],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains("no "), "{args:?}: {err}");
+    }
+
+    let long = "a".repeat(100_000);
+    for args in [
+        &["doctor", "--profile", &long][..],
+        &["estimate", "--model", &long][..],
+        &["install-plan", &long][..],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2));
+        assert!(
+            err.len() < 5_000,
+            "{} bytes echoed for {:?}",
+            err.len(),
+            &args[..1]
+        );
+    }
 }

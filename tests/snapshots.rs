@@ -24,6 +24,7 @@ const PLAIN: Style = Style {
     color: false,
     ascii: false,
     width: 100,
+    width_known: true,
 };
 
 /// An 80-column terminal.
@@ -31,6 +32,7 @@ const NARROW: Style = Style {
     color: false,
     ascii: false,
     width: 80,
+    width_known: true,
 };
 
 #[test]
@@ -73,6 +75,7 @@ fn doctor_mac_studio_m3_ultra() {
                 color: false,
                 ascii: true,
                 width: 100,
+                width_known: true,
             },
             true,
             o

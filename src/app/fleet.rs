@@ -1,7 +1,7 @@
 //! Many machines: facts files of every kind (`mlcompat probe` JSON or YAML, collect-env and nvidia-smi
 //! dumps) read as machines, `table` over saved facts and profiles, and `compare` over either.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use super::AppError;
@@ -108,10 +108,21 @@ pub(crate) fn table(
     for path in &args.facts {
         machines.push(named_after_file(read_facts_file(matrix, path)?, path));
     }
+    let named: Vec<&String> = args
+        .profiles
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    if !args.profiles.is_empty() && named.is_empty() {
+        return Err(InputError::Usage(
+            "--profiles: no profile named (`mlcompat list profiles` lists them)".into(),
+        )
+        .into());
+    }
     let profiles: Vec<String> = if args.profiles.is_empty() && args.facts.is_empty() {
         DEFAULT_PROFILES.iter().map(|s| s.to_string()).collect()
     } else {
-        args.profiles.clone()
+        named.into_iter().cloned().collect()
     };
     for id in profiles.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
         machines.push(matrix.profile(id)?.facts.clone());
@@ -122,46 +133,19 @@ pub(crate) fn table(
         .collect();
     let grid = Grid::from_reports(&reports);
     match args.format {
-        TableFormat::Table => render::grid_text_fit(&grid, style, text_width(), out)?,
+        // A table piped to a file keeps all its columns (it is read in an editor or a doc, not a
+        // terminal); on a terminal or with COLUMNS it fits.
+        TableFormat::Table => {
+            let width = if style.width_known {
+                style.width
+            } else {
+                usize::MAX
+            };
+            render::grid_text_fit(&grid, style, width, out)?
+        }
         TableFormat::Markdown => render::grid_markdown(&grid, style, out)?,
         TableFormat::Html => render::grid_html(&grid, out)?,
         TableFormat::Json => render::grid_json(&grid, out)?,
     }
     Ok(0)
-}
-
-/// Columns the text table may use: `$COLUMNS`, else the terminal's width, else no limit (a file or a
-/// pipe gets the full table).
-fn text_width() -> usize {
-    if let Some(n) = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-    {
-        return n;
-    }
-    if io::stdout().is_terminal() {
-        if let Some(n) = terminal_columns() {
-            return n;
-        }
-    }
-    usize::MAX
-}
-
-#[cfg(unix)]
-fn terminal_columns() -> Option<usize> {
-    let mut size = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we own; nothing else is touched.
-    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
-    (rc == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
-}
-
-#[cfg(not(unix))]
-fn terminal_columns() -> Option<usize> {
-    None
 }

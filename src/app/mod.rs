@@ -342,6 +342,17 @@ fn install_plan(
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
     let mut wanted = Vec::new();
+    if args
+        .ids
+        .iter()
+        .flat_map(|a| a.split(','))
+        .all(|t| t.trim().is_empty())
+    {
+        return Err(InputError::Usage(
+            "install-plan: no software named (`mlcompat list software` lists them)".into(),
+        )
+        .into());
+    }
     for text in args.ids.iter().flat_map(|a| a.split(',')) {
         if text.trim().is_empty() {
             continue;
@@ -370,6 +381,12 @@ fn install_plan(
 
 /// Software ids given on the command line, each checked against the matrix.
 fn software_ids(matrix: &Matrix, ids: &[String], flag: &str) -> Result<Vec<String>, InputError> {
+    // `--require ''` names nothing: an error, not a gate that always passes.
+    if !ids.is_empty() && ids.iter().all(|id| id.trim().is_empty()) {
+        return Err(InputError::Usage(format!(
+            "{flag}: no software named (`mlcompat list software` lists them)"
+        )));
+    }
     ids.iter()
         .map(|id| id.trim())
         .filter(|id| !id.is_empty())
@@ -550,24 +567,28 @@ fn style_for(cli: &Cli, is_terminal: bool) -> Style {
         l.contains("utf-8") || l.contains("utf8")
     });
     let ascii = cli.ascii || (is_terminal && (dumb || !utf8));
+    let (width, width_known) = terminal_width(is_terminal, env("COLUMNS").as_deref());
     Style {
         color,
         ascii,
-        width: terminal_width(is_terminal, env("COLUMNS").as_deref()),
+        width,
+        width_known,
     }
 }
 
-/// The columns text must fit: `COLUMNS` when it is a number, else the terminal's own width when stdout is
-/// one, else [`crate::render::PIPED_WIDTH`]; never below [`crate::render::MIN_WIDTH`].
-fn terminal_width(is_terminal: bool, columns: Option<&str>) -> usize {
+/// The columns text must fit, and whether they are known: `COLUMNS` when it is a number, else the
+/// terminal's own width when stdout is one, else [`crate::render::PIPED_WIDTH`] (not known); never below
+/// [`crate::render::MIN_WIDTH`].
+fn terminal_width(is_terminal: bool, columns: Option<&str>) -> (usize, bool) {
     use crate::render::{MIN_WIDTH, PIPED_WIDTH};
     let from_env = columns
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|&c| c > 0);
-    let width = from_env
-        .or_else(|| if is_terminal { stdout_columns() } else { None })
-        .unwrap_or(PIPED_WIDTH);
-    width.clamp(MIN_WIDTH, 1000)
+    let known = from_env.or_else(|| if is_terminal { stdout_columns() } else { None });
+    (
+        known.unwrap_or(PIPED_WIDTH).clamp(MIN_WIDTH, 1000),
+        known.is_some(),
+    )
 }
 
 /// The width of the terminal on stdout (TIOCGWINSZ), when it says.

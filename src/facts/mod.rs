@@ -69,6 +69,9 @@ pub struct Facts {
     /// How long each probe took, milliseconds (live facts only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub probe_times_ms: BTreeMap<String, f64>,
+    /// What the probe noticed about how it ran (PATH entries it would not search), in words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_notes: Vec<String>,
 }
 
 /// Where facts come from. A file that does not say is `saved` facts, never a reference profile.

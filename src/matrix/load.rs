@@ -158,6 +158,11 @@ pub fn from_files_on(files: &[(String, String)], today: Option<Day>) -> Result<M
             matrix.warnings.push(FileProblem::new(name, w));
         }
     }
+    // A software.yaml that did not parse leaves no rows: every file that names one would report each
+    // name as unknown. Its own problem is the one to fix; the rest would be noise.
+    if found_software && matrix.software.is_empty() && !problems.is_empty() {
+        return Err(InputError::Files(problems));
+    }
     // Workloads name software rows and profiles, so they are read last.
     if let Some((name, text)) = workloads_file {
         let software: Vec<&str> = matrix.software.iter().map(|s| s.id.as_str()).collect();

@@ -96,6 +96,15 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }),
         ..Facts::default()
     };
+    let skipped = std::env::var_os("PATH")
+        .map(|p| crate::exec::skipped_path_entries(&p))
+        .unwrap_or_default();
+    if !skipped.is_empty() {
+        facts.probe_notes.push(format!(
+            "PATH entries not searched (they name the current folder, whose programs are not run): {}",
+            skipped.join(", ")
+        ));
+    }
 
     // Independent probes in parallel: GPUs, CUDA toolkit, Python, programs on PATH.
     let (gpu_part, toolkit_part, python_part, binaries_part) = std::thread::scope(|s| {

@@ -122,7 +122,7 @@ fn resolve_explicit_in(arg: &Path) -> Result<PathBuf, String> {
         };
     }
     if bare {
-        return which::which(arg).map_err(|_| {
+        return arg.to_str().and_then(crate::exec::resolve).ok_or_else(|| {
             format!("--python {shown}: no such program on PATH (give a path or a virtual environment folder)")
         });
     }

@@ -53,10 +53,16 @@ pub fn doctor_text(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let m = &report.machine;
+    // Every header field is one line: text from a facts file must not start lines of its own.
+    let line = |s: &str| crate::untrusted::one_line(s).into_owned();
     let title = match (&m.id, &m.hostname) {
-        (Some(id), _) if m.origin == "profile" => format!("{} (profile {id})", m.name),
-        (_, Some(host)) if m.name == crate::facts::THIS_MACHINE => format!("{} ({host})", m.name),
-        _ => m.name.clone(),
+        (Some(id), _) if m.origin == "profile" => {
+            format!("{} (profile {})", line(&m.name), line(id))
+        }
+        (_, Some(host)) if m.name == crate::facts::THIS_MACHINE => {
+            format!("{} ({})", m.name, line(host))
+        }
+        _ => line(&m.name),
     };
     for line in wrap(&format!("mlcompat doctor — {title}"), style.width) {
         writeln!(out, "{}", style.bold(&line))?;
@@ -71,9 +77,9 @@ pub fn doctor_text(
         ("Python", &m.python),
     ]
     .into_iter()
-    .map(|(label, value)| (label, value.as_ref().unwrap_or(&unknown).clone(), false))
-    .chain(m.unknown.iter().map(|l| ("Not read", l.clone(), true)))
-    .chain(m.notes.iter().map(|l| ("Note", l.clone(), true)));
+    .map(|(label, value)| (label, line(value.as_ref().unwrap_or(&unknown)), false))
+    .chain(m.unknown.iter().map(|l| ("Not read", line(l), true)))
+    .chain(m.notes.iter().map(|l| ("Note", line(l), true)));
     let value_w = style.width.saturating_sub(13).max(20);
     for (label, value, dim) in lines {
         for (i, line) in wrap(&value, value_w).iter().enumerate() {

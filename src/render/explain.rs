@@ -4,18 +4,11 @@
 
 use std::io::{self, Write};
 
-use super::text::{pad, wrap, Style};
+use super::text::{clean, pad, wrap, Style};
 use crate::explain::{Explanation, FailureMatch, FixFrom};
 use crate::matrix::Status;
 
 const LABEL: usize = 9;
-
-/// Text from a log or from facts may hold control characters: never print them raw.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
-}
 
 fn labelled(out: &mut dyn Write, width: usize, label: &str, text: &str) -> io::Result<()> {
     let first = format!("   {}  ", pad(label, LABEL));

@@ -4,16 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::text::{pad, wrap, Style};
+use super::text::{clean, pad, wrap, Style};
 use crate::matrix::Status;
 use crate::plan::Plan;
-
-/// Text from facts and data may hold control characters (a hostile facts file): never print them raw.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
-}
 
 /// The first address in a source, or its first words: enough to find it; JSON has all of it.
 fn short_source(source: &str) -> String {
@@ -311,6 +304,6 @@ mod tests {
             short_source("https://github.com/x/y/blob/main/README.md — 'quote'"),
             "https://github.com/x/y/blob/main/README.md"
         );
-        assert_eq!(clean("a\u{1b}[31mb"), "a\u{FFFD}[31mb");
+        assert_eq!(clean("a\u{1b}[31mb\nc"), "a\\u001b[31mb\\u000ac");
     }
 }

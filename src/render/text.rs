@@ -12,6 +12,9 @@ pub struct Style {
     pub ascii: bool,
     /// Columns the text must fit: the terminal's, `COLUMNS`, or [`PIPED_WIDTH`].
     pub width: usize,
+    /// Whether `width` is a terminal's (or `COLUMNS`), not the default for a pipe: a table meant for a
+    /// file may then use all the columns it needs.
+    pub width_known: bool,
 }
 
 /// Width when stdout is not a terminal and `COLUMNS` does not say: what a wide terminal and a log show.
@@ -25,6 +28,7 @@ impl Default for Style {
             color: false,
             ascii: false,
             width: PIPED_WIDTH,
+            width_known: false,
         }
     }
 }
@@ -159,6 +163,12 @@ pub fn three_columns(
         }
     }
     Ok(())
+}
+
+/// Text from facts, a log or data as one printed line: control characters and line breaks shown as
+/// `\uXXXX`, never raw (a hostile facts file cannot forge a line).
+pub(crate) fn clean(text: &str) -> String {
+    crate::untrusted::one_line(text).into_owned()
 }
 
 /// Wraps words into lines of at most `width` columns; a word longer than a line (a URL, a path) is cut

@@ -150,6 +150,7 @@ pub fn check_text(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let width = style.width;
+    let machine = crate::untrusted::one_line(machine);
     for line in wrap(&format!("mlcompat check — {machine}"), width) {
         writeln!(out, "{}", style.bold(&line))?;
     }
@@ -250,6 +251,7 @@ pub fn estimate_text(
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let machine = crate::untrusted::one_line(machine);
     for line in wrap(
         &format!("mlcompat estimate — {machine}, {engine}"),
         style.width,
@@ -394,6 +396,10 @@ pub fn compare_text(
         return Ok(());
     }
     let width = style.width;
+    let (a, b) = (
+        &*crate::untrusted::one_line(a),
+        &*crate::untrusted::one_line(b),
+    );
     for line in wrap(&format!("mlcompat compare — {a} vs {b}"), width) {
         writeln!(out, "{}", style.bold(&line))?;
     }

@@ -176,10 +176,16 @@ pub fn machine_summary(facts: &Facts) -> MachineSummary {
         .collect();
     // What the interpreter choice passed over or noticed: information, not a failure.
     let notes = facts
-        .python
+        .probe_notes
         .iter()
-        .flat_map(|p| &p.notes)
-        .map(|n| format!("python: {n}"))
+        .cloned()
+        .chain(
+            facts
+                .python
+                .iter()
+                .flat_map(|p| &p.notes)
+                .map(|n| format!("python: {n}")),
+        )
         .collect();
     MachineSummary {
         id,
