@@ -7,6 +7,8 @@
 
 #[cfg(unix)]
 mod descendants;
+#[cfg(unix)]
+pub mod interrupt;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -107,7 +109,8 @@ impl fmt::Display for RunError {
     }
 }
 
-fn signal_name(signal: i32) -> String {
+/// A signal in words: `signal 11 (SIGSEGV)`.
+pub fn signal_name(signal: i32) -> String {
     // The platform's own numbers: SIGBUS is 7 on Linux and 10 on macOS.
     #[cfg(unix)]
     let name = match signal {
@@ -265,6 +268,7 @@ impl Cmd {
         let done = run_cmd(self, budget)?;
         Ok(Completed {
             code: done.status.code(),
+            signal: exit_signal(&done.status),
             stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&done.stderr).into_owned(),
             elapsed: done.elapsed,
@@ -290,6 +294,8 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<Output, Ru
 pub struct Completed {
     /// The exit code; `None` when a signal ended it.
     pub code: Option<i32>,
+    /// The signal that ended it, when one did (a crash: SIGSEGV, SIGABRT).
+    pub signal: Option<i32>,
     /// Both streams, lossily decoded.
     pub stdout: String,
     pub stderr: String,
@@ -344,6 +350,7 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
     let tree = {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
+        interrupt::die_with_parent(&mut command);
         let tree = descendants::Tree::new();
         command.env(descendants::MARK_VAR, tree.mark());
         tree

@@ -89,8 +89,16 @@ impl From<std::io::Error> for ReadError {
     }
 }
 
-/// Opens `path` for reading without blocking and returns it only when it is a regular file.
+/// Opens `path` for reading without blocking and returns it only when it is a regular file. The type is
+/// checked before the open (opening a device can act: `/dev/ptmx` allocates a terminal, a FIFO releases a
+/// writer waiting on it, `/dev/watchdog` arms), and again on the open descriptor, which must be the same
+/// file (device and inode) as the one checked.
 pub fn open_regular(path: &Path, links: Links) -> Result<File, ReadError> {
+    let before = match links {
+        Links::Refuse => std::fs::symlink_metadata(path)?,
+        Links::Follow => std::fs::metadata(path)?,
+    };
+    check_regular(&before)?;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -104,7 +112,17 @@ pub fn open_regular(path: &Path, links: Links) -> Result<File, ReadError> {
         options.custom_flags(flags);
     }
     let file = options.open(path)?;
-    check_regular(&file.metadata()?)?;
+    let after = file.metadata()?;
+    check_regular(&after)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (before.dev(), before.ino()) != (after.dev(), after.ino()) {
+            return Err(ReadError::Other(
+                "the file was replaced while it was being opened".into(),
+            ));
+        }
+    }
     Ok(file)
 }
 

@@ -10,8 +10,14 @@ fn main() -> ExitCode {
             e.exit()
         }
         Err(e) => {
-            // clap echoes the offending argument; it goes through the same escaping as everything else.
-            eprint!("{}", mlcompat::terminal::escape(&e.render().to_string()));
+            // clap echoes the offending argument; it goes through the same escaping as everything else,
+            // and a closed stderr is no panic.
+            use std::io::Write as _;
+            let _ = write!(
+                std::io::stderr(),
+                "{}",
+                mlcompat::terminal::escape(&e.render().to_string())
+            );
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };

@@ -15,6 +15,13 @@ use crate::render::Style;
 
 pub use crate::untrusted::{escape, is_unsafe};
 
+/// One line on standard error, escaped, and never a panic: with stderr closed (`2>&1 | head -c1`) there
+/// is nowhere to say anything, so nothing is said (`eprintln!` would panic there).
+pub fn to_stderr(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{}", escape(line));
+}
+
 /// The SGR sequences `style` emits (none without color): the only escape sequences let through.
 pub fn style_sequences(style: Style) -> Vec<Vec<u8>> {
     if !style.color {

@@ -5,8 +5,10 @@
 //! that none of their processes survives.
 #![cfg(unix)]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -1226,6 +1228,189 @@ fn floods_are_capped_and_empty_lists_are_errors() {
             "{} bytes echoed for {:?}",
             err.len(),
             &args[..1]
+        );
+    }
+}
+
+/// A special file is refused before it is opened: opening one can act (a FIFO releases the writer that
+/// waits on it, `/dev/ptmx` allocates a terminal, `/dev/watchdog` arms). Here a writer blocks on a FIFO
+/// given as `--facts`, directly and through a link: mlcompat refuses it and the writer is still waiting.
+#[test]
+fn special_files_are_refused_before_they_are_opened() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("facts.json");
+    mkfifo(&fifo);
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&fifo, &link).expect("symlink");
+    for given in [&fifo, &link] {
+        let opened = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (fifo, opened) = (fifo.clone(), Arc::clone(&opened));
+            std::thread::spawn(move || {
+                // Blocks until a reader opens the FIFO.
+                let f = std::fs::OpenOptions::new().write(true).open(&fifo);
+                opened.store(true, Ordering::SeqCst);
+                drop(f);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let out = assert_cmd::Command::cargo_bin("mlcompat")
+            .expect("built")
+            .args(["doctor", "--facts", &given.display().to_string()])
+            .timeout(BOUND)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("FIFO"));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !opened.load(Ordering::SeqCst),
+            "{}: mlcompat opened the FIFO (its writer was released)",
+            given.display()
+        );
+        // Release the writer ourselves.
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("open the read end");
+        writer.join().expect("writer");
+        drop(reader);
+    }
+}
+
+/// A daemon.json that is there but is no file (a FIFO) is reported as not read, not as "no daemon.json".
+#[test]
+fn an_unreadable_daemon_json_is_said_so() {
+    if Path::new("/etc/docker/daemon.json").exists() {
+        eprintln!("skipped: this machine has its own /etc/docker/daemon.json");
+        return;
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let home = root.path().join("home");
+    std::fs::create_dir_all(home.join(".config/docker")).expect("dirs");
+    mkfifo(&home.join(".config/docker/daemon.json"));
+    let bin = root.path().join("bin");
+    write_script(
+        &bin.join("docker"),
+        "echo 'Docker version 27.3.1, build ce12230'",
+    );
+    let facts = probe_json(
+        mlcompat(cache.path())
+            .env("HOME", &home)
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .args(["probe"]),
+    );
+    let source = facts["docker"]["source"].as_str().unwrap_or_default();
+    assert!(
+        source.contains("daemon.json not read") && source.contains("FIFO"),
+        "{source}"
+    );
+}
+
+/// With both streams into a pipe its reader has closed (`2>&1 | head -c1`), mlcompat ends quietly: no
+/// panic (exit 101) writing an error, a warning or the report.
+#[test]
+fn closed_output_streams_end_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("mlcompat");
+    for args in [
+        "doctor --profile no-such-profile",
+        "doctor --profile dgx-spark --all",
+        "estimate --model nope",
+        "check all --profile dgx-spark",
+    ] {
+        for _ in 0..10 {
+            let out = common::program("bash")
+                .arg("-c")
+                .arg(format!(
+                    "'{}' {args} 2>&1 | head -c1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+                    bin.display()
+                ))
+                .output()
+                .expect("bash runs");
+            let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            assert!(
+                matches!(code.as_str(), "0" | "1" | "2" | "141"),
+                "`{args}` exited {code} with its streams closed"
+            );
+        }
+    }
+}
+
+/// Interrupted, mlcompat leaves nothing running: Ctrl-C (SIGINT), `timeout` (SIGTERM), a closed terminal
+/// (SIGHUP) end the programs it is waiting for, and on Linux so does SIGKILL (a parent-death signal);
+/// the exit status still says which signal ended mlcompat.
+#[test]
+fn interrupted_runs_leave_no_children() {
+    let bin = assert_cmd::cargo::cargo_bin("mlcompat");
+    let mut signals = vec![libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    if cfg!(target_os = "linux") {
+        signals.push(libc::SIGKILL);
+    }
+    for signal in signals {
+        let root = tempfile::tempdir().expect("temp dir");
+        let cache = tempfile::tempdir().expect("cache");
+        let pidfile = root.path().join("pid");
+        let path = root.path().join("bin");
+        write_script(
+            &path.join("nvidia-smi"),
+            &format!("echo $$ > '{}'; exec sleep 30", pidfile.display()),
+        );
+        let mut child = common::program(&bin)
+            .args(["doctor", "--timeout", "20"])
+            .env("PATH", format!("{}:/usr/bin:/bin", path.display()))
+            .env("MLCOMPAT_CACHE_DIR", cache.path())
+            .env("MLCOMPAT_NO_CACHE", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts");
+        let start = std::time::Instant::now();
+        let sleeper: i32 = loop {
+            if let Some(pid) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                break pid;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "nvidia-smi never ran"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // SAFETY: kill(2) on the child we started.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().expect("waits");
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(signal), "signal {signal}: {status:?}");
+        let gone = (0..50).any(|_| {
+            // A zombie is dead (nothing reaps it in some containers); /proc says `Z` for it.
+            let zombie = std::fs::read_to_string(format!("/proc/{sleeper}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .map(|r| r.trim_start().starts_with('Z'))
+                })
+                .unwrap_or(false);
+            // SAFETY: kill(pid, 0) only asks whether the process exists.
+            let alive = unsafe { libc::kill(sleeper, 0) } == 0 && !zombie;
+            if alive {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            !alive
+        });
+        if !gone {
+            // SAFETY: clean up what the failed case left.
+            unsafe { libc::kill(sleeper, libc::SIGKILL) };
+        }
+        assert!(
+            gone,
+            "signal {signal}: nvidia-smi (pid {sleeper}) outlived mlcompat"
         );
     }
 }

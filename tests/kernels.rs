@@ -231,6 +231,11 @@ fn the_sass_holds_the_fp4_and_tensor_core_instructions() {
 fn on_a_gpu_the_kernels_run_and_match_the_cpu_reference() {
     let gpu = match device::open(0) {
         Ok(g) => g,
+        // On a machine meant to have one (scripts/gpu-check sets MLCOMPAT_REQUIRE_GPU=1), no GPU is a
+        // failure: a skipped GPU test must not read as a passed one there.
+        Err(e) if std::env::var_os("MLCOMPAT_REQUIRE_GPU").is_some_and(|v| v == "1") => {
+            panic!("MLCOMPAT_REQUIRE_GPU=1 but no GPU opened: {e}")
+        }
         Err(e) => {
             eprintln!("skipped: no GPU ({e})");
             return;

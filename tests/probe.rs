@@ -569,3 +569,20 @@ fn user_site_packages_are_seen_exactly_as_pip_list_sees_them() {
     // And back, through the cache.
     assert_eq!(ours(&with_user)["tiny-user-tool"], "1.2.3");
 }
+
+/// An nvidia-smi that crashes (SIGSEGV) is a broken driver stack, not "no NVIDIA GPU": the doctor says it
+/// was killed, and by what.
+#[test]
+fn a_crashing_nvidia_smi_is_named_not_taken_for_no_gpu() {
+    if Path::new("/proc/driver/nvidia/version").exists() {
+        eprintln!("skipped: a real NVIDIA driver answers before nvidia-smi is asked");
+        return;
+    }
+    let (code, stdout, _) = doctor_with(&[("nvidia-smi", "kill -SEGV $$")]);
+    assert!(matches!(code, Some(0 | 1)), "{stdout}");
+    let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("nvidia-smi was killed by signal 11 (SIGSEGV)"),
+        "{stdout}"
+    );
+}

@@ -109,7 +109,9 @@ fn read_log(path: Option<&Path>) -> Result<Log, InputError> {
 fn read_stdin() -> Result<(String, crate::files::Excerpt), InputError> {
     let name = "standard input".to_string();
     if io::stdin().is_terminal() {
-        eprintln!("mlcompat explain: paste the log, then press Ctrl-D (or give a file: mlcompat explain FILE)");
+        crate::terminal::to_stderr(
+            "mlcompat explain: paste the log, then press Ctrl-D (or give a file: mlcompat explain FILE)",
+        );
     }
     let excerpt = crate::files::read_excerpt(io::stdin().lock(), HEAD_BYTES, TAIL_BYTES)
         .map_err(|e| InputError::file(&name, e.to_string()))?;

@@ -23,6 +23,9 @@ use crate::render::{self, Style};
 
 /// Runs the command and returns the process exit status.
 pub fn main(cli: Cli) -> u8 {
+    // Ctrl-C, `timeout` or a cancelled job end the programs mlcompat is running along with it.
+    #[cfg(unix)]
+    crate::exec::interrupt::install();
     let stdout = io::stdout();
     let style = style_for(&cli, stdout.is_terminal());
     let buffered = io::BufWriter::new(stdout.lock());
@@ -40,19 +43,16 @@ pub fn main(cli: Cli) -> u8 {
         Ok(code) => code,
         Err(AppError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(AppError::Output(e)) => {
-            eprintln!(
-                "error: writing output: {}",
-                crate::terminal::escape(&e.to_string())
-            );
+            crate::terminal::to_stderr(&format!("error: writing output: {e}"));
             2
         }
         Err(AppError::Input(e)) => {
             for line in e.to_string().lines() {
                 let line = crate::terminal::escape(line);
                 if style.ascii {
-                    eprintln!("error: {}", render::to_ascii(&line));
+                    crate::terminal::to_stderr(&format!("error: {}", render::to_ascii(&line)));
                 } else {
-                    eprintln!("error: {line}");
+                    crate::terminal::to_stderr(&format!("error: {line}"));
                 }
             }
             e.exit_code()
@@ -244,7 +244,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 BenchDevice::Auto => crate::bench::Device::Auto,
             };
             let report = crate::bench::run(what, device, &ctx, &mut |line| {
-                eprintln!("bench: {}…", crate::terminal::escape(line))
+                crate::terminal::to_stderr(&format!("bench: {line}…"))
             });
             match args.format {
                 BenchFormat::Json => {
@@ -306,7 +306,7 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 None => matrix::embedded()?,
             };
             for w in &matrix.warnings {
-                eprintln!("warning: {}", crate::terminal::escape(&w.to_string()));
+                crate::terminal::to_stderr(&format!("warning: {w}"));
             }
             let rules: usize = matrix.software.iter().map(|s| s.rules.len()).sum();
             let builds: usize = matrix

@@ -59,11 +59,14 @@ impl Tree {
         &self.mark
     }
 
-    /// Starts `command` and registers the child before any other run can look for orphans.
+    /// Starts `command` and registers the child before any other run can look for orphans, and in the
+    /// signal-safe table [`super::interrupt`] ends on Ctrl-C, `timeout` or a cancelled job.
     pub(super) fn spawn(&self, command: &mut Command) -> std::io::Result<Child> {
         let mut running = running();
         let child = command.spawn()?;
-        running.push(Pid::from_child(&child).as_raw_nonzero().get());
+        let pid = Pid::from_child(&child).as_raw_nonzero().get();
+        running.push(pid);
+        super::interrupt::register(pid);
         Ok(child)
     }
 
@@ -85,6 +88,7 @@ impl Tree {
     /// Called once `child` is reaped.
     pub(super) fn reaped(&self, child: &Child) {
         let pid = Pid::from_child(child).as_raw_nonzero().get();
+        super::interrupt::unregister(pid);
         running().retain(|p| *p != pid);
     }
 }

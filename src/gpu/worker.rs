@@ -281,10 +281,10 @@ pub fn install_panic_line() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        crate::terminal::to_stderr(&format!(
             "GPU worker panicked{at}: {}",
             message.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
+        ));
     }));
 }
 

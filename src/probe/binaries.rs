@@ -220,13 +220,27 @@ pub fn docker(binaries: &BTreeMap<String, Binary>) -> Option<Docker> {
         configs.push(Path::new(&home).join(".config/docker/daemon.json"));
     }
     let mut docker = Docker::default();
+    // A daemon.json that is there but cannot be read (a FIFO, no permission) is said so, not taken for
+    // no daemon.json.
+    let mut unreadable: Vec<String> = Vec::new();
     for path in configs {
-        if let Some(text) = crate::files::read_system(&path) {
-            let (runtimes, default) = parse_daemon_json(&text);
-            docker.runtimes.extend(runtimes);
-            docker.default_runtime = docker.default_runtime.or(default);
-            docker.source = Some(path.display().to_string());
+        match crate::files::read_text(
+            &path,
+            crate::files::MAX_SYSTEM_BYTES,
+            crate::files::Links::Follow,
+        ) {
+            Ok(text) => {
+                let (runtimes, default) = parse_daemon_json(&text);
+                docker.runtimes.extend(runtimes);
+                docker.default_runtime = docker.default_runtime.or(default);
+                docker.source = Some(path.display().to_string());
+            }
+            Err(crate::files::ReadError::NotFound) => {}
+            Err(e) => unreadable.push(format!("{} not read: {e}", path.display())),
         }
+    }
+    if docker.source.is_none() && !unreadable.is_empty() {
+        docker.source = Some(unreadable.join("; "));
     }
     if binaries.contains_key("nvidia-container-runtime-hook")
         && !docker.runtimes.iter().any(|r| r == "nvidia")

@@ -12,6 +12,18 @@ pub use crate::facts::dumps::smi::{
 pub fn read(program: &Path, budget: &exec::Budget, host_memory_gb: Option<f64>) -> SmiFacts {
     let program = program.display().to_string();
     let table = match exec::Cmd::new(program.as_str()).run_to_end(budget) {
+        // A crash is a broken driver stack, not the absence of a GPU.
+        Ok(exec::Completed {
+            code: None,
+            signal: Some(signal),
+            ..
+        }) => SmiTable {
+            error: Some(format!(
+                "nvidia-smi was killed by {}",
+                exec::signal_name(signal)
+            )),
+            ..SmiTable::default()
+        },
         Ok(done) => parse_table(&format!("{}\n{}", done.stdout, done.stderr)),
         Err(e) => SmiTable {
             error: Some(e.to_string()),
