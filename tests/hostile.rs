@@ -1414,3 +1414,39 @@ fn interrupted_runs_leave_no_children() {
         );
     }
 }
+
+/// Past a file-size limit (`ulimit -f 1`) mlcompat is not killed by SIGXFSZ: a cache write that cannot
+/// grow is skipped, and output that cannot be written is one error line, exit 2.
+#[test]
+fn a_file_size_limit_is_an_error_not_a_kill() {
+    let bin = assert_cmd::cargo::cargo_bin("mlcompat");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache");
+    let out = dir.path().join("out.txt");
+    let run = |script: String| {
+        let done = common::program("bash")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("bash runs");
+        (
+            String::from_utf8_lossy(&done.stdout).trim().to_string(),
+            String::from_utf8_lossy(&done.stderr).into_owned(),
+        )
+    };
+    let (code, _) = run(format!(
+        "ulimit -f 1; MLCOMPAT_CACHE_DIR='{}' '{}' doctor >/dev/null 2>&1; echo $?",
+        cache.display(),
+        bin.display()
+    ));
+    assert!(matches!(code.as_str(), "0" | "1"), "exit {code}");
+    let (code, _) = run(format!(
+        "ulimit -f 1; '{}' doctor --profile dgx-spark --all >'{}' 2>'{}.err'; echo $?",
+        bin.display(),
+        out.display(),
+        out.display()
+    ));
+    assert_eq!(code, "2");
+    let err = std::fs::read_to_string(format!("{}.err", out.display())).unwrap_or_default();
+    assert!(err.starts_with("error: writing output"), "{err}");
+}

@@ -55,11 +55,14 @@ extern "C" fn on_signal(signal: libc::c_int) {
 }
 
 /// Installs the handler once, for SIGINT, SIGTERM and SIGHUP; a signal the parent ignores (`nohup`)
-/// stays ignored.
+/// stays ignored. SIGXFSZ is ignored: past a file-size limit (`ulimit -f`) a write then fails with EFBIG,
+/// which the cache and the output report, instead of killing mlcompat.
 pub fn install() {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return;
     }
+    // SAFETY: setting a signal's disposition to "ignore" has no handler to run.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an extern "C"
         // fn of the right signature that only does async-signal-safe work.
