@@ -338,10 +338,30 @@ fn gpu_parts(
         let r = match result {
             Ok(r) => r,
             Err(failure) => {
+                let timed_out = matches!(failure, worker::Failure::TimedOut(_));
                 report.skipped.push(Skipped {
                     part,
                     reason: format!("failed: {failure}"),
                 });
+                if timed_out {
+                    // A kernel that never finished may leave the GPU wedged: every job left would wait
+                    // its whole limit for the same answer. One timeout ends the GPU's jobs.
+                    let why = format!(
+                        "not started: GPU {} timed out on {} (a hung kernel may leave it wedged)",
+                        ctx.ordinal,
+                        describe(job)
+                    );
+                    if i + 1 < jobs.len() {
+                        progress(&why);
+                    }
+                    for &(_, rest) in &jobs[i + 1..] {
+                        report.skipped.push(Skipped {
+                            part: rest,
+                            reason: why.clone(),
+                        });
+                    }
+                    break;
+                }
                 continue;
             }
         };
