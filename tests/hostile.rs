@@ -267,6 +267,43 @@ fn a_venv_in_the_current_folder_is_named_and_one_owned_by_someone_else_is_not_ru
     assert!(r["machine"]["python"]
         .as_str()
         .is_some_and(|p| p.contains("3.12.7")));
+    // What Python runs at startup counts too: a .pth file (a line of it runs code) owned by someone
+    // else, or the folder holding .venv (whoever owns it can swap .venv), makes it untrusted.
+    for p in [
+        cwd.path().join(".venv"),
+        cwd.path().join(".venv/bin"),
+        venv_python.clone(),
+    ] {
+        chown(&p, 0);
+    }
+    let site = cwd.path().join(".venv/lib/python3.12/site-packages");
+    std::fs::create_dir_all(&site).expect("site-packages");
+    let pth = site.join("evil.pth");
+    std::fs::write(&pth, "import os\n").expect("write");
+    chown(&pth, 4242);
+    let holder = tempfile::tempdir().expect("temp dir");
+    let shared = holder.path().join("shared");
+    std::fs::create_dir_all(&shared).expect("dir");
+    for (case, folder) in [
+        ("a .pth file", cwd.path()),
+        ("the folder holding it", shared.as_path()),
+    ] {
+        if folder == shared.as_path() {
+            std::fs::remove_file(&pth).expect("remove");
+            fake_python(&shared.join(".venv/bin/python"), "3.12.7", &[], Some(&runs));
+            chown(&shared, 4242);
+        }
+        let _ = std::fs::remove_file(&runs);
+        let r = report(mlcompat(cache.path()).current_dir(folder).args([
+            "doctor",
+            "--format",
+            "json",
+            "--no-cache",
+        ]));
+        assert!(!runs.exists(), "{case}: the ./.venv was executed");
+        let notes = r["machine"]["notes"].to_string();
+        assert!(notes.contains("is owned by uid 4242"), "{case}: {notes}");
+    }
 }
 
 #[test]

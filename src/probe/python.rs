@@ -302,8 +302,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// A `./.venv` is run only when it, its `bin` folder and its interpreter (the link and what it points to)
-/// belong to the user or root — or `MLCOMPAT_TRUST_VENV` names it (`*` for any).
+/// A `./.venv` is run only when what decides what it runs belongs to the user or root: the folder that
+/// holds it (whoever owns it can rename `.venv` to another), the venv, its `bin` folder and its
+/// interpreter (the link and what it points to), and what Python reads at startup — `pyvenv.cfg`, the
+/// `lib/python*/site-packages` folders and every `.pth` file in them (a `.pth` line runs code) — or
+/// `MLCOMPAT_TRUST_VENV` names it (`*` for any).
 fn trust_venv(
     venv: &Path,
     python: &Path,
@@ -318,7 +321,19 @@ fn trust_venv(
             return Ok(());
         }
     }
-    let owners = owners(&[venv, &venv.join("bin"), python]);
+    let mut checked: Vec<PathBuf> = Vec::new();
+    if let Some(holder) = canonical.parent() {
+        checked.push(holder.to_path_buf());
+    }
+    checked.extend([
+        venv.to_path_buf(),
+        venv.join("bin"),
+        python.to_path_buf(),
+        venv.join("pyvenv.cfg"),
+    ]);
+    checked.extend(startup_files(venv));
+    let paths: Vec<&Path> = checked.iter().map(PathBuf::as_path).collect();
+    let owners = owners(&paths);
     untrusted_owner(&owners, my_uid()).map_or(Ok(()), |(path, uid)| {
         Err(format!(
             "./.venv ({}) not run: {} is owned by uid {uid}, not by you or root (to trust it: \
@@ -329,6 +344,39 @@ fn trust_venv(
             venv.display()
         ))
     })
+}
+
+/// What the venv's Python reads at startup besides `pyvenv.cfg`: its `lib`/`lib64` folders, each
+/// `python*` folder and `site-packages` in them, and every `.pth` file there (at most a few hundred
+/// entries are looked at: a venv's site-packages folder is listed, not walked).
+fn startup_files(venv: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for lib in ["lib", "lib64"] {
+        let lib = venv.join(lib);
+        let Ok(entries) = std::fs::read_dir(&lib) else {
+            continue;
+        };
+        out.push(lib.clone());
+        for entry in entries.flatten().take(16) {
+            let version = entry.path();
+            if !entry.file_name().to_string_lossy().starts_with("python") {
+                continue;
+            }
+            let site = version.join("site-packages");
+            out.push(version);
+            if let Ok(files) = std::fs::read_dir(&site) {
+                out.extend(
+                    files
+                        .flatten()
+                        .take(4096)
+                        .map(|f| f.path())
+                        .filter(|f| f.extension().is_some_and(|e| e == "pth")),
+                );
+                out.push(site);
+            }
+        }
+    }
+    out
 }
 
 /// The first (path, owner) owned by neither `me` nor root.
