@@ -1206,21 +1206,7 @@ fn floods_are_capped_and_empty_lists_are_errors() {
     assert!(err.contains("more problems"), "{err}");
 
     let matrix = dir.path().join("matrix");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
-    for entry in std::fs::read_dir(&src).expect("matrix") {
-        let path = entry.expect("entry").path();
-        let to = matrix.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            std::fs::create_dir_all(&to).expect("dir");
-            for f in std::fs::read_dir(&path).expect("sub") {
-                let f = f.expect("file").path();
-                std::fs::copy(&f, to.join(f.file_name().expect("name"))).expect("copy");
-            }
-        } else {
-            std::fs::create_dir_all(&matrix).expect("dir");
-            std::fs::copy(&path, &to).expect("copy");
-        }
-    }
+    common::copy_matrix(&matrix);
     let software = matrix.join("software.yaml");
     let text = std::fs::read_to_string(&software).expect("software.yaml");
     std::fs::write(

@@ -420,20 +420,7 @@ fn nfd_refuses_prefixes_nfd_would_drop() {
 #[test]
 fn software_ids_that_would_collide_as_labels_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
-    for entry in std::fs::read_dir(&src).expect("matrix") {
-        let path = entry.expect("entry").path();
-        let to = dir.path().join(path.file_name().expect("name"));
-        if path.is_dir() {
-            std::fs::create_dir_all(&to).expect("dir");
-            for f in std::fs::read_dir(&path).expect("sub") {
-                let f = f.expect("file").path();
-                std::fs::copy(&f, to.join(f.file_name().expect("name"))).expect("copy");
-            }
-        } else {
-            std::fs::copy(&path, &to).expect("copy");
-        }
-    }
+    common::copy_matrix(dir.path());
     let software = dir.path().join("software.yaml");
     let text = std::fs::read_to_string(&software).expect("software.yaml");
     let long = "a".repeat(70);

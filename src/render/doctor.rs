@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::text::{display_width, pad, truncate, wrap, Style};
+use super::text::{display_width, hanging, pad, truncate, wrap, Style};
 use crate::matrix::Status;
 use crate::report::{Report, Row};
 
@@ -180,23 +180,17 @@ fn short(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
             .map(|r| r.name.as_str())
             .collect()
     };
+    // Each line leads with the status mark, 2 or 4 columns wide (colored or not), between two spaces.
+    let lead = |status: Status| format!("  {}  ", style.status_cell(status));
+    let lead_w = 2 + if style.ascii { 4 } else { 2 } + 2;
     let listed = |status: Status, words: &str, out: &mut dyn Write| -> io::Result<()> {
         let list = names(status);
         if list.is_empty() {
             return Ok(());
         }
         let text = format!("{words} ({}): {}", list.len(), list.join(", "));
-        let lead = format!("  {}  ", style.status_cell(status));
-        let lead_w = 2 + if style.ascii { 4 } else { 2 } + 2;
-        for (i, line) in wrap(&text, style.width.saturating_sub(lead_w).max(20))
-            .iter()
-            .enumerate()
-        {
-            if i == 0 {
-                writeln!(out, "{lead}{line}")?;
-            } else {
-                writeln!(out, "{}{line}", " ".repeat(lead_w))?;
-            }
+        for line in hanging(&lead(status), lead_w, &text, style.width) {
+            writeln!(out, "{line}")?;
         }
         Ok(())
     };
@@ -204,16 +198,8 @@ fn short(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     // What needs care is worth a line each: the note says what.
     for row in absent.iter().filter(|r| r.status == Status::Warn) {
         let text = format!("{} — {}", row.name, row.note);
-        let lead_w = 2 + if style.ascii { 4 } else { 2 } + 2;
-        for (i, line) in wrap(&text, style.width.saturating_sub(lead_w).max(20))
-            .iter()
-            .enumerate()
-        {
-            if i == 0 {
-                writeln!(out, "  {}  {line}", style.status_cell(Status::Warn))?;
-            } else {
-                writeln!(out, "{}{line}", " ".repeat(lead_w))?;
-            }
+        for line in hanging(&lead(Status::Warn), lead_w, &text, style.width) {
+            writeln!(out, "{line}")?;
         }
     }
     listed(Status::Fail, "not for this machine", out)?;

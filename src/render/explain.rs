@@ -4,33 +4,25 @@
 
 use std::io::{self, Write};
 
-use super::text::{clean, pad, wrap, Style};
+use super::text::{clean, hanging, pad, wrap, Style};
 use crate::explain::{Explanation, FailureMatch, FixFrom};
 use crate::matrix::Status;
 
 const LABEL: usize = 9;
 
+/// `   Label      text` (a match's fields), the text wrapped under itself.
 fn labelled(out: &mut dyn Write, width: usize, label: &str, text: &str) -> io::Result<()> {
-    let first = format!("   {}  ", pad(label, LABEL));
-    let rest = " ".repeat(first.chars().count());
-    for (i, line) in wrap(&clean(text), width.saturating_sub(rest.len()).max(20))
-        .iter()
-        .enumerate()
-    {
-        writeln!(out, "{}{line}", if i == 0 { &first } else { &rest })?;
-    }
-    Ok(())
+    lead_text(out, width, &format!("   {}  ", pad(label, LABEL)), text)
 }
 
 /// A header field: `  Label      value`, the value wrapped under itself.
 fn field(out: &mut dyn Write, width: usize, label: &str, value: &str) -> io::Result<()> {
-    let first = format!("  {}  ", pad(label, LABEL));
-    let rest = " ".repeat(first.chars().count());
-    for (i, line) in wrap(&clean(value), width.saturating_sub(rest.len()).max(20))
-        .iter()
-        .enumerate()
-    {
-        writeln!(out, "{}{line}", if i == 0 { &first } else { &rest })?;
+    lead_text(out, width, &format!("  {}  ", pad(label, LABEL)), value)
+}
+
+fn lead_text(out: &mut dyn Write, width: usize, lead: &str, text: &str) -> io::Result<()> {
+    for line in hanging(lead, lead.chars().count(), &clean(text), width) {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::text::{clean, pad, wrap, Style};
+use super::text::{clean, hanging, pad, wrap, Style};
 use crate::matrix::Status;
 use crate::plan::Plan;
 
@@ -28,19 +28,10 @@ fn short_source(source: &str) -> String {
     }
 }
 
-fn wrapped(
-    out: &mut dyn Write,
-    width: usize,
-    first: &str,
-    rest: &str,
-    text: &str,
-) -> io::Result<()> {
-    let lines = wrap(
-        &clean(text),
-        width.saturating_sub(first.chars().count()).max(20),
-    );
-    for (i, line) in lines.iter().enumerate() {
-        writeln!(out, "{}{line}", if i == 0 { first } else { rest })?;
+/// `text` after `first`, continued under it.
+fn wrapped(out: &mut dyn Write, width: usize, first: &str, text: &str) -> io::Result<()> {
+    for line in hanging(first, first.chars().count(), &clean(text), width) {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -124,13 +115,7 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         ("OS", m.os.clone().unwrap_or_else(|| unknown.clone())),
         ("Python", python),
     ] {
-        wrapped(
-            out,
-            style.width,
-            &format!("  {}  ", pad(label, 7)),
-            &" ".repeat(11),
-            &value,
-        )?;
+        wrapped(out, style.width, &format!("  {}  ", pad(label, 7)), &value)?;
     }
     writeln!(out)?;
     let (status, verdict) = if !plan.possible {
@@ -194,7 +179,6 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
                 out,
                 style.width,
                 "  - ",
-                "    ",
                 &format!("{}: {}.{install}", n.id, n.why),
             )?;
         }
@@ -207,7 +191,6 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
                 out,
                 style.width,
                 "  - ",
-                "    ",
                 &format!("{}: needs {}; this machine: {}", p.kind, p.need, p.have),
             )?;
         }
@@ -230,13 +213,7 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
                 writeln!(out, "{}{line}", if j == 0 { &number } else { &indent })?;
             }
             if !step.why.is_empty() {
-                wrapped(
-                    out,
-                    style.width,
-                    &format!("{indent}why: "),
-                    &format!("{indent}     "),
-                    &step.why,
-                )?;
+                wrapped(out, style.width, &format!("{indent}why: "), &step.why)?;
             }
             if !step.source.is_empty() {
                 let source = format!("source: {}", clean(&short_source(&step.source)));
@@ -250,7 +227,7 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Why not"))?;
         for b in &plan.blockers {
-            wrapped(out, style.width, "  - ", "    ", &b.constraint)?;
+            wrapped(out, style.width, "  - ", &b.constraint)?;
             if !b.source.is_empty() {
                 writeln!(
                     out,
@@ -264,14 +241,14 @@ pub fn plan_text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Notes"))?;
         for n in &plan.notes {
-            wrapped(out, style.width, "  - ", "    ", n)?;
+            wrapped(out, style.width, "  - ", n)?;
         }
     }
     if !plan.alternatives.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Alternatives"))?;
         for a in &plan.alternatives {
-            wrapped(out, style.width, "  - ", "    ", &a.text)?;
+            wrapped(out, style.width, "  - ", &a.text)?;
         }
     }
     writeln!(out)?;

@@ -171,6 +171,22 @@ pub(crate) fn clean(text: &str) -> String {
     crate::untrusted::one_line(text).into_owned()
 }
 
+/// `text` wrapped to `width` columns after `lead` (a label, `· `, `fix: `), which takes `lead_width`
+/// columns — given, since a colored lead's bytes are not its width; the other lines are indented as far.
+pub fn hanging(lead: &str, lead_width: usize, text: &str, width: usize) -> Vec<String> {
+    wrap(text, width.saturating_sub(lead_width).max(20))
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{lead}{l}")
+            } else {
+                format!("{}{l}", " ".repeat(lead_width))
+            }
+        })
+        .collect()
+}
+
 /// Wraps words into lines of at most `width` columns; a word longer than a line (a URL, a path) is cut
 /// across lines, so nothing runs past the width.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::doctor::escape;
-use super::text::{display_width, pad, truncate, wrap, Style};
+use super::text::{display_width, hanging, pad, truncate, wrap, Style};
 use crate::estimate::calibrate::Calibration;
 use crate::estimate::llm::{Capacity, LlmEstimate};
 use crate::matrix::Status;
@@ -126,22 +126,6 @@ fn capacity_lines(c: &Capacity, width: usize) -> Vec<String> {
     lines
 }
 
-/// `text` wrapped to `width` after `lead` (`· `, `fix: `), the other lines indented as far.
-fn hanging(lead: &str, text: &str, width: usize) -> Vec<String> {
-    let lead_w = display_width(lead);
-    wrap(text, width.saturating_sub(lead_w).max(20))
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if i == 0 {
-                format!("{lead}{l}")
-            } else {
-                format!("{}{l}", " ".repeat(lead_w))
-            }
-        })
-        .collect()
-}
-
 pub fn check_text(
     machine: &str,
     checks: &[Check],
@@ -218,7 +202,7 @@ pub fn check_text(
                 c.prefill_prompt.unwrap_or_default(),
                 c.time_to_first_token_s,
             );
-            for line in hanging("prefill  ", &words, text_w) {
+            for line in hanging("prefill  ", 9, &words, text_w) {
                 writeln!(out, "{indent}{line}")?;
             }
         }
@@ -233,7 +217,7 @@ pub fn check_text(
         }
         if verbose {
             for a in &c.assumptions {
-                for line in hanging("· ", a, text_w) {
+                for line in hanging("· ", 2, a, text_w) {
                     writeln!(out, "{indent}{line}")?;
                 }
             }
@@ -272,24 +256,23 @@ pub fn estimate_text(
         FitState::DoesNotFit => Status::Fail,
         FitState::NeedsSetup | FitState::Unknown => Status::Warn,
     };
-    // Labelled lines: the label, then the text wrapped under itself.
-    let labelled = |out: &mut dyn Write, label: String, text: String| -> io::Result<()> {
-        let lead_w = display_width(&label);
-        for (i, line) in wrap(&text, width.saturating_sub(lead_w).max(20))
-            .iter()
-            .enumerate()
-        {
-            if i == 0 {
-                writeln!(out, "{label}{line}")?;
-            } else {
-                writeln!(out, "{}{line}", " ".repeat(lead_w))?;
-            }
+    // Labelled lines: the label (its width without color codes), then the text wrapped under itself.
+    let plain = Style {
+        color: false,
+        ..style
+    };
+    let labelled = |out: &mut dyn Write, label: (String, String), text: String| -> io::Result<()> {
+        for line in hanging(&label.0, display_width(&label.1), &text, width) {
+            writeln!(out, "{line}")?;
         }
         Ok(())
     };
     labelled(
         out,
-        format!("  {} memory   ", style.status_cell(memory_status)),
+        (
+            format!("  {} memory   ", style.status_cell(memory_status)),
+            format!("  {} memory   ", plain.status_cell(memory_status)),
+        ),
         format!(
             "{} GB needed of {avail} GB (weights {}, KV cache {}, runtime {})",
             round(m.required_gb),
@@ -307,10 +290,11 @@ pub fn estimate_text(
         ),
         _ => "—".into(),
     };
-    labelled(out, "     decode   ".into(), decode)?;
+    let plain_label = |l: &str| (l.to_string(), l.to_string());
+    labelled(out, plain_label("     decode   "), decode)?;
     labelled(
         out,
-        "     prefill  ".into(),
+        plain_label("     prefill  "),
         prefill_words(e.prefill_tok_s, e.prefill_prompt, e.time_to_first_token_s),
     )?;
     if let Some(c) = &e.capacity {
@@ -324,7 +308,7 @@ pub fn estimate_text(
     }
     writeln!(out, "  assumptions:")?;
     for a in &e.assumptions {
-        for line in hanging("· ", a, width.saturating_sub(4)) {
+        for line in hanging("· ", 2, a, width.saturating_sub(4)) {
             writeln!(out, "    {line}")?;
         }
     }
@@ -410,7 +394,7 @@ pub fn compare_text(
         (a.to_string(), b.to_string())
     } else {
         for (label, name) in [("A", a), ("B", b)] {
-            for line in hanging(&format!("  {label}  "), name, width) {
+            for line in hanging(&format!("  {label}  "), 5, name, width) {
                 writeln!(out, "{line}")?;
             }
         }

@@ -62,3 +62,22 @@ pub fn completed_dump_facts(text: &str, name: &str) -> Option<mlcompat::facts::F
     mlcompat::matrix::complete::complete(&matrix, &mut facts);
     Some(facts)
 }
+
+/// A copy of the project's matrix folder at `to` (to change one file of it in a test).
+pub fn copy_matrix(to: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("matrix");
+    std::fs::create_dir_all(to).expect("dir");
+    for entry in std::fs::read_dir(&src).expect("matrix") {
+        let path = entry.expect("entry").path();
+        let dest = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&dest).expect("dir");
+            for f in std::fs::read_dir(&path).expect("sub") {
+                let f = f.expect("file").path();
+                std::fs::copy(&f, dest.join(f.file_name().expect("name"))).expect("copy");
+            }
+        } else {
+            std::fs::copy(&path, &dest).expect("copy");
+        }
+    }
+}
