@@ -57,6 +57,10 @@ pub enum RunError {
         program: String,
         message: String,
     },
+    /// It printed more than is kept of a stream: an answer cut short is not read as whole.
+    TooLong {
+        program: String,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -105,6 +109,11 @@ impl fmt::Display for RunError {
                 write!(f, "{program} printed output that is not UTF-8")
             }
             RunError::Io { program, message } => write!(f, "{program}: {message}"),
+            RunError::TooLong { program } => write!(
+                f,
+                "{program} printed more than {} MiB on one stream; its answer was not read",
+                OUTPUT_CAP / (1024 * 1024)
+            ),
         }
     }
 }
@@ -360,9 +369,14 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
     let mut child = tree.spawn(&mut command).map_err(io)?;
     #[cfg(not(unix))]
     let mut child = command.spawn().map_err(io)?;
-    let stdout = Capture::start(child.stdout.take());
-    let stderr = Capture::start(child.stderr.take());
-    let waited = wait_for_exit(&mut child, timeout, start);
+    // Without a thread to read its output the program could fill a pipe and stall: it is ended at once
+    // and the run fails with the reason, as a fact.
+    let captures = Capture::start(child.stdout.take())
+        .and_then(|stdout| Capture::start(child.stderr.take()).map(|stderr| (stdout, stderr)));
+    let waited = match &captures {
+        Ok(_) => wait_for_exit(&mut child, timeout, start),
+        Err(_) => Ok(false),
+    };
     // Whatever happened, nothing the program started outlives it. Its pid is still held (not reaped yet),
     // so its process group cannot have been reused.
     #[cfg(unix)]
@@ -374,6 +388,12 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
     let status = child.wait();
     #[cfg(unix)]
     tree.reaped(&child);
+    let (stdout, stderr) = captures.map_err(|e| RunError::Io {
+        program: name.clone(),
+        message: format!(
+            "could not start a thread to read its output ({e}; a process limit such as ulimit -u?)"
+        ),
+    })?;
     let exited = waited.map_err(io)?;
     let status = status.map_err(io)?;
     let (out, err) = (stdout.finish(), stderr.finish());
@@ -385,10 +405,13 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
             budget: budget.limit(),
         });
     }
+    if out.cut || err.cut {
+        return Err(RunError::TooLong { program: name });
+    }
     Ok(Ended {
         status,
-        stdout: out,
-        stderr: err,
+        stdout: out.bytes,
+        stderr: err.bytes,
         elapsed,
     })
 }
@@ -436,16 +459,23 @@ fn has_exited(child: &mut Child) -> std::io::Result<bool> {
 /// One output pipe read on a thread into a shared buffer: what arrived is kept even if the pipe is
 /// never closed.
 struct Capture {
-    kept: Arc<Mutex<Vec<u8>>>,
+    kept: Arc<Mutex<Kept>>,
     done: mpsc::Receiver<()>,
 }
 
+/// A stream's first `OUTPUT_CAP` bytes, and whether more came.
+#[derive(Default)]
+struct Kept {
+    bytes: Vec<u8>,
+    cut: bool,
+}
+
 impl Capture {
-    fn start<R: Read + Send + 'static>(pipe: Option<R>) -> Capture {
-        let kept = Arc::new(Mutex::new(Vec::new()));
+    fn start<R: Read + Send + 'static>(pipe: Option<R>) -> std::io::Result<Capture> {
+        let kept = Arc::new(Mutex::new(Kept::default()));
         let (tx, done) = mpsc::channel();
         let shared = Arc::clone(&kept);
-        thread::spawn(move || {
+        thread::Builder::new().spawn(move || {
             if let Some(mut pipe) = pipe {
                 let mut buf = [0u8; 16 * 1024];
                 while let Ok(n) = pipe.read(&mut buf) {
@@ -453,18 +483,19 @@ impl Capture {
                         break;
                     }
                     if let Ok(mut kept) = shared.lock() {
-                        let room = OUTPUT_CAP.saturating_sub(kept.len());
-                        kept.extend_from_slice(&buf[..n.min(room)]);
+                        let room = OUTPUT_CAP.saturating_sub(kept.bytes.len());
+                        kept.bytes.extend_from_slice(&buf[..n.min(room)]);
+                        kept.cut |= n > room;
                     }
                 }
             }
             let _ = tx.send(());
-        });
-        Capture { kept, done }
+        })?;
+        Ok(Capture { kept, done })
     }
 
     /// Everything read by end of file, or within the grace period if something still holds the pipe.
-    fn finish(self) -> Vec<u8> {
+    fn finish(self) -> Kept {
         let _ = self.done.recv_timeout(DRAIN_GRACE);
         let taken = match self.kept.lock() {
             Ok(mut kept) => std::mem::take(&mut *kept),

@@ -73,6 +73,27 @@ pub fn dumps(text: &str) {
     complete_evaluate_render(matrix, facts);
 }
 
+/// A pasted log through `explain`: the machine read from its dumps (as the command does), every known
+/// failure matched, rendered in each format through the terminal escaping.
+pub fn explain(text: &str) {
+    let Some(matrix) = embedded() else { return };
+    let log = crate::explain::Log::whole("fuzz.log", text.to_string());
+    let region = crate::app::explain::dump_region(text);
+    let (facts, from, dumps) = crate::app::explain::machine_in_log(matrix, &region, &log.name);
+    let explanation = crate::explain::explain(matrix, &log, &facts, &from, dumps);
+    let _ = explanation.exit_code();
+    let style = crate::render::Style {
+        color: true,
+        ..Default::default()
+    };
+    let mut out =
+        crate::terminal::SafeWriter::new(Vec::new(), crate::terminal::style_sequences(style));
+    let _ = crate::render::explain_text(&explanation, style, &mut out);
+    let _ = crate::render::explain_markdown(&explanation, &mut out);
+    let _ = serde_json::to_writer(&mut out, &explanation);
+    let _ = out.flush();
+}
+
 /// PEP 440 and tool versions, and GPU architecture names.
 pub fn versions(text: &str) {
     let (Ok(a), Ok(b)) = ("12.1".parse::<ToolVersion>(), "8.0".parse::<ToolVersion>()) else {

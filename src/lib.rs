@@ -27,6 +27,7 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod terminal;
+pub mod threads;
 pub mod units;
 pub mod untrusted;
 pub mod verdict;

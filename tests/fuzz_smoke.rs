@@ -315,6 +315,19 @@ fn dump_readers() {
 }
 
 #[test]
+fn explain_on_pasted_logs() {
+    smoke(
+        "explain",
+        &[
+            "tests/fixtures/explain",
+            "tests/fixtures/import-errors",
+            "tests/fixtures/bug-reports",
+        ],
+        |b| fuzzing::explain(&text(b)),
+    );
+}
+
+#[test]
 fn terminal_escaping() {
     smoke("terminal", &["tests/fixtures/tools"], fuzzing::terminal);
 }

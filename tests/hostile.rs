@@ -426,6 +426,11 @@ fn hanging_crashing_and_escaping_tools() {
     let cache = tempfile::tempdir().expect("temp dir");
     let bin = root.path().join("bin");
     write_script(&bin.join("ollama"), "sleep 6601");
+    // 50 MB of noise before its version: the first 4 MiB kept are not read as its whole answer.
+    write_script(
+        &bin.join("llama-cli"),
+        "head -c 50000000 /dev/zero | tr '\\0' x; echo; echo 'version: 6139 (abc)' >&2",
+    );
     write_script(&bin.join("docker"), "kill -SEGV $$");
     // Leaves a background child holding stdout, and one that left the session.
     write_script(
@@ -451,6 +456,11 @@ fn hanging_crashing_and_escaping_tools() {
         facts["failed"]["binaries.docker"]
             .as_str()
             .is_some_and(|f| f.contains("SIGSEGV")),
+        "{facts}"
+    );
+    assert_eq!(
+        facts["failed"]["binaries.llama-cli"],
+        "llama-cli printed more than 4 MiB on one stream; its answer was not read",
         "{facts}"
     );
     assert_eq!(facts["binaries"]["uv"]["version"], "0.9.5");
@@ -500,6 +510,13 @@ fn nvcc_calls_share_one_budget() {
             .args(["probe", "--timeout", "3"]),
     );
     assert_eq!(facts["cuda"]["toolkit"], "12.8", "{facts}");
+    // The second call's timeout is a fact, not an empty target list.
+    assert!(
+        facts["failed"]["cuda.targets"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("nvcc timed out")),
+        "{facts}"
+    );
     let took = facts["probe_times_ms"]["cuda"].as_f64().expect("timed");
     // Two calls with a 3 s limit each took 5 s; one 3 s budget for both ends at 3 s.
     assert!(
@@ -1472,4 +1489,123 @@ fn a_file_size_limit_is_an_error_not_a_kill() {
     assert_eq!(code, "2");
     let err = std::fs::read_to_string(format!("{}.err", out.display())).unwrap_or_default();
     assert!(err.starts_with("error: writing output"), "{err}");
+}
+
+/// Under a process limit (`ulimit -u`: no thread or child can be started past it) and an address-space
+/// limit (`ulimit -v`: no 128 MiB array), doctor, `--deep` and bench still report: work runs on the
+/// calling thread, a program whose output cannot be read is a failed fact, the CPU triad is "not
+/// measured". Before, `Scope::spawn` panicked (exit 101) and `vec!` aborted (exit 134).
+#[test]
+fn process_and_memory_limits_give_a_report_not_a_crash() {
+    let bin = assert_cmd::cargo::cargo_bin("mlcompat");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let cache = dir.path().join("cache");
+    // As root RLIMIT_NPROC does not apply: the limited run drops to nobody, who has no processes.
+    let as_nobody = is_root();
+    let run = |limit: &str, args: &str| {
+        let script = format!(
+            "ulimit {limit}; HOME='{home}' MLCOMPAT_CACHE_DIR='{cache}' exec '{bin}' {args}",
+            home = dir.path().display(),
+            cache = cache.display(),
+            bin = bin.display()
+        );
+        let mut command = if as_nobody {
+            let mut c = common::program("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "bash"]);
+            c
+        } else {
+            common::program("bash")
+        };
+        let done = command.arg("-c").arg(&script).output().expect("bash runs");
+        (
+            done.status.code(),
+            String::from_utf8_lossy(&done.stdout).into_owned(),
+            String::from_utf8_lossy(&done.stderr).into_owned(),
+        )
+    };
+    for processes in ["1", "3", "5"] {
+        for args in [
+            "doctor --no-cache",
+            "doctor --deep --no-cache",
+            "bench --device cpu",
+        ] {
+            let (code, out, err) = run(&format!("-u {processes}"), args);
+            assert!(
+                matches!(code, Some(0 | 1)),
+                "ulimit -u {processes}, {args}: exit {code:?}\n{err}"
+            );
+            assert!(
+                !out.is_empty() && !err.contains("panicked"),
+                "{args}: {out}\n{err}"
+            );
+        }
+    }
+    // 384 MiB of address space: the binary runs, three 128 MiB arrays do not fit.
+    for args in ["doctor --deep --no-cache", "bench --device cpu"] {
+        let (code, out, err) = run("-v 393216", args);
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "ulimit -v, {args}: exit {code:?}\n{err}"
+        );
+        assert!(!err.contains("memory allocation"), "{err}");
+        if args.starts_with("bench") {
+            assert!(out.contains("not measured: could not allocate"), "{out}");
+        }
+    }
+}
+
+/// A version manager's shim answers for whatever the project pins: asdf's script in `shims/`, and a
+/// mise-style link to the manager's program. Changing the pin changes the answer; the cache must not
+/// hold the old one (a project pinned to uv 0.6.0 was reported as 0.5.0).
+#[test]
+fn shims_answer_for_the_current_pin_not_the_cache() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let project = root.path().join("project");
+    std::fs::create_dir_all(&project).expect("writable");
+    // asdf: a script in shims/ that hands over to `asdf exec`, which reads .tool-versions here.
+    write_script(
+        &root.path().join("asdf/bin/asdf"),
+        "shift; tool=$1; v=$(awk -v t=\"$tool\" '$1==t {print $2}' .tool-versions); echo \"$tool $v\"",
+    );
+    write_script(
+        &root.path().join("asdf/shims/uv"),
+        "exec asdf exec \"uv\" \"$@\"",
+    );
+    // mise: the shim is a link to mise itself, which reads mise.toml here.
+    write_script(
+        &root.path().join("mise/bin/mise"),
+        "v=$(sed -n 's/^conda = \"\\(.*\\)\"/\\1/p' mise.toml); echo \"conda $v\"",
+    );
+    std::fs::create_dir_all(root.path().join("mise/links")).expect("writable");
+    std::os::unix::fs::symlink(
+        root.path().join("mise/bin/mise"),
+        root.path().join("mise/links/conda"),
+    )
+    .expect("link");
+    let path = format!(
+        "{}:{}:{}:/usr/bin:/bin",
+        root.path().join("asdf/shims").display(),
+        root.path().join("asdf/bin").display(),
+        root.path().join("mise/links").display()
+    );
+    let probe = || {
+        probe_json(
+            mlcompat(cache.path())
+                .current_dir(&project)
+                .env("PATH", &path)
+                .args(["probe"]),
+        )
+    };
+    std::fs::write(project.join(".tool-versions"), "uv 0.5.0\n").expect("writable");
+    std::fs::write(project.join("mise.toml"), "[tools]\nconda = \"24.1.0\"\n").expect("writable");
+    let first = probe();
+    assert_eq!(first["binaries"]["uv"]["version"], "0.5.0", "{first}");
+    assert_eq!(first["binaries"]["conda"]["version"], "24.1.0", "{first}");
+    std::fs::write(project.join(".tool-versions"), "uv 0.6.0\n").expect("writable");
+    std::fs::write(project.join("mise.toml"), "[tools]\nconda = \"25.5.1\"\n").expect("writable");
+    let second = probe();
+    assert_eq!(second["binaries"]["uv"]["version"], "0.6.0", "{second}");
+    assert_eq!(second["binaries"]["conda"]["version"], "25.5.1", "{second}");
 }

@@ -45,7 +45,7 @@ pub(super) fn explain(
 
 /// Where environment dumps are looked for in a long log: its first and last MiB, where a program prints
 /// its environment and a reporter pastes theirs (the error lines are searched in all of what was read).
-fn dump_region(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn dump_region(text: &str) -> std::borrow::Cow<'_, str> {
     const EDGE: usize = 1024 * 1024;
     if text.len() <= 2 * EDGE {
         return std::borrow::Cow::Borrowed(text);
@@ -153,6 +153,16 @@ fn machine(
         crate::matrix::complete::complete(matrix, &mut facts);
         return Ok((facts, "this machine (probed)".into(), Vec::new()));
     }
+    Ok(machine_in_log(matrix, text, name))
+}
+
+/// The machine a log describes: its environment dumps, else the OS its file paths name, completed like
+/// every command's facts. Also what the `explain` fuzz target runs.
+pub(crate) fn machine_in_log(
+    matrix: &Matrix,
+    text: &str,
+    name: &str,
+) -> (Facts, String, Vec<String>) {
     let stem = Path::new(name)
         .file_stem()
         .map_or_else(|| "log".to_string(), |s| s.to_string_lossy().into_owned());
@@ -187,7 +197,7 @@ fn machine(
         from.push_str("; the OS from its file paths");
     }
     crate::matrix::complete::complete(matrix, &mut facts);
-    Ok((facts, from, dumps))
+    (facts, from, dumps)
 }
 
 #[cfg(test)]

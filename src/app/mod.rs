@@ -2,7 +2,7 @@
 //! pick the exit code. Findings go to stdout, problems to stderr; a closed pipe ends quietly.
 
 mod about;
-mod explain;
+pub(crate) mod explain;
 mod fleet;
 
 pub use fleet::read_facts_file;

@@ -4,7 +4,8 @@
 //! the part of the arrays it will work on (so pages land on its NUMA node), a barrier before and after
 //! each timed pass, the best of several passes, and 3 × N × 8 bytes counted per triad.
 
-use std::sync::Barrier;
+use std::alloc::Layout;
+use std::sync::{mpsc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,27 +30,32 @@ pub fn array_elements(llc_bytes: Option<u64>, memory_bytes: Option<u64>) -> usiz
     usize::try_from(wanted.min(cap).max(1_000_000)).unwrap_or(10_000_000)
 }
 
-/// Runs the triad with `threads` threads over arrays of `n` f64 each.
-pub fn triad(n: usize, threads: usize, passes: usize) -> CpuBandwidth {
-    let threads = threads.max(1);
+/// Runs the triad with up to `threads` threads over arrays of `n` f64 each. An error, not an abort, when
+/// the arrays cannot be had (`ulimit -v`, a container's memory limit); fewer threads when the system
+/// starts fewer (`ulimit -u`, a cgroup's pids.max), down to this one alone.
+pub fn triad(n: usize, threads: usize, passes: usize) -> Result<CpuBandwidth, String> {
+    let (Some(mut a), Some(mut b), Some(mut c)) = (zeroed(n), zeroed(n), zeroed(n)) else {
+        return Err(format!(
+            "could not allocate 3 × {:.0} MB for the arrays (a memory limit such as ulimit -v?)",
+            n as f64 * 8.0 / 1e6
+        ));
+    };
     let scalar = 3.0f64;
-    // alloc_zeroed maps untouched pages; the workers' first writes decide where they live.
-    let mut a = vec![0f64; n];
-    let mut b = vec![0f64; n];
-    let mut c = vec![0f64; n];
-    let chunk = n.div_ceil(threads).max(1);
-    // With a tiny `n` there may be fewer chunks than threads; the barrier counts the workers that exist.
-    let workers = n.div_ceil(chunk);
-    let barrier = Barrier::new(workers + 1);
     let mut best = Duration::MAX;
+    let mut workers = 0;
+    // Workers are started first, idle, and handed their part once it is known how many started: a
+    // barrier sized before a spawn fails would leave the started ones waiting for ever.
+    let barrier: OnceLock<Barrier> = OnceLock::new();
     thread::scope(|s| {
-        let parts = a
-            .chunks_mut(chunk)
-            .zip(b.chunks_mut(chunk))
-            .zip(c.chunks_mut(chunk));
-        for ((a, b), c) in parts {
+        let mut hands = Vec::new();
+        for _ in 0..threads.max(1) {
+            let (hand, work) = mpsc::channel::<Part<'_>>();
             let barrier = &barrier;
-            s.spawn(move || {
+            let started = thread::Builder::new().spawn_scoped(s, move || {
+                // The barrier is set before any part is sent.
+                let (Ok((a, b, c)), Some(barrier)) = (work.recv(), barrier.get()) else {
+                    return;
+                };
                 a.fill(1.0);
                 b.fill(2.0);
                 c.fill(0.5);
@@ -62,6 +68,39 @@ pub fn triad(n: usize, threads: usize, passes: usize) -> CpuBandwidth {
                     barrier.wait();
                 }
             });
+            match started {
+                Ok(_) => hands.push(hand),
+                Err(_) => break,
+            }
+        }
+        if hands.is_empty() {
+            // Not one thread: this one does the work alone.
+            a.fill(1.0);
+            b.fill(2.0);
+            c.fill(0.5);
+            for _ in 0..passes {
+                let start = Instant::now();
+                for ((x, y), z) in a.iter_mut().zip(b.iter()).zip(c.iter()) {
+                    *x = y + scalar * z;
+                }
+                best = best.min(start.elapsed());
+            }
+            workers = 1;
+            return;
+        }
+        let chunk = n.div_ceil(hands.len()).max(1);
+        let parts: Vec<Part<'_>> = a
+            .chunks_mut(chunk)
+            .zip(b.chunks_mut(chunk))
+            .zip(c.chunks_mut(chunk))
+            .map(|((a, b), c)| (a, b, c))
+            .collect();
+        // With a tiny `n` there may be fewer parts than threads; the barrier counts those given one.
+        workers = parts.len();
+        let barrier = barrier.get_or_init(|| Barrier::new(workers + 1));
+        // Dropping the other hands lets the idle threads end.
+        for (hand, part) in hands.into_iter().zip(parts) {
+            let _ = hand.send(part);
         }
         barrier.wait(); // initialisation done
         for _ in 0..passes {
@@ -76,12 +115,31 @@ pub fn triad(n: usize, threads: usize, passes: usize) -> CpuBandwidth {
     std::hint::black_box(&a);
     let bytes = 3.0 * n as f64 * 8.0;
     let secs = best.as_secs_f64().max(1e-9);
-    CpuBandwidth {
+    Ok(CpuBandwidth {
         triad_gbs: bytes / secs / 1e9,
         threads: workers,
         elements: n,
         array_mb: n as f64 * 8.0 / 1e6,
         best_pass_ms: secs * 1e3,
+    })
+}
+
+/// One worker's slices of `a`, `b` and `c`.
+type Part<'a> = (&'a mut [f64], &'a mut [f64], &'a mut [f64]);
+
+/// `n` zeros, or `None` when the allocator says no (`vec!` would abort the process). Zeroed pages are
+/// mapped lazily, so each worker's first write still decides where its part lives.
+fn zeroed(n: usize) -> Option<Vec<f64>> {
+    let layout = Layout::array::<f64>(n).ok()?;
+    if layout.size() == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: the layout's size is not zero; the memory comes from the global allocator with the layout
+    // of n f64s, all-zero bytes are the f64 0.0, and length and capacity are both n, as
+    // `Vec::from_raw_parts` requires.
+    unsafe {
+        let memory = std::alloc::alloc_zeroed(layout).cast::<f64>();
+        (!memory.is_null()).then(|| Vec::from_raw_parts(memory, n, n))
     }
 }
 
@@ -126,8 +184,16 @@ mod tests {
 
     #[test]
     fn triad_computes_and_reports() {
-        let r = triad(1_000_003, 3, 2);
+        let r = triad(1_000_003, 3, 2).unwrap();
+        assert_eq!(r.threads, 3);
         assert!(r.triad_gbs > 0.0 && r.triad_gbs.is_finite());
         assert_eq!(r.elements, 1_000_003);
+    }
+
+    #[test]
+    fn arrays_that_cannot_be_had_are_an_error_not_an_abort() {
+        // More than any address space holds: the allocator refuses it (`vec!` would abort).
+        let e = triad(usize::MAX / 16, 2, 1).unwrap_err();
+        assert!(e.contains("could not allocate"), "{e}");
     }
 }

@@ -266,7 +266,13 @@ pub fn run(
             n as f64 * 8.0 / 1e6,
             cpu::PASSES
         ));
-        report.cpu_bandwidth = Some(cpu::triad(n, threads, cpu::PASSES));
+        match cpu::triad(n, threads, cpu::PASSES) {
+            Ok(measured) => report.cpu_bandwidth = Some(measured),
+            Err(why) => report.skipped.push(Skipped {
+                part: "cpu_bandwidth",
+                reason: format!("not measured: {why}"),
+            }),
+        }
         if ctx.unified_memory {
             report.unified_memory_note = Some(
                 "unified memory: the CPU figure measures the same memory the GPU reads".into(),

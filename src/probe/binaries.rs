@@ -41,41 +41,48 @@ pub fn probe(
         .iter()
         .filter_map(|(name, args)| exec::resolve(name).map(|p| (*name, *args, p)))
         .collect();
-    let handles: Vec<_> = found
-        .into_iter()
-        .map(|(name, args, path)| {
-            thread::spawn(move || {
-                // The version and the build target from the same output; the cache keeps both.
-                let answer = args.map(|a| {
-                    cache::run_parsed("version-target", &path, &[a], &budget, use_cache, |out| {
-                        (parse_version(name, out), parse_build_target(out))
-                    })
-                });
-                let ((version, target), failure) = match answer {
-                    Some(Ok(parsed)) => (parsed, None),
-                    Some(Err(e)) => ((None, None), Some(e.to_string())),
-                    None => ((None, None), None),
-                };
-                let arch = target
-                    .as_deref()
-                    .and_then(arch_of_target)
-                    .or_else(|| header_arch(&path));
-                (
-                    name.to_string(),
-                    Binary {
-                        path: path.display().to_string(),
-                        version: version.and_then(|v| v.parse().ok()),
-                        arch,
-                        target,
-                    },
-                    failure,
-                )
+    let budget = &budget;
+    let answers: Vec<_> = thread::scope(|s| {
+        let started: Vec<_> = found
+            .into_iter()
+            .map(|(name, args, path)| {
+                crate::threads::scoped_or_here(s, move || {
+                    // The version and the build target from the same output; the cache keeps both.
+                    let answer = args.map(|a| {
+                        cache::run_parsed("version-target", &path, &[a], budget, use_cache, |out| {
+                            (parse_version(name, out), parse_build_target(out))
+                        })
+                    });
+                    let ((version, target), failure) = match answer {
+                        Some(Ok(parsed)) => (parsed, None),
+                        Some(Err(e)) => ((None, None), Some(e.to_string())),
+                        None => ((None, None), None),
+                    };
+                    let arch = target
+                        .as_deref()
+                        .and_then(arch_of_target)
+                        .or_else(|| header_arch(&path));
+                    (
+                        name.to_string(),
+                        Binary {
+                            path: path.display().to_string(),
+                            version: version.and_then(|v| v.parse().ok()),
+                            arch,
+                            target,
+                        },
+                        failure,
+                    )
+                })
             })
-        })
-        .collect();
+            .collect();
+        started
+            .into_iter()
+            .filter_map(crate::threads::Started::join)
+            .collect()
+    });
     let mut binaries = BTreeMap::new();
     let mut failed = BTreeMap::new();
-    for (name, binary, failure) in handles.into_iter().filter_map(|h| h.join().ok()) {
+    for (name, binary, failure) in answers {
         if let Some(failure) = failure {
             failed.insert(format!("binaries.{name}"), failure);
         }

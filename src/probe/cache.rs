@@ -359,9 +359,47 @@ pub fn identity(path: &Path) -> Option<String> {
     ))
 }
 
+/// A version manager's shim (asdf, mise, rtx, rbenv, nodenv, goenv, proto, volta, pyenv): one file that
+/// runs whichever version the current folder and the environment pin (`.tool-versions`, `mise.toml`,
+/// `ASDF_UV_VERSION`…), so the file's identity says nothing about its answer and the answer is not
+/// cached. (Python's probe keys a pyenv shim on the version it selects instead.)
+pub fn is_shim(path: &Path) -> bool {
+    if path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|folder| folder == "shims")
+    {
+        return true;
+    }
+    // mise and volta shims are links to the manager's own program, which dispatches on its name.
+    if let Ok(target) = std::fs::read_link(path) {
+        if target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| matches!(n, "mise" | "rtx" | "volta-shim" | "proto-shim"))
+        {
+            return true;
+        }
+    }
+    // asdf (before 0.16) and mise's older bash shims are scripts that hand over to the manager.
+    let Ok(file) = crate::files::open_regular(path, crate::files::Links::Follow) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(file, 4096), &mut head).is_err()
+        || !head.starts_with(b"#!")
+    {
+        return false;
+    }
+    let head = String::from_utf8_lossy(&head);
+    ["asdf exec", "mise x ", "mise exec", "rtx exec", "rtx x "]
+        .iter()
+        .any(|hand_over| head.contains(hand_over))
+}
+
 /// What `parse` makes of a program's output for `args`: from the cache when the program file is the same
-/// one (see [`identity`]), else by running it within `budget`. Only the parsed answer of a successful run
-/// is stored.
+/// one (see [`identity`]) and not a version manager's shim ([`is_shim`]), else by running it within
+/// `budget`. Only the parsed answer of a successful run is stored.
 pub fn run_parsed<T>(
     kind: &str,
     program: &Path,
@@ -373,7 +411,10 @@ pub fn run_parsed<T>(
 where
     T: Serialize + DeserializeOwned,
 {
-    let key = identity(program).map(|id| format!("{id}|{}", args.join(" ")));
+    let key = (!is_shim(program))
+        .then(|| identity(program))
+        .flatten()
+        .map(|id| format!("{id}|{}", args.join(" ")));
     if let (true, Some(key)) = (use_cache, &key) {
         if let Some(value) = read::<T>(kind, key) {
             return Ok(value);

@@ -84,7 +84,8 @@ pub fn probe(
     let results = std::sync::Mutex::new(Vec::new());
     thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| loop {
+            // With no thread to be had, the first "worker" drains the queue here.
+            crate::threads::scoped_or_here(s, || loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop());
                 let Some(statement) = next else { break };
                 let result = import(interpreter, &cwd, &statement, timeout);

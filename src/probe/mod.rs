@@ -109,17 +109,17 @@ pub fn probe(options: &ProbeOptions) -> Facts {
     // Independent probes in parallel: GPUs, CUDA toolkit, Python, programs on PATH.
     let (gpu_part, toolkit_part, python_part, binaries_part) = std::thread::scope(|s| {
         let host_ref = &host;
-        let gpus = s.spawn(move || {
+        let gpus = crate::threads::scoped_or_here(s, move || {
             let t = Instant::now();
             (gpus(host_ref, options), t.elapsed())
         });
-        let toolkit = s.spawn(|| {
+        let toolkit = crate::threads::scoped_or_here(s, || {
             let t = Instant::now();
             let r = (host_ref.os == Some(Os::Linux) || host_ref.os == Some(Os::Windows))
                 .then(|| toolkit::probe(options.timeout, options.use_cache));
             (r, t.elapsed())
         });
-        let python = s.spawn(|| {
+        let python = crate::threads::scoped_or_here(s, || {
             let t = Instant::now();
             (
                 python::probe(
@@ -130,7 +130,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 t.elapsed(),
             )
         });
-        let binaries = s.spawn(|| {
+        let binaries = crate::threads::scoped_or_here(s, || {
             let t = Instant::now();
             (
                 binaries::probe(options.timeout, options.use_cache),
@@ -142,7 +142,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
     let ms = |d: Duration| (d.as_secs_f64() * 1e4).round() / 10.0;
 
     match gpu_part {
-        Ok((g, took)) => {
+        Some((g, took)) => {
             times.insert("gpus".into(), ms(took));
             facts.gpus = Some(g.gpus);
             facts.nvidia = g.nvidia;
@@ -156,20 +156,23 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 failed.entry(k).or_insert(v);
             }
         }
-        Err(_) => {
+        None => {
             failed.insert("gpus".into(), "the GPU probe stopped unexpectedly".into());
         }
     }
     match toolkit_part {
-        Ok((Some(Ok(t)), took)) => {
+        Some((Some(Ok((t, targets_failure))), took)) => {
             times.insert("cuda".into(), ms(took));
             facts.cuda = Some(t);
+            if let Some(e) = targets_failure {
+                failed.insert("cuda.targets".into(), e);
+            }
         }
-        Ok((Some(Err(e)), _)) => {
+        Some((Some(Err(e)), _)) => {
             failed.insert("cuda".into(), e);
         }
-        Ok((None, _)) => {}
-        Err(_) => {
+        Some((None, _)) => {}
+        None => {
             failed.insert(
                 "cuda".into(),
                 "the CUDA toolkit probe stopped unexpectedly".into(),
@@ -179,7 +182,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
     let mut python_dirs: Vec<PathBuf> = Vec::new();
     let mut python_interpreter: Option<PathBuf> = None;
     match python_part {
-        Ok((p, took)) => {
+        Some((p, took)) => {
             times.insert("python".into(), ms(took));
             python_dirs = p.sys_path;
             python_interpreter = p.interpreter;
@@ -191,7 +194,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
                 failed.insert("python.packages".into(), unread);
             }
         }
-        Err(_) => {
+        None => {
             failed.insert(
                 "python".into(),
                 "the Python probe stopped unexpectedly".into(),
@@ -199,13 +202,13 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }
     }
     match binaries_part {
-        Ok(((b, broken), took)) => {
+        Some(((b, broken), took)) => {
             times.insert("binaries".into(), ms(took));
             facts.docker = binaries::docker(&b);
             facts.binaries = Some(b);
             failed.extend(broken);
         }
-        Err(_) => {
+        None => {
             failed.insert(
                 "binaries".into(),
                 "the PATH probe stopped unexpectedly".into(),

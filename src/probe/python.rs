@@ -490,6 +490,9 @@ fn interpreter_info(
 /// `pip install --user` creates them), a pyenv shim's selected version, and the probe script itself.
 /// The folders on `sys.path` are checked separately when an entry is read. `None`: do not cache.
 fn cache_key(python: &Path, pyenv: Option<&PyenvSelection>) -> Option<String> {
+    if pyenv.is_none() && cache::is_shim(python) {
+        return None;
+    }
     let target = cache::identity(python)?;
     let link = link_identity(python);
     let env: Vec<String> = [

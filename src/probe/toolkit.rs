@@ -23,8 +23,9 @@ fn cuda_homes() -> Vec<PathBuf> {
     homes
 }
 
-/// Probes the toolkit; `timeout` is the budget for both nvcc calls together.
-pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> {
+/// Probes the toolkit; `timeout` is the budget for both nvcc calls together. Beside the toolkit, why
+/// its build targets are unknown when `nvcc --list-gpu-code` failed (a timeout, a crash).
+pub fn probe(timeout: Duration, use_cache: bool) -> Result<(CudaToolkit, Option<String>), String> {
     let budget = exec::Budget::new(timeout);
     let nvcc = cuda_homes()
         .into_iter()
@@ -32,6 +33,7 @@ pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> 
         .find(|p| p.is_file())
         .or_else(|| exec::resolve("nvcc"));
     let mut toolkit = CudaToolkit::default();
+    let mut targets_failure = None;
     if let Some(nvcc) = &nvcc {
         let release = cache::run_parsed(
             "nvcc-release",
@@ -47,7 +49,7 @@ pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> 
             .parent()
             .and_then(Path::parent)
             .map(|p| p.display().to_string());
-        if let Ok(targets) = cache::run_parsed(
+        match cache::run_parsed(
             "nvcc-targets",
             nvcc,
             &["--list-gpu-code"],
@@ -55,7 +57,8 @@ pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> 
             use_cache,
             parse_gpu_code_list,
         ) {
-            toolkit.targets = targets;
+            Ok(targets) => toolkit.targets = targets,
+            Err(e) => targets_failure = Some(e.to_string()),
         }
     }
     let include_dirs = include_dirs(toolkit.path.as_deref());
@@ -63,7 +66,7 @@ pub fn probe(timeout: Duration, use_cache: bool) -> Result<CudaToolkit, String> 
         find_header_version(&include_dirs, "cudnn_version.h", "CUDNN").and_then(|v| v.parse().ok());
     toolkit.nccl =
         find_header_version(&include_dirs, "nccl.h", "NCCL").and_then(|v| v.parse().ok());
-    Ok(toolkit)
+    Ok((toolkit, targets_failure))
 }
 
 fn include_dirs(toolkit: Option<&str>) -> Vec<PathBuf> {

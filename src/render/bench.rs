@@ -10,8 +10,12 @@ pub fn bench_text(r: &BenchReport, style: Style, out: &mut dyn Write) -> io::Res
     if let Some(c) = &r.cpu_bandwidth {
         writeln!(
             out,
-            "  CPU triad       {:>8.1} GB/s   ({} threads, 3 × {:.0} MB f64 arrays, best of 10, {:.1} ms)",
-            c.triad_gbs, c.threads, c.array_mb, c.best_pass_ms
+            "  CPU triad       {:>8.1} GB/s   ({} thread{}, 3 × {:.0} MB f64 arrays, best of 10, {:.1} ms)",
+            c.triad_gbs,
+            c.threads,
+            if c.threads == 1 { "" } else { "s" },
+            c.array_mb,
+            c.best_pass_ms
         )?;
     }
     if let Some(note) = &r.unified_memory_note {
