@@ -9,11 +9,26 @@ import json  # noqa: E402 - after the path is made safe
 import os  # noqa: E402
 import platform  # noqa: E402
 
+
+def shown(path):
+    # A path that is not UTF-8 (its bytes decoded with surrogateescape), readable: \xff for the odd bytes.
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def exact(path):
+    # A sys.path folder exactly: its bytes in hex when they are not UTF-8 (JSON text cannot carry them).
+    raw = os.fsencode(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"hex": raw.hex()}
+
+
 print(json.dumps({
     "version": platform.python_version(),
     "implementation": sys.implementation.name if hasattr(sys, "implementation") else platform.python_implementation().lower(),
     "machine": platform.machine(),
-    "executable": sys.executable,
-    "prefix": sys.prefix,
-    "path": [p for p in sys.path if p and os.path.isdir(p)],
+    "executable": shown(sys.executable),
+    "prefix": shown(sys.prefix),
+    "path": [exact(p) for p in sys.path if p and os.path.isdir(p)],
 }))

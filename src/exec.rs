@@ -176,8 +176,9 @@ impl Budget {
 /// empty entry (`::`, a leading or trailing `:`) or any relative one would run a program from the
 /// current folder, which Go's os/exec refuses too since 1.19 (`exec.ErrDot`); [`skipped_path_entries`]
 /// names them for the report.
-pub fn resolve(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
+pub fn resolve(program: impl AsRef<OsStr>) -> Option<PathBuf> {
+    let program = program.as_ref();
+    if program.as_encoded_bytes().contains(&b'/') {
         let path = Path::new(program);
         return path
             .is_file()
@@ -210,16 +211,17 @@ pub fn skipped_path_entries(path: &OsStr) -> Vec<String> {
 /// A program to run: argv, and optionally a working folder and extra environment variables.
 #[derive(Debug, Clone)]
 pub struct Cmd {
-    program: String,
+    /// As given: a path need not be UTF-8.
+    program: OsString,
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
     env: Vec<(OsString, OsString)>,
 }
 
 impl Cmd {
-    pub fn new(program: impl Into<String>) -> Cmd {
+    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
         Cmd {
-            program: program.into(),
+            program: program.as_ref().to_owned(),
             args: Vec::new(),
             cwd: None,
             env: Vec::new(),
@@ -284,17 +286,22 @@ impl Cmd {
         })
     }
 
+    /// The program's file name, for messages (lossily: it is only shown).
     fn name(&self) -> String {
-        self.program
-            .rsplit('/')
-            .next()
-            .unwrap_or(&self.program)
-            .to_string()
+        let path = Path::new(&self.program);
+        path.file_name()
+            .unwrap_or(path.as_os_str())
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
 /// Runs `program args…` and returns its output when it exits 0 within `timeout`.
-pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<Output, RunError> {
+pub fn run(
+    program: impl AsRef<OsStr>,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<Output, RunError> {
     Cmd::new(program).args(args).run(&Budget::new(timeout))
 }
 
@@ -320,9 +327,8 @@ struct Ended {
 }
 
 fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
-    let program = cmd.program.as_str();
-    let name = program.rsplit('/').next().unwrap_or(program).to_string();
-    let path = resolve(program).ok_or_else(|| RunError::NotFound {
+    let name = cmd.name();
+    let path = resolve(&cmd.program).ok_or_else(|| RunError::NotFound {
         program: name.clone(),
     })?;
     let timeout = budget.left();

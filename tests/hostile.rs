@@ -1609,3 +1609,80 @@ fn shims_answer_for_the_current_pin_not_the_cache() {
     assert_eq!(second["binaries"]["uv"]["version"], "0.6.0", "{second}");
     assert_eq!(second["binaries"]["conda"]["version"], "25.5.1", "{second}");
 }
+
+/// Paths that are not UTF-8 (a folder named in Latin-1) stay exact end to end: a `sys.path` folder named
+/// so is read like any other (before, the interpreter's whole answer was unparsable: Python unknown, 0
+/// packages), and an interpreter at such a path is run (before: "python3 not found on PATH").
+#[test]
+fn paths_that_are_not_utf8_are_kept_exact() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(python) = which::which("python3").ok() else {
+        eprintln!("no python3 on PATH: skipped");
+        return;
+    };
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let latin1 = root
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9-site"));
+    dist_info(&latin1, "latin1pkg", "1.2.3");
+    let facts = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .env("PYTHONPATH", &latin1)
+            .args(["probe", "--python"])
+            .arg(&python),
+    );
+    assert!(facts["python"]["version"].is_string(), "{facts}");
+    assert_eq!(
+        packages(&facts).get("latin1pkg").map(String::as_str),
+        Some("1.2.3"),
+        "{facts}"
+    );
+    // Again from the cache: the entry holds the folder exactly.
+    let cached = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .env("PYTHONPATH", &latin1)
+            .args(["probe", "--python"])
+            .arg(&python),
+    );
+    assert_eq!(
+        packages(&cached).get("latin1pkg").map(String::as_str),
+        Some("1.2.3")
+    );
+    // An interpreter whose own path is not UTF-8 (sys.executable too), found on PATH and given with
+    // --python.
+    let odd_bin = root.path().join(std::ffi::OsStr::from_bytes(b"bin-\xff"));
+    std::fs::create_dir_all(&odd_bin).expect("writable");
+    // The interpreter itself, not a pyenv shim (a shim would report the interpreter it runs).
+    let real = common::program("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 runs");
+    let real = String::from_utf8_lossy(&real.stdout).trim().to_string();
+    std::os::unix::fs::symlink(&real, odd_bin.join("python3")).expect("link");
+    let version = facts["python"]["version"].clone();
+    let mut path = odd_bin.as_os_str().to_owned();
+    path.push(":/usr/bin:/bin");
+    let on_path = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .env("PATH", &path)
+            .args(["probe"]),
+    );
+    assert_eq!(on_path["python"]["version"], version, "{on_path}");
+    assert!(
+        on_path["python"]["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("bin-\\xff")),
+        "{on_path}"
+    );
+    let given = probe_json(
+        mlcompat(cache.path())
+            .current_dir(root.path())
+            .args(["probe", "--python"])
+            .arg(odd_bin.join("python3")),
+    );
+    assert_eq!(given["python"]["version"], version, "{given}");
+}

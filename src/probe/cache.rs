@@ -420,9 +420,7 @@ where
             return Ok(value);
         }
     }
-    let out = exec::Cmd::new(program.display().to_string())
-        .args(args)
-        .run(budget)?;
+    let out = exec::Cmd::new(program).args(args).run(budget)?;
     // Tools print versions on either stream (llama.cpp uses stderr).
     let value = parse(&format!("{}\n{}", out.stdout, out.stderr));
     if let (true, Some(key)) = (use_cache, &key) {

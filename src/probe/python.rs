@@ -43,7 +43,7 @@ pub struct Candidate {
 /// `bin/python3`) so the order is testable.
 pub fn candidates(
     explicit: Option<&Path>,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
     cwd: &Path,
     on_path: Option<PathBuf>,
 ) -> Vec<Candidate> {
@@ -141,7 +141,49 @@ pub struct Interpreter {
     /// `sys.executable`: shown to the user, never run (a cache entry is no source of programs to run).
     pub executable: String,
     pub prefix: String,
-    pub path: Vec<String>,
+    pub path: Vec<PathEntry>,
+}
+
+/// A `sys.path` folder as the probe script prints it: text, or its bytes in hex when they are not UTF-8
+/// (a folder named in Latin-1 on Linux). Kept exact: distributions are read from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathEntry {
+    Text(String),
+    Bytes { hex: String },
+}
+
+impl PathEntry {
+    /// The folder; `None` for hex that is not hex.
+    pub fn to_path(&self) -> Option<PathBuf> {
+        match self {
+            PathEntry::Text(text) => Some(PathBuf::from(text)),
+            PathEntry::Bytes { hex } => {
+                let bytes = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| {
+                        hex.get(i..i + 2)
+                            .and_then(|b| u8::from_str_radix(b, 16).ok())
+                    })
+                    .collect::<Option<Vec<u8>>>()?;
+                #[cfg(unix)]
+                let path = {
+                    use std::os::unix::ffi::OsStringExt;
+                    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+                };
+                #[cfg(not(unix))]
+                let path = PathBuf::from(String::from_utf8_lossy(&bytes).into_owned());
+                Some(path)
+            }
+        }
+    }
+}
+
+impl Interpreter {
+    /// The `sys.path` folders, exactly.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        self.path.iter().filter_map(PathEntry::to_path).collect()
+    }
 }
 
 /// Cache entry: the interpreter's answer plus the folders it depends on.
@@ -180,7 +222,7 @@ impl PythonProbe {
 }
 
 pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> PythonProbe {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
     let cwd = std::env::current_dir().unwrap_or_default();
     let explicit = match explicit.map(resolve_explicit).transpose() {
         Ok(p) => p,
@@ -196,7 +238,7 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
                 "VIRTUAL_ENV" | "CONDA_PREFIX" => notes.push(format!(
                     "{}={}: no interpreter at {}, ignored",
                     c.chosen_by,
-                    env(c.chosen_by).unwrap_or_default(),
+                    env(c.chosen_by).unwrap_or_default().to_string_lossy(),
                     c.path.display()
                 )),
                 _ => {}
@@ -233,7 +275,7 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             return failed;
         }
     };
-    let (distributions, unread) = read_distributions(info.path.iter().map(PathBuf::from));
+    let (distributions, unread) = read_distributions(info.folders());
     let env = crate::pep508::MarkerEnv::for_interpreter(
         &info.version,
         &info.machine,
@@ -267,7 +309,7 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             damaged_files: None,
         }),
         failure: None,
-        sys_path: info.path.iter().map(PathBuf::from).collect(),
+        sys_path: info.folders(),
         interpreter: Some(chosen.path),
         packages_problem: describe_unread(&unread),
     }
@@ -310,7 +352,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn trust_venv(
     venv: &Path,
     python: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Result<(), String> {
     let canonical = venv.canonicalize().unwrap_or_else(|_| venv.to_path_buf());
     if let Some(list) = env(TRUST_VENV_VAR) {
@@ -434,7 +476,7 @@ fn neutral_dir() -> PathBuf {
 /// A Python command isolated from the current folder (see the module docs); `cwd` is the user's folder,
 /// where a pyenv shim still looks for `.python-version`.
 pub fn isolated(python: &Path, cwd: &Path) -> exec::Cmd {
-    let mut cmd = exec::Cmd::new(python.display().to_string())
+    let mut cmd = exec::Cmd::new(python)
         .cwd(neutral_dir())
         .env("PYTHONSAFEPATH", "1");
     if std::env::var_os("PYENV_DIR").is_none() {
@@ -454,7 +496,7 @@ fn interpreter_info(
     let key = cache_key(python, pyenv);
     if let (true, Some(key)) = (use_cache, &key) {
         if let Some(cached) = cache::read::<Cached>("python", key) {
-            if cached.dir_stamps == dir_stamps(&cached.info.path) {
+            if cached.dir_stamps == dir_stamps(&cached.info.folders()) {
                 return Ok(cached.info);
             }
         }
@@ -476,7 +518,7 @@ fn interpreter_info(
             "python",
             key,
             &Cached {
-                dir_stamps: dir_stamps(&info.path),
+                dir_stamps: dir_stamps(&info.folders()),
                 info: info.clone(),
             },
         );
@@ -506,7 +548,8 @@ fn cache_key(python: &Path, pyenv: Option<&PyenvSelection>) -> Option<String> {
         "APPDATA",
     ]
     .iter()
-    .map(|k| format!("{k}={}", std::env::var(k).unwrap_or_default()))
+    // Debug form: bytes that are not UTF-8 stay distinct (`"caf\xE9"`).
+    .map(|k| format!("{k}={:?}", std::env::var_os(k).unwrap_or_default()))
     .collect();
     let pyvenv = python
         .parent()
@@ -583,9 +626,9 @@ fn stamp(path: &Path) -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-fn dir_stamps(dirs: &[String]) -> Vec<(String, u128)> {
+fn dir_stamps(dirs: &[PathBuf]) -> Vec<(String, u128)> {
     dirs.iter()
-        .map(|d| (d.clone(), stamp(Path::new(d))))
+        .map(|d| (d.display().to_string(), stamp(d)))
         .collect()
 }
 
@@ -633,7 +676,7 @@ impl PyenvSelection {
 pub fn pyenv_selection(
     python: &Path,
     cwd: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> Option<PyenvSelection> {
     let shims = python.parent()?;
     if shims.file_name()? != "shims" {
@@ -645,7 +688,10 @@ pub fn pyenv_selection(
     }
     let program = python.file_name()?;
     let (versions, origin) = if let Some(v) = env("PYENV_VERSION") {
-        (split_versions(&v), "PYENV_VERSION".to_string())
+        (
+            split_versions(&v.to_string_lossy()),
+            "PYENV_VERSION".to_string(),
+        )
     } else {
         let start = env("PYENV_DIR").map_or_else(|| cwd.to_path_buf(), PathBuf::from);
         let local = start
@@ -863,8 +909,8 @@ mod tests {
     #[test]
     fn candidate_order() {
         let env = |k: &str| match k {
-            "VIRTUAL_ENV" => Some("/venv".to_string()),
-            "CONDA_PREFIX" => Some("/conda".to_string()),
+            "VIRTUAL_ENV" => Some("/venv".into()),
+            "CONDA_PREFIX" => Some("/conda".into()),
             _ => None,
         };
         let c = candidates(
@@ -929,7 +975,7 @@ mod tests {
         let local = pyenv_selection(&shim, &project, &no_env).unwrap();
         assert_eq!(local.versions, vec!["3.13.0"]);
         assert!(local.origin.ends_with(".python-version"));
-        let by_env = |k: &str| (k == "PYENV_VERSION").then(|| "system".to_string());
+        let by_env = |k: &str| (k == "PYENV_VERSION").then(|| "system".into());
         let system = pyenv_selection(&shim, &project, &by_env).unwrap();
         assert_eq!(
             (system.origin.as_str(), system.interpreter),

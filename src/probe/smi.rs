@@ -10,8 +10,7 @@ pub use crate::facts::dumps::smi::{
 
 /// nvidia-smi's facts, or why there are none; `program` is its path. Both calls share `budget`.
 pub fn read(program: &Path, budget: &exec::Budget, host_memory_gb: Option<f64>) -> SmiFacts {
-    let program = program.display().to_string();
-    let table = match exec::Cmd::new(program.as_str()).run_to_end(budget) {
+    let table = match exec::Cmd::new(program).run_to_end(budget) {
         // A crash is a broken driver stack, not the absence of a GPU.
         Ok(exec::Completed {
             code: None,
@@ -31,7 +30,7 @@ pub fn read(program: &Path, budget: &exec::Budget, host_memory_gb: Option<f64>) 
         },
     };
     let query = if table.error.is_none() && !table.gpus.is_empty() && !budget.left().is_zero() {
-        exec::Cmd::new(program.as_str())
+        exec::Cmd::new(program)
             .args([QUERY, "--format=csv,noheader,nounits"])
             .run(budget)
             .map(|o| parse_query(&o.stdout))
