@@ -213,6 +213,8 @@ pub fn skipped_path_entries(path: &OsStr) -> Vec<String> {
 pub struct Cmd {
     /// As given: a path need not be UTF-8.
     program: OsString,
+    /// Files that must still be the ones trusted when it starts.
+    pin: Option<Pin>,
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
     env: Vec<(OsString, OsString)>,
@@ -222,6 +224,7 @@ impl Cmd {
     pub fn new(program: impl AsRef<OsStr>) -> Cmd {
         Cmd {
             program: program.as_ref().to_owned(),
+            pin: None,
             args: Vec::new(),
             cwd: None,
             env: Vec::new(),
@@ -235,6 +238,12 @@ impl Cmd {
     {
         self.args
             .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    /// Starts it only while `pin`'s files are still the ones trust was decided on.
+    pub fn pinned(mut self, pin: Pin) -> Cmd {
+        self.pin = Some(pin);
         self
     }
 
@@ -294,6 +303,44 @@ impl Cmd {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+/// Files pinned by identity when they were trusted: each path's device and inode, not following a last
+/// link. Checked again just before each start, so a path swapped since (a `./.venv` renamed by whoever
+/// owns a folder above it) is not run — the exec by path would otherwise run whatever is there now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pin {
+    files: Vec<(PathBuf, Option<(u64, u64)>)>,
+}
+
+impl Pin {
+    /// The identities of `paths` now (a missing path is pinned as missing).
+    pub fn of(paths: &[PathBuf]) -> Pin {
+        Pin {
+            files: paths.iter().map(|p| (p.clone(), file_id(p))).collect(),
+        }
+    }
+
+    /// The first path that is no longer the file it was.
+    pub fn changed(&self) -> Option<&Path> {
+        self.files
+            .iter()
+            .find(|(path, id)| file_id(path) != *id)
+            .map(|(path, _)| path.as_path())
+    }
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::symlink_metadata(path).ok().map(|_| (0, 0))
 }
 
 /// Runs `program args…` and returns its output when it exits 0 within `timeout`.
@@ -370,6 +417,16 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
         command.env(descendants::MARK_VAR, tree.mark());
         tree
     };
+    // Last thing before the start: the files trusted are still those files.
+    if let Some(changed) = cmd.pin.as_ref().and_then(Pin::changed) {
+        return Err(RunError::Io {
+            program: name.clone(),
+            message: format!(
+                "not run: {} was replaced since it was checked",
+                changed.display()
+            ),
+        });
+    }
     let start = Instant::now();
     #[cfg(unix)]
     let mut child = tree.spawn(&mut command).map_err(io)?;

@@ -1686,3 +1686,79 @@ fn paths_that_are_not_utf8_are_kept_exact() {
     );
     assert_eq!(given["python"]["version"], version, "{given}");
 }
+
+/// A `./.venv` swapped after its check is not run: whoever owns a folder above it (here `shared`, uid
+/// 4242) renames the project away and their own into its place while mlcompat reads the interpreter; the
+/// `--deep` imports that follow start the interpreter by the same path again. Its files are pinned by
+/// device and inode when trusted and checked before each start. (Root only: it needs another owner.)
+#[test]
+fn a_venv_swapped_after_its_check_is_not_run() {
+    if !is_root() {
+        eprintln!("skipped: a folder owned by someone else needs root to set up");
+        return;
+    }
+    let base = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let shared = base.path().join("shared");
+    let project = shared.join("project");
+    let theirs = shared.join("theirs");
+    let trigger = base.path().join("checked");
+    let swapped = base.path().join("swapped");
+    let evil_ran = base.path().join("evil-ran");
+    let site = base.path().join("site");
+    dist_info(&site, "torch", "2.5.1");
+    // Ours: answers for the interpreter, after letting the swapper act (the worst moment for us).
+    write_script(
+        &project.join(".venv/bin/python"),
+        &format!(
+            "touch '{trigger}'\ni=0; while [ ! -e '{swapped}' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n\
+             echo '{{\"version\": \"3.12.7\", \"implementation\": \"cpython\", \"machine\": \"x86_64\", \
+             \"executable\": \"/fake/python\", \"prefix\": \"/fake\", \"path\": [\"{site}\"]}}'",
+            trigger = trigger.display(),
+            swapped = swapped.display(),
+            site = site.display()
+        ),
+    );
+    // Theirs: records that it ran.
+    write_script(
+        &theirs.join(".venv/bin/python"),
+        &format!("touch '{}'", evil_ran.display()),
+    );
+    for p in [
+        theirs.clone(),
+        theirs.join(".venv"),
+        theirs.join(".venv/bin"),
+        theirs.join(".venv/bin/python"),
+        shared.clone(),
+    ] {
+        chown(&p, 4242);
+    }
+    // The second process: swaps the two folders once ours has been checked and run.
+    let swapper = common::program("bash")
+        .arg("-c")
+        .arg(format!(
+            "i=0; while [ ! -e '{trigger}' ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done\n\
+             mv '{project}' '{shared}/ours' && mv '{theirs}' '{project}' && touch '{swapped}'",
+            trigger = trigger.display(),
+            project = project.display(),
+            shared = shared.display(),
+            theirs = theirs.display(),
+            swapped = swapped.display()
+        ))
+        .spawn()
+        .expect("swapper starts");
+    let out = mlcompat(cache.path())
+        .current_dir(&project)
+        .args(["doctor", "--deep", "--format", "json", "--no-cache"])
+        .output()
+        .expect("runs");
+    let mut swapper = swapper;
+    let _ = swapper.wait();
+    assert!(swapped.exists(), "the swap did not happen");
+    assert!(!evil_ran.exists(), "the swapped-in ./.venv was executed");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("was replaced since it was checked"),
+        "{report}"
+    );
+}

@@ -51,7 +51,7 @@ pub struct DeepProbe {
 /// `interpreter` — the one the Python probe chose and ran, never a path read back from facts or the cache.
 pub fn probe(
     python: &Python,
-    interpreter: &Path,
+    interpreter: &crate::probe::python::Chosen,
     modules: &[(String, String)],
     timeout: Duration,
 ) -> DeepProbe {
@@ -116,7 +116,7 @@ pub fn probe(
 }
 
 fn import(
-    python: &Path,
+    python: &crate::probe::python::Chosen,
     cwd: &Path,
     statement: &ImportStatement,
     timeout: Duration,

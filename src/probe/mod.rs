@@ -180,7 +180,7 @@ pub fn probe(options: &ProbeOptions) -> Facts {
         }
     }
     let mut python_dirs: Vec<PathBuf> = Vec::new();
-    let mut python_interpreter: Option<PathBuf> = None;
+    let mut python_interpreter: Option<python::Chosen> = None;
     match python_part {
         Some((p, took)) => {
             times.insert("python".into(), ms(took));

@@ -193,13 +193,21 @@ struct Cached {
     info: Interpreter,
 }
 
+/// The interpreter mlcompat chose and, for a `./.venv`, the files its trust was decided on: every start
+/// of it checks they are still those files.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    pub path: PathBuf,
+    pub pin: Option<exec::Pin>,
+}
+
 pub struct PythonProbe {
     pub python: Option<Python>,
     pub failure: Option<String>,
     /// The interpreter's `sys.path` folders (where NVRTC's wheel may live).
     pub sys_path: Vec<PathBuf>,
     /// The interpreter mlcompat chose and ran (what `--deep` runs again; not `sys.executable`).
-    pub interpreter: Option<PathBuf>,
+    pub interpreter: Option<Chosen>,
     /// Distributions that could not be read (a FIFO or device as METADATA, a folder without access).
     pub packages_problem: Option<String>,
 }
@@ -230,6 +238,7 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
     };
     let all = candidates(explicit.as_deref(), &env, &cwd, exec::resolve("python3"));
     let mut chosen: Option<Candidate> = None;
+    let mut chosen_pin = None;
     let mut others = Vec::new();
     let mut notes = Vec::new();
     for c in all {
@@ -245,14 +254,21 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
             }
             continue;
         }
+        let mut pin = None;
         if c.chosen_by == "./.venv" {
-            if let Err(why) = trust_venv(&cwd.join(".venv"), &c.path, &env) {
-                notes.push(why);
-                continue;
+            match trust_venv(&cwd.join(".venv"), &c.path, &env) {
+                Ok(trusted) => pin = Some(trusted),
+                Err(why) => {
+                    notes.push(why);
+                    continue;
+                }
             }
         }
         match &chosen {
-            None => chosen = Some(c),
+            None => {
+                chosen = Some(c);
+                chosen_pin = pin;
+            }
             Some(first) if same_file(&first.path, &c.path) => {}
             Some(_) => others.push(format!("{} ({})", c.path.display(), c.chosen_by)),
         }
@@ -267,11 +283,15 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
     if let Some(p) = &pyenv {
         notes.push(p.describe(&chosen.path));
     }
-    let info = match interpreter_info(&chosen.path, &cwd, pyenv.as_ref(), timeout, use_cache) {
+    let interpreter = Chosen {
+        path: chosen.path.clone(),
+        pin: chosen_pin,
+    };
+    let info = match interpreter_info(&interpreter, &cwd, pyenv.as_ref(), timeout, use_cache) {
         Ok(info) => info,
         Err(e) => {
             let mut failed = PythonProbe::failed(e, notes);
-            failed.interpreter = Some(chosen.path);
+            failed.interpreter = Some(interpreter);
             return failed;
         }
     };
@@ -310,7 +330,7 @@ pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> Pyt
         }),
         failure: None,
         sys_path: info.folders(),
-        interpreter: Some(chosen.path),
+        interpreter: Some(interpreter),
         packages_problem: describe_unread(&unread),
     }
 }
@@ -353,14 +373,20 @@ fn trust_venv(
     venv: &Path,
     python: &Path,
     env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-) -> Result<(), String> {
+) -> Result<exec::Pin, String> {
     let canonical = venv.canonicalize().unwrap_or_else(|_| venv.to_path_buf());
+    // Every folder the interpreter's path walks through, the interpreter (the link) and what it points
+    // to, pinned before the owners are read and checked again after: each later start checks they are
+    // still these files.
+    let mut walked: Vec<PathBuf> = python.ancestors().map(Path::to_path_buf).collect();
+    walked.extend(python.canonicalize().ok());
+    let pin = exec::Pin::of(&walked);
     if let Some(list) = env(TRUST_VENV_VAR) {
         let trusted = list == "*"
             || std::env::split_paths(&list)
                 .any(|p| p == venv || p.canonicalize().is_ok_and(|p| p == canonical));
         if trusted {
-            return Ok(());
+            return Ok(pin);
         }
     }
     let mut checked: Vec<PathBuf> = Vec::new();
@@ -376,7 +402,14 @@ fn trust_venv(
     checked.extend(startup_files(venv));
     let paths: Vec<&Path> = checked.iter().map(PathBuf::as_path).collect();
     let owners = owners(&paths);
-    untrusted_owner(&owners, my_uid()).map_or(Ok(()), |(path, uid)| {
+    if let Some(swapped) = pin.changed() {
+        return Err(format!(
+            "./.venv ({}) not run: {} was replaced while it was checked",
+            venv.display(),
+            swapped.display()
+        ));
+    }
+    untrusted_owner(&owners, my_uid()).map_or(Ok(pin), |(path, uid)| {
         Err(format!(
             "./.venv ({}) not run: {} is owned by uid {uid}, not by you or root (to trust it: \
              {TRUST_VENV_VAR}={} or --python {})",
@@ -475,24 +508,28 @@ fn neutral_dir() -> PathBuf {
 
 /// A Python command isolated from the current folder (see the module docs); `cwd` is the user's folder,
 /// where a pyenv shim still looks for `.python-version`.
-pub fn isolated(python: &Path, cwd: &Path) -> exec::Cmd {
-    let mut cmd = exec::Cmd::new(python)
+pub fn isolated(python: &Chosen, cwd: &Path) -> exec::Cmd {
+    let mut cmd = exec::Cmd::new(&python.path)
         .cwd(neutral_dir())
         .env("PYTHONSAFEPATH", "1");
     if std::env::var_os("PYENV_DIR").is_none() {
         cmd = cmd.env("PYENV_DIR", cwd);
+    }
+    if let Some(pin) = &python.pin {
+        cmd = cmd.pinned(pin.clone());
     }
     cmd
 }
 
 /// Asks the interpreter (or the cache) for its version, architecture and `sys.path`.
 fn interpreter_info(
-    python: &Path,
+    interpreter: &Chosen,
     cwd: &Path,
     pyenv: Option<&PyenvSelection>,
     timeout: Duration,
     use_cache: bool,
 ) -> Result<Interpreter, String> {
+    let python = interpreter.path.as_path();
     let key = cache_key(python, pyenv);
     if let (true, Some(key)) = (use_cache, &key) {
         if let Some(cached) = cache::read::<Cached>("python", key) {
@@ -505,7 +542,7 @@ fn interpreter_info(
         || python.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let out = isolated(python, cwd)
+    let out = isolated(interpreter, cwd)
         .args(["-c", INFO_SCRIPT])
         .run(&exec::Budget::new(timeout))
         .map_err(|e| e.to_string())?;
