@@ -79,6 +79,8 @@ fn non_utf8_output_is_an_error_and_garbage_is_returned_as_text() {
     );
 }
 
+/// 20 MB on stdout is read up to the 4 MiB cap and no further (memory stays bounded), and an answer cut
+/// there is an error, not a partial answer; the locale is C.
 #[test]
 fn output_is_capped_and_the_locale_is_c() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -87,7 +89,17 @@ fn output_is_capped_and_the_locale_is_c() {
         "flood",
         "head -c 20000000 /dev/zero | tr '\\0' 'a'; echo \"$LC_ALL\" >&2",
     );
-    let out = run(&flood, &[], Duration::from_secs(20)).expect("exit 0");
+    let cut = run(&flood, &[], Duration::from_secs(20)).expect_err("cut");
+    assert_eq!(
+        cut.to_string(),
+        "flood printed more than 4 MiB on one stream; its answer was not read"
+    );
+    let exact = script(
+        dir.path(),
+        "exact",
+        "head -c 4194304 /dev/zero | tr '\\0' 'a'; echo \"$LC_ALL\" >&2",
+    );
+    let out = run(&exact, &[], Duration::from_secs(20)).expect("exit 0");
     assert_eq!(out.stdout.len(), 4 * 1024 * 1024);
     assert_eq!(out.stderr.trim(), "C");
 }
