@@ -2,8 +2,9 @@
 //! Each run: the binary resolved on PATH (no shell), stdin closed, `LC_ALL=C`, stdout and stderr
 //! captured up to a cap, a time budget shared by all the programs one probe runs. When the program exits
 //! — or its budget runs out — nothing it started survives it (see [`descendants`]), and everything it
-//! printed up to then is kept, even when a background child it left behind still held the pipe. Every
-//! way it can go wrong is a value that says what happened.
+//! printed up to then is kept, even when a background child it left behind still held the pipe. A program
+//! that a kill does not end (stuck in the kernel) is waited for a bounded time, then left behind and named.
+//! Every way it can go wrong is a value that says what happened.
 
 #[cfg(unix)]
 mod descendants;
@@ -24,6 +25,10 @@ const OUTPUT_CAP: usize = 4 * 1024 * 1024;
 /// How long to wait for the output pipes once everything the program started is gone (only a process
 /// mlcompat may not signal, such as a set-user-ID one, can still hold them).
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// How long a killed program has to go. SIGKILL takes effect when a process next leaves the kernel; one in
+/// uninterruptible sleep (a GPU worker stuck in the driver after an Xid 79 or 45, a reader of a dead NFS
+/// mount) may never leave it, and waiting for it without a bound would hang mlcompat too.
+const REAP_PATIENCE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -42,6 +47,13 @@ pub enum RunError {
         program: String,
         after: Duration,
         budget: Duration,
+    },
+    /// The budget ran out, and the program was still there `REAP_PATIENCE` after SIGKILL: stuck in the
+    /// kernel. It is left behind, unreaped.
+    Unkillable {
+        program: String,
+        pid: u32,
+        after: Duration,
     },
     Failed {
         program: String,
@@ -89,6 +101,17 @@ impl fmt::Display for RunError {
                     )
                 }
             }
+            RunError::Unkillable {
+                program,
+                pid,
+                after,
+            } => write!(
+                f,
+                "{program} timed out after {} and could not be ended: pid {pid} was still there {} \
+                 after SIGKILL (stuck in the kernel), and was left behind",
+                seconds(*after),
+                seconds(REAP_PATIENCE)
+            ),
             RunError::Failed {
                 program,
                 code,
@@ -448,9 +471,12 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
     if !matches!(waited, Ok(true)) {
         let _ = child.kill();
     }
-    let status = child.wait();
+    let status = reap_within(&mut child, REAP_PATIENCE);
     #[cfg(unix)]
-    tree.reaped(&child);
+    match status {
+        Ok(None) => tree.abandon(&child),
+        _ => tree.reaped(&child),
+    }
     let (stdout, stderr) = captures.map_err(|e| RunError::Io {
         program: name.clone(),
         message: format!(
@@ -458,7 +484,13 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
         ),
     })?;
     let exited = waited.map_err(io)?;
-    let status = status.map_err(io)?;
+    let Some(status) = status.map_err(io)? else {
+        return Err(RunError::Unkillable {
+            program: name,
+            pid: child.id(),
+            after: timeout,
+        });
+    };
     let (out, err) = (stdout.finish(), stderr.finish());
     let elapsed = start.elapsed();
     if !exited {
@@ -502,6 +534,24 @@ fn wait_for_exit(child: &mut Child, timeout: Duration, start: Instant) -> std::i
             return Ok(false);
         }
         thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// Reaps `child` once it has exited, waiting at most `patience`; `Ok(None)` when it is still there, left
+/// unreaped. Its kill has been sent: a process still there afterwards is in uninterruptible sleep, where
+/// no signal reaches it until the kernel lets go, which may be never.
+fn reap_within(child: &mut Child, patience: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let start = Instant::now();
+    let mut pause = Duration::from_micros(200);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if start.elapsed() >= patience {
+            return Ok(None);
+        }
+        thread::sleep(pause.min(patience.saturating_sub(start.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(20));
     }
 }
@@ -577,5 +627,33 @@ fn tail(text: &str, max: usize) -> String {
     } else {
         let skip = last.chars().count() - max;
         format!("…{}", last.chars().skip(skip).collect::<String>())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A child its kill did not reach stands in for one stuck in the kernel (a test cannot put a process
+    /// in uninterruptible sleep): the wait gives up on it at the bound, and reaps it once it has gone.
+    #[test]
+    fn a_child_that_does_not_go_is_given_up_on_in_time() {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "a child that stays, for the test"
+        )]
+        let mut child = Command::new("sleep")
+            .arg("60")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("sleep starts");
+        let start = Instant::now();
+        let reaped = reap_within(&mut child, Duration::from_millis(300)).expect("waits");
+        let waited = start.elapsed();
+        let _ = child.kill();
+        assert!(reaped.is_none());
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        let gone = reap_within(&mut child, Duration::from_secs(10)).expect("waits");
+        assert!(gone.is_some());
     }
 }

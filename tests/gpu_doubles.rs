@@ -306,6 +306,140 @@ fn a_hung_kernel_is_killed_and_the_rest_carries_on() {
     assert!(no_process_with(&mark), "a killed worker survived");
 }
 
+/// A worker that its kill does not end (stuck in the driver, in uninterruptible sleep, after an Xid 79 or
+/// 45) is waited for a bounded time, then left behind and named by its pid, and the bench goes on.
+///
+/// A test cannot put a process in uninterruptible sleep, and SIGSTOP would not do (SIGKILL ends a stopped
+/// process). So this test hides the killed worker's exit from mlcompat instead: it attaches to the worker
+/// with ptrace (as its grandparent, which Yama's default allows), and a traced process that dies is seen
+/// only by its tracer until the tracer waits for it (ptrace(2): "a zombie ptracee is only visible to its
+/// ptracer"). To mlcompat that is what a worker stuck in the kernel is — SIGKILL sent, no exit to reap —
+/// and a wait without a bound never returns, here as on the GPU. The worker itself waits in `cuInit`
+/// forever (the stand-in's `wedged`), as a driver after an Xid 79 does.
+#[test]
+fn a_worker_that_will_not_die_is_left_behind_and_named() {
+    use std::io::Read;
+    let mark = format!("wedged-{}-{:?}", std::process::id(), Instant::now());
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the test needs mlcompat running while it attaches to the worker"
+    )]
+    let mut mlcompat = std::process::Command::new(env!("CARGO_BIN_EXE_mlcompat"))
+        .args([
+            "bench",
+            "--device",
+            "gpu",
+            "--format",
+            "json",
+            "--gpu-timeout",
+            "3",
+        ])
+        .env("LD_LIBRARY_PATH", &doubles().cuda_13)
+        .env("MLCOMPAT_FAKE_GPU", "h200")
+        .env("MLCOMPAT_FAKE_FAULT", "wedged")
+        .env("MLCOMPAT_NO_CACHE", "1")
+        .env("MLCOMPAT_TEST_MARK", &mark)
+        .env_remove("CUDA_VISIBLE_DEVICES")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mlcompat starts");
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = read(mlcompat.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read(mlcompat.stderr.take().map(|p| Box::new(p) as _));
+    let start = Instant::now();
+    let worker = loop {
+        if let Some(pid) = worker_with(&mark) {
+            break pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no GPU worker started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // SAFETY: PTRACE_SEIZE takes a pid and two ignored pointers; it neither stops nor signals the worker.
+    let seized = unsafe {
+        libc::ptrace(
+            libc::PTRACE_SEIZE,
+            worker,
+            std::ptr::null_mut::<libc::c_void>(),
+            std::ptr::null_mut::<libc::c_void>(),
+        )
+    };
+    if seized != 0 {
+        let _ = mlcompat.wait();
+        eprintln!(
+            "skipped: ptrace not permitted here ({})",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    let status = loop {
+        if let Some(status) = mlcompat.try_wait().expect("waits") {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = mlcompat.kill();
+            let _ = mlcompat.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = start.elapsed();
+    // Let the worker go: killed, and reaped by its tracer (waitpid reaches a tracee that is not a child).
+    // SAFETY: kill and waitpid on the pid this test traces.
+    unsafe {
+        libc::kill(worker, libc::SIGKILL);
+        libc::waitpid(worker, std::ptr::null_mut(), libc::__WALL);
+    }
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    assert!(
+        status.is_some(),
+        "mlcompat still waited for the worker it killed after {took:?}:\n{stderr}"
+    );
+    let r: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\n{stderr}"));
+    let why = skip_reason(&r, "gpu_bandwidth");
+    assert!(
+        why.starts_with("failed: timed out after 3 s and could not be ended")
+            && why.contains(&format!(
+                "the GPU worker (pid {worker}) is stuck in the driver"
+            )),
+        "{why}"
+    );
+    // The GPU is wedged: nothing else is started on it.
+    for part in ["fp4_native", "fp4_emulated"] {
+        let next = skip_reason(&r, part);
+        assert!(next.starts_with("not started: GPU 0 is wedged"), "{next}");
+    }
+    // The limit, two seconds' patience after the kill, and the rest.
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+/// The GPU worker whose environment carries `mark`.
+fn worker_with(mark: &str) -> Option<i32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let env = std::fs::read(e.path().join("environ")).ok()?;
+        let worker = cmdline.split(|b| *b == 0).any(|a| a == b"--gpu-worker");
+        (worker && env.windows(mark.len()).any(|w| w == mark.as_bytes())).then_some(pid)
+    })
+}
+
 /// Whether no process still carries `mark` in its environment (a worker that outlived its kill).
 fn no_process_with(mark: &str) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {

@@ -344,19 +344,27 @@ fn gpu_parts(
         let r = match result {
             Ok(r) => r,
             Err(failure) => {
-                let timed_out = matches!(failure, worker::Failure::TimedOut(_));
+                let why = match &failure {
+                    worker::Failure::TimedOut(_) => Some(format!(
+                        "not started: GPU {} timed out on {} (a hung kernel may leave it wedged)",
+                        ctx.ordinal,
+                        describe(job)
+                    )),
+                    worker::Failure::Stuck { pid, .. } => Some(format!(
+                        "not started: GPU {} is wedged (its worker for {}, pid {pid}, is stuck in the \
+                         driver)",
+                        ctx.ordinal,
+                        describe(job)
+                    )),
+                    _ => None,
+                };
                 report.skipped.push(Skipped {
                     part,
                     reason: format!("failed: {failure}"),
                 });
-                if timed_out {
+                if let Some(why) = why {
                     // A kernel that never finished may leave the GPU wedged: every job left would wait
                     // its whole limit for the same answer. One timeout ends the GPU's jobs.
-                    let why = format!(
-                        "not started: GPU {} timed out on {} (a hung kernel may leave it wedged)",
-                        ctx.ordinal,
-                        describe(job)
-                    );
                     if i + 1 < jobs.len() {
                         progress(&why);
                     }

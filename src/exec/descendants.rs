@@ -34,6 +34,15 @@ fn running() -> MutexGuard<'static, Vec<i32>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Direct children killed that never went (stuck in the kernel), left unreaped, by pid.
+static LEFT_BEHIND: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn left_behind() -> MutexGuard<'static, Vec<i32>> {
+    LEFT_BEHIND
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub(super) struct Tree {
     mark: String,
 }
@@ -80,7 +89,9 @@ impl Tree {
             linux::end(raw, &self.mark);
             let running = running();
             if running.iter().all(|p| *p == raw) {
-                linux::end_orphans(&running);
+                let mut known = running.clone();
+                known.extend(left_behind().iter());
+                linux::end_orphans(&known);
             }
         }
     }
@@ -90,6 +101,17 @@ impl Tree {
         let pid = Pid::from_child(child).as_raw_nonzero().get();
         super::interrupt::unregister(pid);
         running().retain(|p| *p != pid);
+    }
+
+    /// Called when `child` was killed but would not go (stuck in the kernel) and is left unreaped. It no
+    /// longer counts as running, so later runs still end orphans; nor is it taken for one (each would
+    /// spend the whole patience on a process no signal reaches).
+    pub(super) fn abandon(&self, child: &Child) {
+        let pid = Pid::from_child(child).as_raw_nonzero().get();
+        super::interrupt::unregister(pid);
+        let mut running = running();
+        running.retain(|p| *p != pid);
+        left_behind().push(pid);
     }
 }
 

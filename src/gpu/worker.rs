@@ -186,6 +186,9 @@ pub fn build(
 pub enum Failure {
     /// It ran past its time and was killed with its process group.
     TimedOut(Duration),
+    /// It ran past its time and was still there after SIGKILL: stuck in the driver (uninterruptible
+    /// sleep, as after an Xid 79 or 45). It was left behind, so that the rest of the run goes on.
+    Stuck { after: Duration, pid: u32 },
     /// It died: a non-zero exit (a panic exits 101) or a signal, with the last line it printed.
     Crashed { status: Option<i32>, said: String },
     /// It could not be started.
@@ -200,6 +203,13 @@ impl std::fmt::Display for Failure {
             Failure::TimedOut(after) => write!(
                 f,
                 "timed out after {} s and was killed (a kernel or the driver never finished)",
+                after.as_secs_f64().round()
+            ),
+            Failure::Stuck { after, pid } => write!(
+                f,
+                "timed out after {} s and could not be ended: the GPU worker (pid {pid}) is stuck in \
+                 the driver, still there after SIGKILL, and was left behind (a GPU in this state \
+                 usually needs a reboot; `dmesg` shows its Xid)",
                 after.as_secs_f64().round()
             ),
             Failure::Crashed { status, said } => {
@@ -244,6 +254,7 @@ pub fn run(
     match exec::run(program, &args, timeout) {
         Ok(out) => parse(&out.stdout),
         Err(exec::RunError::TimedOut { after, .. }) => Err(Failure::TimedOut(after)),
+        Err(exec::RunError::Unkillable { after, pid, .. }) => Err(Failure::Stuck { after, pid }),
         Err(exec::RunError::Failed {
             code, stderr_tail, ..
         }) => Err(Failure::Crashed {
@@ -341,5 +352,15 @@ mod tests {
         }
         .to_string();
         assert_eq!(s, "the GPU worker crashed (killed by a signal)");
+        let stuck = Failure::Stuck {
+            after: Duration::from_secs(120),
+            pid: 4242,
+        }
+        .to_string();
+        assert!(
+            stuck.starts_with("timed out after 120 s and could not be ended")
+                && stuck.contains("(pid 4242) is stuck in the driver"),
+            "{stuck}"
+        );
     }
 }

@@ -16,6 +16,8 @@
  *                        rm-mismatch   cuInit returns CUDA_ERROR_SYSTEM_DRIVER_MISMATCH
  *                        hang-native   the native FP4 kernels never finish: every wait blocks forever
  *                        hang-all      every kernel never finishes (mlc_spin never does, by design)
+ *                        wedged        cuInit never returns, as in a driver after an Xid 79 or 45 (what makes
+ *                                      the worker's kill not take effect is the test's: tests/gpu_doubles.rs)
  *                        fault-native  the native FP4 kernels fault: CUDA_ERROR_ILLEGAL_INSTRUCTION, sticky
  *                        crash-native  launching a native FP4 kernel kills the process (SIGABRT)
  *                        wrong-copy    bw_copy writes a wrong value every 1000 elements
@@ -208,6 +210,8 @@ CUresult cuDriverGetVersion(int *v) {
 CUresult cuInit(unsigned flags) {
     CALLED();
     (void)flags;
+    if (fake_fault("wedged"))
+        for (;;) pause();
     if (fake_fault("init-999")) return CUDA_ERROR_UNKNOWN;
     if (fake_fault("rm-mismatch")) return CUDA_ERROR_SYSTEM_DRIVER_MISMATCH;
     initialized = 1;
