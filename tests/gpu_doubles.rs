@@ -468,6 +468,27 @@ fn a_faulting_native_kernel_leaves_the_other_results() {
     assert_eq!(r["gpu_bandwidth"]["verified"], true);
 }
 
+/// A kernel that faults is named in the report, with the CUDA error: launches are asynchronous, so the
+/// fault surfaces at the next call that waits for the device, which was the copy of its result.
+#[test]
+fn a_kernel_fault_is_reported_under_the_kernel_s_name() {
+    let Some(n) = nvrtc("MLCOMPAT_NVRTC") else {
+        return;
+    };
+    let r = Run::new("h200", &n)
+        .fault("illegal-address")
+        .bench(&["fp4"]);
+    let why = skip_reason(&r, "fp4_emulated");
+    assert_eq!(
+        why,
+        "failed: fp4_dequant_mma_gemm: CUDA_ERROR_ILLEGAL_ADDRESS (700), reported by \
+         cuStreamSynchronize after its launch"
+    );
+    // The sticky error poisoned only that worker's context.
+    let r = Run::new("h200", &n).fault("illegal-address").bench(&[]);
+    assert_eq!(r["gpu_bandwidth"]["verified"], true);
+}
+
 /// A crashed worker is reported as a crash, promptly, not as a timeout.
 #[test]
 fn a_crash_is_not_a_timeout() {

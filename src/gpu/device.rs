@@ -167,15 +167,26 @@ struct Timing {
 }
 
 impl Gpu {
-    /// Median seconds per launch: a warm-up, a calibration launch, then `RUNS` samples of enough
-    /// launches to last `sample_ms`.
+    /// Median seconds per launch of `kernel` (`enqueue` launches it without waiting): a warm-up, a
+    /// calibration launch, then `RUNS` samples of enough launches to last `sample_ms`. A failure while
+    /// timing is reported as the kernel's when the device says it faulted, not as the event call's.
     fn time(
         &self,
+        kernel: &Function<'_>,
         sample_ms: f64,
-        mut launch: impl FnMut() -> Result<(), String>,
+        mut enqueue: impl FnMut() -> Result<(), String>,
     ) -> Result<Timing, String> {
-        launch()?;
-        self.ctx.synchronize()?;
+        enqueue()?;
+        kernel.finish()?;
+        self.time_samples(sample_ms, &mut enqueue)
+            .map_err(|e| kernel.finish().err().unwrap_or(e))
+    }
+
+    fn time_samples(
+        &self,
+        sample_ms: f64,
+        launch: &mut dyn FnMut() -> Result<(), String>,
+    ) -> Result<Timing, String> {
         let (start, end) = (self.ctx.event()?, self.ctx.event()?);
         start.record()?;
         launch()?;
@@ -243,24 +254,24 @@ impl Gpu {
             z.write(&vec![f32::NAN; len])
         };
         let grid = grid_for(&add)?;
-        let t_add = self.time(BANDWIDTH_SAMPLE_MS, || {
+        let t_add = self.time(&add, BANDWIDTH_SAMPLE_MS, || {
             let mut args = [x.arg(), y.arg(), z.arg(), arg(&mut n_arg)];
             // SAFETY: bw_add(const float*, const float*, float*, unsigned long long n); all hold n floats.
-            unsafe { add.launch((grid, 1, 1), (block, 1, 1), &mut args) }
+            unsafe { add.enqueue((grid, 1, 1), (block, 1, 1), &mut args) }
         })?;
         verify("bw_add", &|i| x_host[i] + y_host[i])?;
         let grid = grid_for(&copy)?;
-        let t_copy = self.time(BANDWIDTH_SAMPLE_MS, || {
+        let t_copy = self.time(&copy, BANDWIDTH_SAMPLE_MS, || {
             let mut args = [x.arg(), z.arg(), arg(&mut n_arg)];
             // SAFETY: bw_copy(const float*, float*, unsigned long long n).
-            unsafe { copy.launch((grid, 1, 1), (block, 1, 1), &mut args) }
+            unsafe { copy.enqueue((grid, 1, 1), (block, 1, 1), &mut args) }
         })?;
         verify("bw_copy", &|i| x_host[i])?;
         let grid = grid_for(&triad)?;
-        let t_triad = self.time(BANDWIDTH_SAMPLE_MS, || {
+        let t_triad = self.time(&triad, BANDWIDTH_SAMPLE_MS, || {
             let mut args = [x.arg(), y.arg(), z.arg(), arg(&mut s_arg), arg(&mut n_arg)];
             // SAFETY: bw_triad(const float*, const float*, float*, float s, unsigned long long n).
-            unsafe { triad.launch((grid, 1, 1), (block, 1, 1), &mut args) }
+            unsafe { triad.enqueue((grid, 1, 1), (block, 1, 1), &mut args) }
         })?;
         verify("bw_triad", &|i| s.mul_add(y_host[i], x_host[i]))?;
         let bytes = |arrays: f64| arrays * n as f64 * 4.0;
@@ -287,9 +298,8 @@ impl Gpu {
         let f = module.function("mlc_spin")?;
         let flag = self.ctx.upload(&[0u32])?;
         let mut args = [flag.arg()];
-        // SAFETY: mlc_spin(volatile unsigned int*) reads one u32.
-        unsafe { f.launch((1, 1, 1), (1, 1, 1), &mut args) }?;
-        self.ctx.synchronize()
+        // SAFETY: mlc_spin(volatile unsigned int*) reads one u32; the launch waits for it, forever.
+        unsafe { f.launch((1, 1, 1), (1, 1, 1), &mut args) }
     }
 
     /// The native FP4 checks: the e2m1 conversion both ways, and the block-scaled MMA where it compiled.
@@ -423,10 +433,10 @@ impl Gpu {
         let out = self.ctx.upload(&vec![f32::NAN; warps as usize])?;
         let run = |iters: u32| -> Result<f64, String> {
             let mut it = i32::try_from(iters).map_err(|_| "too many iterations")?;
-            let t = self.time(0.0, || {
+            let t = self.time(f, 0.0, || {
                 let mut args = [out.arg(), arg(&mut it)];
                 // SAFETY: (float* out, int iters) with one float per warp.
-                unsafe { f.launch((blocks, 1, 1), (THROUGHPUT_BLOCK, 1, 1), &mut args) }
+                unsafe { f.enqueue((blocks, 1, 1), (THROUGHPUT_BLOCK, 1, 1), &mut args) }
             })?;
             Ok(t.seconds)
         };

@@ -335,14 +335,6 @@ impl Context {
         Ok(buf)
     }
 
-    /// `cuStreamSynchronize` on the default stream: waits for every launch so far.
-    pub fn synchronize(&self) -> Result<(), String> {
-        // SAFETY: the null stream of the current context.
-        check("cuStreamSynchronize", unsafe {
-            sys::cuStreamSynchronize(std::ptr::null_mut())
-        })
-    }
-
     /// A timing event (`cuEventCreate`, default flags).
     pub fn event(&self) -> Result<Event<'_>, String> {
         let mut event: sys::CUevent = std::ptr::null_mut();
@@ -410,12 +402,45 @@ impl Function<'_> {
         Ok(u32::try_from(blocks).unwrap_or(0))
     }
 
-    /// Launches on the default stream (`cuLaunchKernel`).
+    /// Launches on the default stream and waits for the kernel (`cuLaunchKernel`, then [`Function::finish`]),
+    /// so that a fault is reported under this kernel's name.
+    ///
+    /// # Safety
+    /// As [`Function::enqueue`].
+    pub unsafe fn launch(
+        &self,
+        grid: (u32, u32, u32),
+        block: (u32, u32, u32),
+        args: &mut [*mut c_void],
+    ) -> Result<(), String> {
+        // SAFETY: per the caller's contract.
+        unsafe { self.enqueue(grid, block, args) }?;
+        self.finish()
+    }
+
+    /// Waits for every launch so far on the default stream (`cuStreamSynchronize`); a failure is
+    /// reported as this kernel's. A launch returns before its kernel runs, so a fault (an illegal
+    /// address, an illegal instruction) surfaces at the next call that waits for the device: without this
+    /// wait, under the name of a copy or an event instead of the kernel's.
+    pub fn finish(&self) -> Result<(), String> {
+        // SAFETY: the null stream of the current context.
+        let r = unsafe { sys::cuStreamSynchronize(std::ptr::null_mut()) };
+        if r != CUresult::CUDA_SUCCESS {
+            return Err(format!(
+                "{}: {r:?} ({}), reported by cuStreamSynchronize after its launch",
+                self.name, r as i32
+            ));
+        }
+        Ok(())
+    }
+
+    /// Launches on the default stream (`cuLaunchKernel`) without waiting: for timing loops, which call
+    /// [`Function::finish`] themselves.
     ///
     /// # Safety
     /// `args` must point to one value per kernel parameter, of the parameter's type, in order; device
     /// pointers among them must cover everything the kernel reads and writes for this grid.
-    pub unsafe fn launch(
+    pub unsafe fn enqueue(
         &self,
         grid: (u32, u32, u32),
         block: (u32, u32, u32),

@@ -20,6 +20,8 @@
  *                                      the worker's kill not take effect is the test's: tests/gpu_doubles.rs)
  *                        fault-native  the native FP4 kernels fault: CUDA_ERROR_ILLEGAL_INSTRUCTION, sticky
  *                        crash-native  launching a native FP4 kernel kills the process (SIGABRT)
+ *                        illegal-address  the FP4 GEMM kernels fault: CUDA_ERROR_ILLEGAL_ADDRESS, sticky,
+ *                                      reported by the next call that waits (a sync, or the copy back)
  *                        wrong-copy    bw_copy writes a wrong value every 1000 elements
  *                        plus-zero     the e2m1 conversion returns +0 for negative values that round to 0
  */
@@ -64,6 +66,7 @@ enum {
     CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222,
     CUDA_ERROR_INVALID_HANDLE = 400,
     CUDA_ERROR_NOT_FOUND = 500,
+    CUDA_ERROR_ILLEGAL_ADDRESS = 700,
     CUDA_ERROR_ILLEGAL_INSTRUCTION = 715,
     CUDA_ERROR_SYSTEM_DRIVER_MISMATCH = 803,
     CUDA_ERROR_UNKNOWN = 999,
@@ -537,6 +540,10 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
         hung = 1;
         return CUDA_SUCCESS;
     }
+    if (fake_fault("illegal-address") && strstr(f->name, "gemm")) {
+        pending = CUDA_ERROR_ILLEGAL_ADDRESS;
+        return CUDA_SUCCESS;
+    }
     if (native(f->name)) {
         if (fake_fault("crash-native")) abort();
         if (fake_fault("hang-native")) {
@@ -621,6 +628,7 @@ CUresult cuGetErrorName(CUresult r, const char **name) {
     switch (r) {
     case CUDA_SUCCESS: *name = "CUDA_SUCCESS"; break;
     case CUDA_ERROR_UNKNOWN: *name = "CUDA_ERROR_UNKNOWN"; break;
+    case CUDA_ERROR_ILLEGAL_ADDRESS: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; break;
     case CUDA_ERROR_ILLEGAL_INSTRUCTION: *name = "CUDA_ERROR_ILLEGAL_INSTRUCTION"; break;
     default: *name = "CUDA_ERROR"; break;
     }
@@ -631,6 +639,9 @@ CUresult cuGetErrorString(CUresult r, const char **text) {
     CALLED();
     switch (r) {
     case CUDA_ERROR_UNKNOWN: *text = "unknown error"; break;
+    case CUDA_ERROR_ILLEGAL_ADDRESS:
+        *text = "an illegal memory access was encountered";
+        break;
     case CUDA_ERROR_ILLEGAL_INSTRUCTION:
         *text = "an illegal instruction was encountered";
         break;
