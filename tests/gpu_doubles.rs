@@ -205,6 +205,15 @@ fn h200_has_no_native_fp4_and_says_why() {
         "{why}"
     );
     assert_eq!(r["fp4"]["emulated"]["correct"], true);
+    assert_eq!(r["fp4"]["emulated"]["wrong_outputs"], 0);
+    // The software figure is this kernel's, bounded by its decode of both operands.
+    assert!(
+        r["fp4"]["emulated"]["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("W4A4, ~10 ALU instructions per MMA")),
+        "{:#}",
+        r["fp4"]["emulated"]
+    );
     assert_eq!(r["gpu_bandwidth"]["verified"], true);
     assert!(r["nvrtc"]
         .as_str()

@@ -542,7 +542,9 @@ pub struct Benchmarks {
     pub fp4_native_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fp4_native_tflops: Option<f64>,
-    /// Software FP4 (decoded to FP16 for the tensor cores from sm_80 on), checked and measured.
+    /// Software FP4 as mlcompat's test kernel runs it (both operands decoded to FP16 for the tensor cores
+    /// from sm_80 on, W4A4), checked and measured: bounded by that kernel's decode, not the best software
+    /// FP4 the GPU does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fp4_emulated_tflops: Option<f64>,
 }

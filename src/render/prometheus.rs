@@ -139,7 +139,7 @@ pub fn prometheus_text(report: &Report, facts: &Facts) -> String {
     }
     metric(
         "mlcompat_fp4_flops_per_second",
-        "FP4 throughput measured by `mlcompat bench fp4`, by path (native tensor cores or software emulation).",
+        "FP4 throughput measured by `mlcompat bench fp4`, by path (native tensor cores, or emulated: software FP4 as mlcompat's test kernel decodes it, not the GPU's best).",
         &flops,
     );
     out
