@@ -236,22 +236,19 @@ pub fn run(
     nvrtc: &[PathBuf],
     timeout: Duration,
 ) -> Result<WorkerReport, Failure> {
-    let program = program
-        .to_str()
-        .ok_or_else(|| Failure::NotStarted("the program path is not UTF-8".into()))?;
     let ordinal = ordinal.to_string();
-    let mut args: Vec<&str> = vec![
+    // Paths go as they are: neither mlcompat's own nor NVRTC's need be UTF-8.
+    let mut cmd = exec::Cmd::new(program).args([
         "bench",
         "--gpu-worker",
         job.name(),
         "--gpu-ordinal",
         &ordinal,
-    ];
-    let paths: Vec<&str> = nvrtc.iter().filter_map(|p| p.to_str()).collect();
-    for p in &paths {
-        args.extend(["--nvrtc", p]);
+    ]);
+    for p in nvrtc {
+        cmd = cmd.args([std::ffi::OsStr::new("--nvrtc"), p.as_os_str()]);
     }
-    match exec::run(program, &args, timeout) {
+    match cmd.run(&exec::Budget::new(timeout)) {
         Ok(out) => parse(&out.stdout),
         Err(exec::RunError::TimedOut { after, .. }) => Err(Failure::TimedOut(after)),
         Err(exec::RunError::Unkillable { after, pid, .. }) => Err(Failure::Stuck { after, pid }),
