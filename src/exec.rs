@@ -207,11 +207,45 @@ pub fn resolve(program: impl AsRef<OsStr>) -> Option<PathBuf> {
             .is_file()
             .then(|| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     }
-    let path = std::env::var_os("PATH")?;
-    let absolute =
-        std::env::join_paths(std::env::split_paths(&path).filter(|d| d.is_absolute())).ok()?;
     // The folder only matters for relative entries, and none is left.
-    which::which_in(program, Some(absolute), Path::new("/")).ok()
+    which::which_in(program, Some(searched_path()?), Path::new("/")).ok()
+}
+
+/// PATH with only its absolute entries: what [`resolve`] searches, and the PATH every program started
+/// gets, so a shim's own lookup (`#!/usr/bin/env bash`, `exec asdf …`) cannot reach the current folder
+/// either. `None` when PATH is unset or has no absolute entry.
+fn searched_path() -> Option<OsString> {
+    let path = std::env::var_os("PATH")?;
+    let absolute: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
+        .collect();
+    if absolute.is_empty() {
+        return None;
+    }
+    std::env::join_paths(absolute).ok()
+}
+
+/// Environment variables that name a folder programs are run from (`CUDA_HOME/bin/nvcc`,
+/// `VIRTUAL_ENV/bin/python`): a relative value names one under the current folder, and is not used.
+pub const FOLDER_VARIABLES: &[&str] = &["CUDA_HOME", "CUDA_PATH", "VIRTUAL_ENV", "CONDA_PREFIX"];
+
+/// `key`'s value when it is an absolute path (see [`FOLDER_VARIABLES`]).
+pub fn absolute_folder_var(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+/// The [`FOLDER_VARIABLES`] set to a relative path, as `KEY=value` for the report.
+pub fn relative_folder_vars() -> Vec<String> {
+    FOLDER_VARIABLES
+        .iter()
+        .filter_map(|k| {
+            let v = std::env::var_os(k).filter(|v| !v.is_empty())?;
+            (!Path::new(&v).is_absolute())
+                .then(|| format!("{k}={}", crate::terminal::escape(&v.to_string_lossy())))
+        })
+        .collect()
 }
 
 /// The PATH entries [`resolve`] does not search, as written (`.` for the current folder, `(empty)` for
@@ -425,6 +459,11 @@ fn run_cmd(cmd: &Cmd, budget: &Budget) -> Result<Ended, RunError> {
         .stderr(Stdio::piped())
         .env("LC_ALL", "C")
         .env("PYTHONDONTWRITEBYTECODE", "1");
+    match searched_path() {
+        Some(path) => command.env("PATH", path),
+        // An empty PATH would make execvp search the current folder.
+        None => command.env("PATH", "/usr/bin:/bin"),
+    };
     for (k, v) in &cmd.env {
         command.env(k, v);
     }

@@ -1100,13 +1100,33 @@ fn bench_cpu_runs_no_python_and_honours_no_cache() {
 /// `PATH` entries that name the current folder — `.`, an empty entry (`::`), a leading or trailing `:`, a
 /// relative folder — are not searched: a plain `doctor` in a folder holding a planted `nvidia-smi`,
 /// `nvcc`, `ollama` or `python3` runs none of them (Go's os/exec refuses these since 1.19), and the
-/// header says which entries were skipped.
+/// header says which entries were skipped. The programs it starts get PATH without those entries, so a
+/// tool written as a `#!/usr/bin/env bash` shim does not run a planted `./bash` either; and `CUDA_HOME`,
+/// `CONDA_PREFIX` or `VIRTUAL_ENV` set to a relative folder are not used.
 #[test]
 fn path_entries_naming_the_current_folder_run_nothing_from_it() {
     let root = tempfile::tempdir().expect("temp dir");
     let cache = tempfile::tempdir().expect("cache dir");
     let project = root.path().join("project");
     let marker = root.path().join("ran");
+    // A real tool elsewhere, written the way pyenv's and asdf's shims are: its interpreter found on PATH.
+    let tools = root.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("writable");
+    std::fs::write(
+        tools.join("uv"),
+        "#!/usr/bin/env bash\nuname >/dev/null\necho 'uv 0.9.5 (d5f39331a 2025-10-21)'\n",
+    )
+    .expect("writable");
+    std::fs::set_permissions(tools.join("uv"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    for folder in ["bin", "rel/bin", "venv/bin"] {
+        for program in ["nvcc", "python", "python3"] {
+            write_script(
+                &project.join(folder).join(program),
+                &format!("echo {folder}/{program} >> '{}'", marker.display()),
+            );
+        }
+    }
     for program in [
         "nvidia-smi",
         "nvcc",
@@ -1114,6 +1134,9 @@ fn path_entries_naming_the_current_folder_run_nothing_from_it() {
         "python3",
         "llama-server",
         "docker",
+        "bash",
+        "uname",
+        "sleep",
     ] {
         write_script(
             &project.join(program),
@@ -1130,10 +1153,13 @@ fn path_entries_naming_the_current_folder_run_nothing_from_it() {
         ":/usr/bin:/bin",
         "/usr/bin:/bin:",
         "rel:/usr/bin:/bin",
+        ".:TOOLS:/usr/bin:/bin",
+        "rel:TOOLS:/usr/bin:/bin",
     ] {
+        let path = path.replace("TOOLS", &tools.display().to_string());
         let out = mlcompat(cache.path())
             .current_dir(&project)
-            .env("PATH", path)
+            .env("PATH", &path)
             .env("MLCOMPAT_NO_CACHE", "1")
             .env("COLUMNS", "200")
             .arg("doctor")
@@ -1145,6 +1171,29 @@ fn path_entries_naming_the_current_folder_run_nothing_from_it() {
         assert!(
             stdout.contains("PATH entries not searched"),
             "PATH={path}:\n{stdout}"
+        );
+    }
+    for (key, value) in [
+        ("CUDA_HOME", "."),
+        ("CUDA_PATH", "rel"),
+        ("CONDA_PREFIX", "."),
+        ("VIRTUAL_ENV", "venv"),
+    ] {
+        let out = mlcompat(cache.path())
+            .current_dir(&project)
+            .env(key, value)
+            .env("MLCOMPAT_NO_CACHE", "1")
+            .env("COLUMNS", "200")
+            .arg("doctor")
+            .output()
+            .expect("runs");
+        let ran = std::fs::read_to_string(&marker).unwrap_or_default();
+        assert!(ran.is_empty(), "{key}={value}: ran {ran}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("not used, being relative")
+                && stdout.contains(&format!("{key}={value}")),
+            "{key}={value}:\n{stdout}"
         );
     }
 }

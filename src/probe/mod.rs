@@ -105,6 +105,13 @@ pub fn probe(options: &ProbeOptions) -> Facts {
             skipped.join(", ")
         ));
     }
+    let relative = crate::exec::relative_folder_vars();
+    if !relative.is_empty() {
+        facts.probe_notes.push(format!(
+            "not used, being relative (they name folders under the current one): {}",
+            relative.join(", ")
+        ));
+    }
 
     // Independent probes in parallel: GPUs, CUDA toolkit, Python, programs on PATH.
     let (gpu_part, toolkit_part, python_part, binaries_part) = std::thread::scope(|s| {

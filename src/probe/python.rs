@@ -230,7 +230,12 @@ impl PythonProbe {
 }
 
 pub fn probe(explicit: Option<&Path>, timeout: Duration, use_cache: bool) -> PythonProbe {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    // A relative VIRTUAL_ENV or CONDA_PREFIX would name a folder under the current one: not used (the
+    // probe's notes say so).
+    let env = |k: &str| match k {
+        "VIRTUAL_ENV" | "CONDA_PREFIX" => exec::absolute_folder_var(k).map(PathBuf::into_os_string),
+        _ => std::env::var_os(k).filter(|v| !v.is_empty()),
+    };
     let cwd = std::env::current_dir().unwrap_or_default();
     let explicit = match explicit.map(resolve_explicit).transpose() {
         Ok(p) => p,

@@ -13,11 +13,7 @@ use crate::probe::cache;
 fn cuda_homes() -> Vec<PathBuf> {
     let mut homes: Vec<PathBuf> = ["CUDA_HOME", "CUDA_PATH"]
         .iter()
-        .filter_map(|k| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
+        .filter_map(|k| exec::absolute_folder_var(k))
         .collect();
     homes.push(PathBuf::from("/usr/local/cuda"));
     homes
