@@ -193,16 +193,32 @@ pub struct Excerpt {
     pub total: u64,
     pub skipped_bytes: u64,
     pub skipped_lines: u64,
+    /// Reading stopped at the limit before the input ended (an endless stream: `/dev/zero`, a pipe that
+    /// never closes); the tail is the last of what was read.
+    pub unfinished: bool,
 }
 
-/// Reads `reader` to its end, keeping at most `head + tail` bytes; whatever its size, memory stays
-/// within the cap.
-pub fn read_excerpt(mut reader: impl Read, head: usize, tail: usize) -> Result<Excerpt, ReadError> {
+/// How much of a log is read at most: past it the input is taken to be endless.
+pub const MAX_LOG_READ: u64 = 1024 * 1024 * 1024;
+
+/// Reads `reader` to its end or to `limit` bytes, keeping at most `head + tail` bytes; whatever its size,
+/// memory stays within the cap, and an endless input ends at `limit`.
+pub fn read_excerpt(
+    mut reader: impl Read,
+    head: usize,
+    tail: usize,
+    limit: u64,
+) -> Result<Excerpt, ReadError> {
     let lines_in = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
     let mut out = Excerpt::default();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        let n = match reader.read(&mut chunk) {
+        if out.total >= limit {
+            out.unfinished = true;
+            break;
+        }
+        let room = usize::try_from(limit - out.total).unwrap_or(usize::MAX);
+        let n = match reader.read(&mut chunk[..room.min(64 * 1024)]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -266,11 +282,11 @@ mod tests {
     #[test]
     fn an_excerpt_keeps_head_and_tail_whole_lines() {
         let text: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
-        let small = read_excerpt(text.as_bytes(), 1 << 20, 1 << 20).unwrap();
+        let small = read_excerpt(text.as_bytes(), 1 << 20, 1 << 20, MAX_LOG_READ).unwrap();
         assert_eq!(small.head, text.as_bytes());
         assert!(small.tail.is_empty());
         assert_eq!((small.skipped_bytes, small.total), (0, text.len() as u64));
-        let cut = read_excerpt(text.as_bytes(), 100, 200).unwrap();
+        let cut = read_excerpt(text.as_bytes(), 100, 200, MAX_LOG_READ).unwrap();
         let head = String::from_utf8(cut.head.clone()).unwrap();
         let tail = String::from_utf8(cut.tail.clone()).unwrap();
         assert!(
@@ -290,6 +306,11 @@ mod tests {
             lines(&cut.head) + lines(&cut.tail) + cut.skipped_lines,
             1000
         );
+        assert!(!cut.unfinished);
+        // An endless input ends at the limit, its tail the last of what was read.
+        let endless = read_excerpt(std::io::repeat(b'x'), 100, 200, 10_000).unwrap();
+        assert!(endless.unfinished);
+        assert_eq!(endless.total, 10_000);
     }
 
     #[test]

@@ -1811,3 +1811,24 @@ fn a_venv_swapped_after_its_check_is_not_run() {
         "{report}"
     );
 }
+
+/// `explain` on an endless input (`/dev/zero`, a pipe that never closes) ends: reading stops at 1 GiB and
+/// the report says so. Before, it read for ever at full CPU.
+#[test]
+fn explain_ends_on_endless_input() {
+    let bin = assert_cmd::cargo::cargo_bin("mlcompat");
+    let out = assert_cmd::Command::new("bash")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .arg("-c")
+        .arg(format!("exec '{}' explain - < /dev/zero", bin.display()))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("reading stopped at 1024 MiB, the input not ended"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

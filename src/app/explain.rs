@@ -72,8 +72,13 @@ fn read_log(path: Option<&Path>) -> Result<Log, InputError> {
             let name = p.display().to_string();
             let file = crate::files::open_regular(p, crate::files::Links::Follow)
                 .map_err(|e| InputError::file(&name, e.to_string()))?;
-            let excerpt = crate::files::read_excerpt(file, HEAD_BYTES, TAIL_BYTES)
-                .map_err(|e| InputError::file(&name, e.to_string()))?;
+            let excerpt = crate::files::read_excerpt(
+                file,
+                HEAD_BYTES,
+                TAIL_BYTES,
+                crate::files::MAX_LOG_READ,
+            )
+            .map_err(|e| InputError::file(&name, e.to_string()))?;
             (name, excerpt)
         }
     };
@@ -103,6 +108,7 @@ fn read_log(path: Option<&Path>) -> Result<Log, InputError> {
         lines: all_lines + u64::from(ends_open),
         skipped_bytes: excerpt.skipped_bytes,
         skipped_lines: excerpt.skipped_lines,
+        unfinished: excerpt.unfinished,
     })
 }
 
@@ -113,8 +119,13 @@ fn read_stdin() -> Result<(String, crate::files::Excerpt), InputError> {
             "mlcompat explain: paste the log, then press Ctrl-D (or give a file: mlcompat explain FILE)",
         );
     }
-    let excerpt = crate::files::read_excerpt(io::stdin().lock(), HEAD_BYTES, TAIL_BYTES)
-        .map_err(|e| InputError::file(&name, e.to_string()))?;
+    let excerpt = crate::files::read_excerpt(
+        io::stdin().lock(),
+        HEAD_BYTES,
+        TAIL_BYTES,
+        crate::files::MAX_LOG_READ,
+    )
+    .map_err(|e| InputError::file(&name, e.to_string()))?;
     Ok((name, excerpt))
 }
 

@@ -34,12 +34,24 @@ fn what_was_read(e: &Explanation) -> String {
         format!("{} bytes", e.input.bytes)
     };
     let mut text = format!("{} lines, {size}", e.input.lines);
-    if let Some(s) = &e.input.skipped {
-        text.push_str(&format!(
+    match &e.input.skipped {
+        // Within one long line: no line numbers to give.
+        Some(s) if s.lines == 0 => text.push_str(&format!(
+            "; {} MiB between its head and tail were not read",
+            s.bytes / (1024 * 1024)
+        )),
+        Some(s) => text.push_str(&format!(
             "; lines {}–{} ({} MiB) between its head and tail were not read",
             s.from_line,
             s.from_line + s.lines.saturating_sub(1),
             s.bytes / (1024 * 1024)
+        )),
+        None => {}
+    }
+    if let Some(at) = e.input.stopped_at_bytes {
+        text.push_str(&format!(
+            "; reading stopped at {} MiB, the input not ended",
+            at / (1024 * 1024)
         ));
     }
     text
