@@ -21,5 +21,8 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    ExitCode::from(mlcompat::app::main(cli))
+    let code = mlcompat::app::main(cli);
+    #[cfg(unix)]
+    mlcompat::exec::interrupt::wait_if_interrupted();
+    ExitCode::from(code)
 }

@@ -1430,8 +1430,10 @@ fn closed_output_streams_end_quietly() {
 }
 
 /// Interrupted, mlcompat leaves nothing running: Ctrl-C (SIGINT), `timeout` (SIGTERM), a closed terminal
-/// (SIGHUP) end the programs it is waiting for, and on Linux so does SIGKILL (a parent-death signal);
-/// the exit status still says which signal ended mlcompat.
+/// (SIGHUP) end the programs it is waiting for and, on Linux, what they started — in their group, or
+/// gone with `setsid` (a group kill misses those; the handler's watcher finds them by their mark and
+/// descent). SIGKILL leaves no handler a chance: the program itself still ends on Linux (a parent-death
+/// signal), what it started does not. The exit status still says which signal ended mlcompat.
 #[test]
 fn interrupted_runs_leave_no_children() {
     let bin = assert_cmd::cargo::cargo_bin("mlcompat");
@@ -1446,7 +1448,10 @@ fn interrupted_runs_leave_no_children() {
         let path = root.path().join("bin");
         write_script(
             &path.join("nvidia-smi"),
-            &format!("echo $$ > '{}'; exec sleep 30", pidfile.display()),
+            &format!(
+                "sleep 6631 &\nsetsid sleep 6632 &\n(setsid sleep 6633 &)\nsleep 0.2\necho $$ > '{}'; exec sleep 30",
+                pidfile.display()
+            ),
         );
         let mut child = common::program(&bin)
             .args(["doctor", "--timeout", "20"])
@@ -1501,6 +1506,29 @@ fn interrupted_runs_leave_no_children() {
             gone,
             "signal {signal}: nvidia-smi (pid {sleeper}) outlived mlcompat"
         );
+        if cfg!(target_os = "linux") && signal != libc::SIGKILL {
+            let mut left = Vec::new();
+            for _ in 0..50 {
+                left = ["6631", "6632", "6633"]
+                    .iter()
+                    .flat_map(|n| sleepers(n))
+                    .collect();
+                if left.is_empty() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(left.is_empty(), "signal {signal}: left {left:?}");
+        }
+        // What SIGKILL leaves (and a failed case) is cleaned up here.
+        for n in ["6631", "6632", "6633"] {
+            for pid in sleepers(n) {
+                if let Ok(pid) = pid.parse::<i32>() {
+                    // SAFETY: kill(2) on a sleeper this test started.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
     }
 }
 

@@ -25,10 +25,10 @@ use rustix::process::{kill_process_group, Pid, Signal};
 
 pub(super) const MARK_VAR: &str = "MLCOMPAT_RUN";
 
-/// Direct children started and not yet reaped, by pid.
-static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Direct children started and not yet reaped: pid and the mark their run carries.
+static RUNNING: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
 
-fn running() -> MutexGuard<'static, Vec<i32>> {
+fn running() -> MutexGuard<'static, Vec<(i32, String)>> {
     RUNNING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -72,9 +72,15 @@ impl Tree {
     /// signal-safe table [`super::interrupt`] ends on Ctrl-C, `timeout` or a cancelled job.
     pub(super) fn spawn(&self, command: &mut Command) -> std::io::Result<Child> {
         let mut running = running();
+        // Once interrupted, everything running is being ended: nothing new starts.
+        if super::interrupt::interrupted() {
+            return Err(std::io::Error::other(
+                "not started: mlcompat was interrupted",
+            ));
+        }
         let child = command.spawn()?;
         let pid = Pid::from_child(&child).as_raw_nonzero().get();
-        running.push(pid);
+        running.push((pid, self.mark.clone()));
         super::interrupt::register(pid);
         Ok(child)
     }
@@ -88,8 +94,8 @@ impl Tree {
             let raw = pid.as_raw_nonzero().get();
             linux::end(raw, &self.mark);
             let running = running();
-            if running.iter().all(|p| *p == raw) {
-                let mut known = running.clone();
+            if running.iter().all(|(p, _)| *p == raw) {
+                let mut known: Vec<i32> = running.iter().map(|(p, _)| *p).collect();
                 known.extend(left_behind().iter());
                 linux::end_orphans(&known);
             }
@@ -100,7 +106,7 @@ impl Tree {
     pub(super) fn reaped(&self, child: &Child) {
         let pid = Pid::from_child(child).as_raw_nonzero().get();
         super::interrupt::unregister(pid);
-        running().retain(|p| *p != pid);
+        running().retain(|(p, _)| *p != pid);
     }
 
     /// Called when `child` was killed but would not go (stuck in the kernel) and is left unreaped. It no
@@ -110,8 +116,30 @@ impl Tree {
         let pid = Pid::from_child(child).as_raw_nonzero().get();
         super::interrupt::unregister(pid);
         let mut running = running();
-        running.retain(|p| *p != pid);
+        running.retain(|(p, _)| *p != pid);
         left_behind().push(pid);
+    }
+}
+
+/// On an interrupt (from [`super::interrupt`]'s watcher, outside the signal handler): ends every running
+/// program's group and, on Linux, everything carrying its mark or below it — what left the group with
+/// `setsid` too — and every orphan re-parented to mlcompat. The direct children are left for the threads
+/// waiting on them to reap.
+pub(super) fn end_all() {
+    let runs = running().clone();
+    for (pid, _) in &runs {
+        if let Some(pid) = Pid::from_raw(*pid) {
+            let _ = kill_process_group(pid, Signal::KILL);
+        }
+    }
+    #[cfg(target_os = "linux")]
+    {
+        for (pid, mark) in &runs {
+            linux::end(*pid, mark);
+        }
+        let mut known: Vec<i32> = runs.iter().map(|(p, _)| *p).collect();
+        known.extend(left_behind().iter());
+        linux::end_orphans(&known);
     }
 }
 

@@ -5,15 +5,28 @@
 //! ends it when the thread that started (and waits for) it goes.
 //!
 //! The handler may only do what is async-signal-safe: it reads a fixed table of atomics and calls
-//! `kill`, `signal` and `raise`; registering and unregistering are lock-free.
+//! `kill`, `write`, `signal` and `raise`; registering and unregistering are lock-free. What a group kill
+//! misses — descendants that left the group with `setsid`, orphans re-parented to mlcompat — needs `/proc`
+//! and locks, so the handler wakes a watcher thread through a pipe; the watcher ends them, then raises the
+//! signal again with its default action. A second signal, or no watcher, ends mlcompat at once.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::{Duration, Instant};
 
 /// Programs run at once at most (the probes run a handful in parallel).
 const SLOTS: usize = 256;
 
 static GROUPS: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The write end of the watcher's pipe; -1 without a watcher.
+static WAKE: AtomicI32 = AtomicI32::new(-1);
+/// The signal that interrupted mlcompat; 0 before any.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// Whether an interrupt is being handled (nothing new may start).
+pub fn interrupted() -> bool {
+    SIGNAL.load(Ordering::SeqCst) != 0
+}
 
 /// Records `pid` (a process group leader) to be ended on an interrupt.
 pub(super) fn register(pid: i32) {
@@ -46,12 +59,53 @@ extern "C" fn on_signal(signal: libc::c_int) {
             unsafe { libc::kill(-pid, libc::SIGKILL) };
         }
     }
-    // SAFETY: signal(2) and raise(3) are async-signal-safe; the default action ends the process with
-    // this signal, as if no handler had run.
+    let first = SIGNAL.swap(signal, Ordering::SeqCst) == 0;
+    let wake = WAKE.load(Ordering::SeqCst);
+    if first && wake >= 0 {
+        let byte = [0u8; 1];
+        // SAFETY: write(2) is async-signal-safe; the buffer is one valid byte.
+        if unsafe { libc::write(wake, byte.as_ptr().cast(), 1) } == 1 {
+            return;
+        }
+    }
+    end_with(signal);
+}
+
+/// Ends mlcompat with `signal`'s default action, as if no handler had run.
+fn end_with(signal: libc::c_int) {
+    // SAFETY: signal(2) and raise(3) are async-signal-safe.
     unsafe {
         libc::signal(signal, libc::SIG_DFL);
         libc::raise(signal);
     }
+}
+
+/// The watcher: waits for the handler's byte, ends what the group kills missed, ends mlcompat.
+fn watch(wake: std::os::fd::OwnedFd) {
+    let mut byte = [0u8; 1];
+    loop {
+        match rustix::io::read(&wake, &mut byte) {
+            Ok(1) => break,
+            Err(rustix::io::Errno::INTR) => continue,
+            _ => return,
+        }
+    }
+    super::descendants::end_all();
+    end_with(SIGNAL.load(Ordering::SeqCst));
+}
+
+/// Called before mlcompat exits on its own: once interrupted, the watcher is ending everything and will
+/// end mlcompat with the signal, so the exit waits for it (a bounded time, then ends it here).
+pub fn wait_if_interrupted() {
+    let signal = SIGNAL.load(Ordering::SeqCst);
+    if signal == 0 {
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    end_with(signal);
 }
 
 /// Installs the handler once, for SIGINT, SIGTERM and SIGHUP; a signal the parent ignores (`nohup`)
@@ -63,6 +117,20 @@ pub fn install() {
     }
     // SAFETY: setting a signal's disposition to "ignore" has no handler to run.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    // The watcher; without one (no pipe, no thread under `ulimit -u`) the handler ends mlcompat itself.
+    if let Ok((read, write)) = rustix::pipe::pipe() {
+        // Not inherited by the programs mlcompat starts (pipe2's O_CLOEXEC is not on every Unix).
+        for end in [&read, &write] {
+            let _ = rustix::io::fcntl_setfd(end, rustix::io::FdFlags::CLOEXEC);
+        }
+        let started = std::thread::Builder::new()
+            .name("interrupt-watcher".into())
+            .spawn(move || watch(read));
+        if started.is_ok() {
+            use std::os::fd::IntoRawFd;
+            WAKE.store(write.into_raw_fd(), Ordering::SeqCst);
+        }
+    }
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an extern "C"
         // fn of the right signature that only does async-signal-safe work.
