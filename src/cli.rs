@@ -193,16 +193,16 @@ pub struct ProbeFlags {
     #[arg(long)]
     pub deep: bool,
     /// Seconds each probe may take, for all the external programs it runs together.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 5.0)]
     pub timeout: f64,
     /// Seconds each `--deep` import may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 60.0)]
     pub import_timeout: f64,
     /// Ask every interpreter and tool again instead of using the cache of their answers.
     #[arg(long)]
     pub no_cache: bool,
     /// Seconds each `--deep` GPU part (a worker process: listing CUDA devices, each bench) may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 120.0)]
     pub gpu_timeout: f64,
 }
 
@@ -455,7 +455,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_cache: bool,
     /// Seconds each GPU part (a worker process) may take before it is killed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value_t = 120.0)]
     pub gpu_timeout: f64,
     /// Internal: run one GPU job in this process and print its JSON report (what `bench` starts).
     #[arg(long, hide = true, value_name = "JOB")]
@@ -537,4 +537,18 @@ pub struct AuditArgs {
 pub enum AuditFormat {
     Text,
     Json,
+}
+
+/// A time limit in seconds: more than 0, at most an hour (`nan`, `inf` and negative values are refused
+/// when the command line is read, whatever the command does with them).
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text}"))?;
+    if value.is_finite() && value > 0.0 && value <= 3600.0 {
+        Ok(value)
+    } else {
+        Err(format!("must be between 0 and 3600 seconds, got {text}"))
+    }
 }

@@ -135,7 +135,17 @@ fn usage_errors_exit_2() {
         .args(["doctor", "--format", "yaml"])
         .assert()
         .code(2);
-    input_error(&["doctor", "--timeout", "0"], "--timeout must be between");
+    input_error(
+        &["doctor", "--timeout", "0"],
+        "'--timeout <SECONDS>': must be between",
+    );
+    // Refused when the command line is read, also where nothing is probed.
+    for value in ["nan", "1e309", "inf", "99999999999999999999"] {
+        input_error(
+            &["doctor", "--profile", "dgx-spark", "--timeout", value],
+            "must be between 0 and 3600 seconds",
+        );
+    }
 }
 
 #[test]

@@ -166,9 +166,9 @@ fn run(cli: &Cli, style: Style, out: &mut dyn Write) -> Result<u8, AppError> {
                 .map(crate::probe::python::resolve_explicit)
                 .transpose()
                 .map_err(InputError::Usage)?;
-            // Python is only asked where NVRTC may come from (its nvidia-cuda-nvrtc wheel): not for the
-            // CPU bandwidth bench, which runs no kernel.
-            let cpu_only = args.what == BenchWhat::Bandwidth && args.device == BenchDevice::Cpu;
+            // Python is only asked where NVRTC may come from (its nvidia-cuda-nvrtc wheel): not with
+            // --device cpu, where no kernel runs.
+            let cpu_only = args.device == BenchDevice::Cpu;
             let py_dirs = if cpu_only && !args.compile_only {
                 Vec::new()
             } else {
