@@ -1506,28 +1506,26 @@ fn interrupted_runs_leave_no_children() {
             gone,
             "signal {signal}: nvidia-smi (pid {sleeper}) outlived mlcompat"
         );
-        if cfg!(target_os = "linux") && signal != libc::SIGKILL {
-            let mut left = Vec::new();
-            for _ in 0..50 {
-                left = ["6631", "6632", "6633"]
-                    .iter()
-                    .flat_map(|n| sleepers(n))
-                    .collect();
-                if left.is_empty() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+        let mut left = Vec::new();
+        for _ in 0..50 {
+            left = ["6631", "6632", "6633"]
+                .iter()
+                .flat_map(|n| sleepers(n))
+                .collect();
+            if left.is_empty() {
+                break;
             }
-            assert!(left.is_empty(), "signal {signal}: left {left:?}");
+            std::thread::sleep(Duration::from_millis(20));
         }
-        // What SIGKILL leaves (and a failed case) is cleaned up here.
-        for n in ["6631", "6632", "6633"] {
-            for pid in sleepers(n) {
-                if let Ok(pid) = pid.parse::<i32>() {
-                    // SAFETY: kill(2) on a sleeper this test started.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
+        // What SIGKILL leaves (and a failed case) is cleaned up before anything is asserted.
+        for pid in &left {
+            if let Ok(pid) = pid.parse::<i32>() {
+                // SAFETY: kill(2) on a sleeper this test started.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
             }
+        }
+        if cfg!(target_os = "linux") && signal != libc::SIGKILL {
+            assert!(left.is_empty(), "signal {signal}: left {left:?}");
         }
     }
 }
