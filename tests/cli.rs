@@ -1,6 +1,8 @@
 //! The command line: exit codes, bad input, output conventions. Runs the real binary on reference profiles
 //! and fixture files, so results do not depend on this host.
 
+mod common;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -322,6 +324,34 @@ fn malformed_matrix_and_missing_directory() {
     input_error(
         &["matrix", "validate", &empty.path().display().to_string()],
         "software.yaml: the file is empty",
+    );
+}
+
+/// A matrix folder whose `profiles` is not a folder (a link to `/dev/zero`), or whose optional file is a
+/// FIFO, is one line naming it, exit 2 — not 51 "unknown profile" lines, not a file silently skipped.
+#[cfg(unix)]
+#[test]
+fn matrix_parts_that_are_not_what_they_should_be_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let matrix = dir.path().join("matrix");
+    common::copy_matrix(&matrix);
+    std::fs::remove_dir_all(matrix.join("profiles")).expect("remove");
+    std::os::unix::fs::symlink("/dev/zero", matrix.join("profiles")).expect("link");
+    let shown = matrix.display().to_string();
+    input_error(
+        &["--matrix", &shown, "doctor", "--profile", "dgx-spark"],
+        "profiles: not a folder",
+    );
+    std::fs::remove_file(matrix.join("profiles")).expect("remove");
+    common::copy_matrix(&matrix);
+    std::fs::remove_file(matrix.join("gpus.yaml")).expect("remove");
+    let fifo =
+        std::ffi::CString::new(matrix.join("gpus.yaml").display().to_string()).expect("path");
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    input_error(
+        &["--matrix", &shown, "doctor", "--profile", "dgx-spark"],
+        "gpus.yaml: is a FIFO",
     );
 }
 

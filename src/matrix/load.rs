@@ -54,15 +54,23 @@ pub fn from_dir(dir: &Path) -> Result<Matrix, InputError> {
         "gpus.yaml",
         "failures.yaml",
     ] {
+        // Optional, but when present it is read (a FIFO or device there is refused by name, not skipped).
         let path = dir.join(optional);
-        if path.is_file() {
+        if std::fs::symlink_metadata(&path).is_ok() {
             files.push((path.display().to_string(), read_input(&path)?));
         }
     }
     for sub in ["profiles", "releases"] {
         let folder = dir.join(sub);
-        if !folder.is_dir() {
+        if std::fs::symlink_metadata(&folder).is_err() {
             continue;
+        }
+        if !folder.is_dir() {
+            // Read as empty, every profile a workload names would be "unknown".
+            return Err(InputError::file(
+                &folder.display().to_string(),
+                "not a folder",
+            ));
         }
         let entries = std::fs::read_dir(&folder).map_err(|e| {
             InputError::file(&folder.display().to_string(), crate::error::io_reason(&e))
