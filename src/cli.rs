@@ -543,7 +543,6 @@ pub enum AuditFormat {
 /// when the command line is read, whatever the command does with them).
 fn seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text
-        .trim()
         .parse()
         .map_err(|_| format!("not a number of seconds: {text}"))?;
     if value.is_finite() && value > 0.0 && value <= 3600.0 {

@@ -1211,6 +1211,10 @@ fn a_newline_in_a_facts_field_forges_no_line() {
     facts["machine"]["name"] = forged.into();
     facts["machine"]["kind"] = "saved".into();
     facts["host"]["os_name"] = "Debian\n❌ 9 problems".into();
+    facts["failed"]["nvidia"] = "no driver\r\nforged line".into();
+    facts["gpus"] = serde_json::json!([
+        {"vendor": "nvidia", "name": "NVIDIA X\r\nforged line", "memory_gb": 24}
+    ]);
     let path = dir.path().join("forged.json");
     std::fs::write(&path, facts.to_string()).expect("write");
     let file = path.display().to_string();
@@ -1237,6 +1241,24 @@ fn a_newline_in_a_facts_field_forges_no_line() {
             );
         }
         assert!(stdout.contains("\\u000a"), "{args:?}:\n{stdout}");
+    }
+    // The formats other tools read: a field's line break does not become one in JUnit's text or in an
+    // HTML cell's title.
+    for args in [
+        vec!["doctor", "--all", "--format", "junit", "--facts", &file],
+        vec!["table", "--format", "html", "--facts", &file],
+    ] {
+        let out = assert_cmd::Command::cargo_bin("mlcompat")
+            .expect("built")
+            .args(&args)
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("forged line"), "{args:?}:\n{stdout}");
+        assert!(
+            !stdout.lines().any(|l| l.starts_with("forged line")),
+            "{args:?} forged a line:\n{stdout}"
+        );
     }
 }
 

@@ -353,8 +353,8 @@ pub fn grid_html(grid: &Grid, out: &mut dyn Write) -> io::Result<()> {
             write!(
                 out,
                 "<td class=\"{class}\" title=\"{}\"><span class=\"v {class}\">{word}</span> {}<small>{}</small></td>",
-                html(&cell.reason),
-                html(&cell.note),
+                html(&crate::untrusted::one_line(&cell.reason)),
+                html(&crate::untrusted::one_line(&cell.note)),
                 link
             )?;
         }

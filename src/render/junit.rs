@@ -121,9 +121,11 @@ pub fn junit_xml(report: &Report, run: RunTime) -> String {
             Status::Warn => "WARN",
             Status::Fail => "FAIL",
         };
-        let mut details = format!("{verdict}: {}", row.reason);
+        // Each field one line (a facts file's text may hold line breaks): the lines here are the report's.
+        let line = |s: &str| crate::untrusted::one_line(s).into_owned();
+        let mut details = format!("{verdict}: {}", line(&row.reason));
         if let Some(fix) = row.fix.as_ref().filter(|_| row.status != Status::Ok) {
-            details.push_str(&format!("\nfix: {fix}"));
+            details.push_str(&format!("\nfix: {}", line(fix)));
         }
         details.push_str(&format!("\nsource: {}", row.source));
         let mut body = String::new();
@@ -151,10 +153,10 @@ pub fn junit_xml(report: &Report, run: RunTime) -> String {
         }
         let mut out_lines = Vec::new();
         if let Some(installed) = &row.installed {
-            out_lines.push(format!("installed: {installed}"));
+            out_lines.push(format!("installed: {}", line(installed)));
         }
         for w in &row.warnings {
-            out_lines.push(format!("warns on import: {w}"));
+            out_lines.push(format!("warns on import: {}", line(w)));
         }
         if !out_lines.is_empty() && !body.contains("<system-out>") {
             let _ = writeln!(
