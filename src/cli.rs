@@ -545,9 +545,14 @@ fn seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .parse()
         .map_err(|_| format!("not a number of seconds: {text}"))?;
-    if value.is_finite() && value > 0.0 && value <= 3600.0 {
+    if is_time_limit(value) {
         Ok(value)
     } else {
         Err(format!("must be between 0 and 3600 seconds, got {text}"))
     }
+}
+
+/// More than 0 and at most an hour: what every time limit flag accepts.
+pub(crate) fn is_time_limit(value: f64) -> bool {
+    value.is_finite() && value > 0.0 && value <= 3600.0
 }

@@ -564,33 +564,31 @@ fn exit_signal(_: &ExitStatus) -> Option<i32> {
 /// Waits until the child exits (true) or `timeout` passes (false). On Unix the child is left unreaped,
 /// so its pid and process group stay reserved while what it started is ended.
 fn wait_for_exit(child: &mut Child, timeout: Duration, start: Instant) -> std::io::Result<bool> {
-    let mut pause = Duration::from_micros(200);
-    loop {
-        if has_exited(child)? {
-            return Ok(true);
-        }
-        if start.elapsed() >= timeout {
-            return Ok(false);
-        }
-        thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
+    Ok(poll_until(start, timeout, || Ok(has_exited(child)?.then_some(())))?.is_some())
 }
 
 /// Reaps `child` once it has exited, waiting at most `patience`; `Ok(None)` when it is still there, left
 /// unreaped. Its kill has been sent: a process still there afterwards is in uninterruptible sleep, where
 /// no signal reaches it until the kernel lets go, which may be never.
 fn reap_within(child: &mut Child, patience: Duration) -> std::io::Result<Option<ExitStatus>> {
-    let start = Instant::now();
+    poll_until(Instant::now(), patience, || child.try_wait())
+}
+
+/// Asks `check` until it answers or `limit` has passed since `start`, sleeping 0.2 ms, doubling up to 20 ms.
+fn poll_until<T>(
+    start: Instant,
+    limit: Duration,
+    mut check: impl FnMut() -> std::io::Result<Option<T>>,
+) -> std::io::Result<Option<T>> {
     let mut pause = Duration::from_micros(200);
     loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
+        if let Some(answer) = check()? {
+            return Ok(Some(answer));
         }
-        if start.elapsed() >= patience {
+        if start.elapsed() >= limit {
             return Ok(None);
         }
-        thread::sleep(pause.min(patience.saturating_sub(start.elapsed())));
+        thread::sleep(pause.min(limit.saturating_sub(start.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(20));
     }
 }

@@ -501,9 +501,10 @@ pub(crate) fn imports_of(matrix: &Matrix) -> Vec<(String, String)> {
     out
 }
 
-/// A time limit flag: more than 0 and at most an hour.
+/// A time limit flag as a duration. The command line's parser refuses what is out of range; flags built
+/// in code meet the same rule here.
 fn seconds(name: &str, value: f64) -> Result<Duration, InputError> {
-    if value.is_finite() && value > 0.0 && value <= 3600.0 {
+    if crate::cli::is_time_limit(value) {
         Ok(Duration::from_secs_f64(value))
     } else {
         Err(InputError::Usage(format!(
@@ -513,15 +514,6 @@ fn seconds(name: &str, value: f64) -> Result<Duration, InputError> {
 }
 
 fn probe_options(flags: &ProbeFlags) -> Result<ProbeOptions, InputError> {
-    let seconds = |name: &str, value: f64| {
-        if value.is_finite() && value > 0.0 && value <= 3600.0 {
-            Ok(Duration::from_secs_f64(value))
-        } else {
-            Err(InputError::Usage(format!(
-                "{name} must be between 0 and 3600 seconds, got {value}"
-            )))
-        }
-    };
     // A --python that names nothing is a usage error, not a fact about the machine.
     let python = flags
         .python
